@@ -1,0 +1,139 @@
+// How a request URL maps onto an application: its mount (virtual path), its
+// directory, the split of a path into FilePath and PathInfo, default documents.
+// One instance per AppDomain; everything here is read-only after construction.
+using System;
+using System.IO;
+using System.Text;
+
+namespace ScgiMono
+{
+	public sealed class AppPaths
+	{
+		// Served for a request that names a directory ("/" or "/dir/"), in this order.
+		static readonly string[] DefaultDocuments = {
+			"Default.aspx", "default.aspx", "index.aspx", "Index.aspx", "index.html", "index.htm"
+		};
+
+		public readonly string VirtualPath;   // "/" or "/app" (no trailing slash)
+		public readonly string PhysicalPath;  // "/srv/app/" (always a trailing slash)
+
+		public AppPaths (string virtualPath, string physicalPath)
+		{
+			if (string.IsNullOrEmpty (virtualPath) || virtualPath [0] != '/')
+				throw new ArgumentException ("virtual path must start with '/'", "virtualPath");
+			VirtualPath = virtualPath.Length > 1 ? virtualPath.TrimEnd ('/') : "/";
+			PhysicalPath = physicalPath.EndsWith ("/") ? physicalPath : physicalPath + "/";
+		}
+
+		// The path relative to the application ("" for its root), or null when
+		// the path is not inside the application.
+		public string Relative (string path)
+		{
+			if (path == null)
+				return null;
+			if (VirtualPath == "/")
+				return path.StartsWith ("/") ? path.Substring (1) : null;
+			if (path == VirtualPath)
+				return "";
+			if (path.StartsWith (VirtualPath + "/", StringComparison.Ordinal))
+				return path.Substring (VirtualPath.Length + 1);
+			return null;
+		}
+
+		// Virtual path -> physical path, like ASP.NET's MapPath for this application.
+		public string MapPath (string path)
+		{
+			if (string.IsNullOrEmpty (path))
+				return PhysicalPath;
+			string rel = Relative (path);
+			if (rel == null)
+				return null;
+			if (rel.Length == 0)
+				return PhysicalPath;
+			return PhysicalPath + rel;
+		}
+
+		// Splits a decoded URL path into the file ASP.NET serves and the PathInfo
+		// after it ("/page.aspx/extra" -> "/page.aspx" + "/extra"). A path that
+		// names a directory with a trailing slash gets its default document.
+		// Only dotted segments that are followed by more segments cost a stat().
+		public void Split (string uriPath, out string filePath, out string pathInfo)
+		{
+			pathInfo = "";
+			filePath = uriPath;
+			int start = VirtualPath == "/" ? 1 : VirtualPath.Length + 1;
+			while (start < uriPath.Length) {
+				int slash = uriPath.IndexOf ('/', start);
+				if (slash < 0)
+					break;
+				int dot = uriPath.IndexOf ('.', start, slash - start);
+				if (dot >= 0 && !Directory.Exists (MapPath (uriPath.Substring (0, slash)))) {
+					filePath = uriPath.Substring (0, slash);
+					pathInfo = uriPath.Substring (slash);
+					return;
+				}
+				start = slash + 1;
+			}
+			if (uriPath.EndsWith ("/")) {
+				string doc = DefaultDocument (uriPath);
+				if (doc != null)
+					filePath = uriPath + doc;
+			}
+		}
+
+		public string DefaultDocument (string dirPath)
+		{
+			string dir = MapPath (dirPath);
+			if (dir == null)
+				return null;
+			foreach (string d in DefaultDocuments)
+				if (File.Exists (Path.Combine (dir, d)))
+					return d;
+			return null;
+		}
+
+		// TRUE when a path without a trailing slash names a directory of the
+		// application (the client should be sent to path + "/").
+		public bool IsDirectoryWithoutSlash (string uriPath)
+		{
+			if (uriPath.EndsWith ("/"))
+				return false;
+			string p = MapPath (uriPath);
+			return p != null && Directory.Exists (p);
+		}
+
+		// Percent-decodes a URL path as UTF-8 ('+' stays '+': it is not a space in a path).
+		public static string DecodePath (string raw)
+		{
+			if (raw.IndexOf ('%') < 0)
+				return raw;
+			var bytes = new byte [Encoding.UTF8.GetMaxByteCount (raw.Length)];
+			int n = 0;
+			for (int i = 0; i < raw.Length; i++) {
+				char c = raw [i];
+				int hi, lo;
+				if (c == '%' && i + 2 < raw.Length &&
+				    (hi = Hex (raw [i + 1])) >= 0 && (lo = Hex (raw [i + 2])) >= 0) {
+					bytes [n++] = (byte) (hi * 16 + lo);
+					i += 2;
+				} else if (c < 0x80) {
+					bytes [n++] = (byte) c;
+				} else if (char.IsHighSurrogate (c) && i + 1 < raw.Length) {
+					n += Encoding.UTF8.GetBytes (raw, i, 2, bytes, n);
+					i++;
+				} else {
+					n += Encoding.UTF8.GetBytes (raw, i, 1, bytes, n);
+				}
+			}
+			return Encoding.UTF8.GetString (bytes, 0, n);
+		}
+
+		static int Hex (char c)
+		{
+			if (c >= '0' && c <= '9') return c - '0';
+			if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+			if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+			return -1;
+		}
+	}
+}

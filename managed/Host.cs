@@ -1,0 +1,91 @@
+// The entry points the C host calls: Bootstrap (root domain) creates an
+// application's AppDomain through ASP.NET's ApplicationHost; Entry.Process runs in
+// that domain, once per request, with the whole request in its arguments.
+using System;
+using System.Threading;
+using System.Web;
+using System.Web.Configuration;
+using System.Web.Hosting;
+
+namespace ScgiMono
+{
+	public static class Bootstrap
+	{
+		// Called by C in the root domain. The new domain reports itself to C
+		// (Native.DomainReady) from AppHost.Init, running inside it.
+		public static void CreateApp (string virtualPath, string physicalPath, IntPtr gen)
+		{
+			var host = (AppHost) ApplicationHost.CreateApplicationHost (typeof (AppHost), virtualPath, physicalPath);
+			host.Init (gen, virtualPath, physicalPath);
+		}
+	}
+
+	// Lives in the application's AppDomain. Only Init crosses domains (once, at
+	// start); requests enter through Entry.Process with no remoting.
+	public sealed class AppHost : MarshalByRefObject
+	{
+		public override object InitializeLifetimeService ()
+		{
+			return null; // never collected by remoting leases
+		}
+
+		public void Init (IntPtr gen, string virtualPath, string physicalPath)
+		{
+			Entry.Start (gen, virtualPath, physicalPath);
+		}
+	}
+
+	public static class Entry
+	{
+		static AppPaths paths;
+		static IntPtr generation;
+
+		internal static void Start (IntPtr gen, string virtualPath, string physicalPath)
+		{
+			generation = gen;
+			paths = new AppPaths (virtualPath, physicalPath);
+			AppDomain.CurrentDomain.DomainUnload += OnDomainUnload;
+			Native.DomainReady (gen, ReadApacheStatus ());
+		}
+
+		// web.config appSetting MonoServerApacheStatus: "true" -> 1, "false" -> 0,
+		// absent or unreadable -> -1 (the server default). Read once per AppDomain.
+		static int ReadApacheStatus ()
+		{
+			try {
+				string v = WebConfigurationManager.AppSettings ["MonoServerApacheStatus"];
+				bool b;
+				if (v != null && bool.TryParse (v.Trim (), out b))
+					return b ? 1 : 0;
+			} catch (Exception e) {
+				Console.Error.WriteLine ("scgi-mono: cannot read MonoServerApacheStatus from web.config: {0}", e.Message);
+			}
+			return -1;
+		}
+
+		// ASP.NET unloads the domain when web.config or bin/ changes. Tell C to
+		// send new requests elsewhere, then wait for the ones inside to finish
+		// before letting Mono tear the domain down.
+		static void OnDomainUnload (object sender, EventArgs e)
+		{
+			Native.DomainUnloading (generation);
+			for (int waited = 0; Native.InFlight (generation) > 0 && waited < 30000; waited += 10)
+				Thread.Sleep (10);
+			Native.DomainGone (generation);
+		}
+
+		// One request. flags bit 0: the client speaks plain HTTP (no front end); the
+		// C host frames the response accordingly, ASP.NET sees no difference.
+		public static void Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags)
+		{
+			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen), paths, new NativeSink (conn),
+			                                body, bodyLen);
+			if (wr.NeedsSlashRedirect) {
+				wr.SendSlashRedirect ();
+				return;
+			}
+			HttpRuntime.ProcessRequest (wr);
+			wr.WaitForEnd ();
+		}
+	}
+}

@@ -1,0 +1,116 @@
+// Internal calls into the C host (native/monohost.c registers them).
+// Only blittable arguments cross: pointers, integers. The C side owns every
+// pointer passed in; the managed side never keeps one past the request.
+using System;
+using System.Runtime.CompilerServices;
+
+namespace ScgiMono
+{
+	internal static unsafe class Native
+	{
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void SendHeaders (IntPtr conn, int status, byte* reason, int reasonLen,
+		                                       byte* head, int headLen, long contentLength);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void SendBody (IntPtr conn, byte* data, int len);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void Flush (IntPtr conn, int final);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern int IsConnected (IntPtr conn);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void CloseConnection (IntPtr conn);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void DomainReady (IntPtr gen, int apacheStatus);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern int InFlight (IntPtr gen);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void DomainUnloading (IntPtr gen);
+
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void DomainGone (IntPtr gen);
+	}
+
+	// Where a worker request's response goes. The server uses NativeSink; tests
+	// use their own sink to see exactly what System.Web produced.
+	public interface IResponseSink
+	{
+		void SendHeaders (int status, string reason, string head, long contentLength);
+		void SendBody (byte[] data, int offset, int length);
+		unsafe void SendBody (byte* data, int length);
+		void Flush (bool final);
+		bool IsConnected { get; }
+		void CloseConnection ();
+	}
+
+	internal sealed unsafe class NativeSink : IResponseSink
+	{
+		readonly IntPtr conn;
+
+		public NativeSink (IntPtr conn)
+		{
+			this.conn = conn;
+		}
+
+		public void SendHeaders (int status, string reason, string head, long contentLength)
+		{
+			byte[] r = Latin1.GetBytes (reason ?? "");
+			byte[] h = Latin1.GetBytes (head ?? "");
+			fixed (byte* rp = r)
+			fixed (byte* hp = h)
+				Native.SendHeaders (conn, status, rp, r.Length, hp, h.Length, contentLength);
+		}
+
+		public void SendBody (byte[] data, int offset, int length)
+		{
+			if (length <= 0)
+				return;
+			fixed (byte* p = data)
+				Native.SendBody (conn, p + offset, length);
+		}
+
+		public void SendBody (byte* data, int length)
+		{
+			if (length > 0)
+				Native.SendBody (conn, data, length);
+		}
+
+		public void Flush (bool final)
+		{
+			Native.Flush (conn, final ? 1 : 0);
+		}
+
+		public bool IsConnected {
+			get { return Native.IsConnected (conn) != 0; }
+		}
+
+		public void CloseConnection ()
+		{
+			Native.CloseConnection (conn);
+		}
+	}
+
+	// Header text is ISO-8859-1 on the wire; characters above U+00FF (which HTTP
+	// does not allow in headers) are sent as UTF-8 so that nothing is lost silently.
+	internal static class Latin1
+	{
+		public static byte[] GetBytes (string s)
+		{
+			bool wide = false;
+			foreach (char ch in s)
+				if (ch > '\u00ff') { wide = true; break; }
+			if (wide)
+				return System.Text.Encoding.UTF8.GetBytes (s);
+			byte[] b = new byte [s.Length];
+			for (int i = 0; i < s.Length; i++)
+				b [i] = (byte) s [i];
+			return b;
+		}
+	}
+}

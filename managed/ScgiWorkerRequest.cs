@@ -1,0 +1,459 @@
+// ScgiWorkerRequest: what System.Web sees of one request that arrived over SCGI
+// (or plain HTTP, which the C host turns into the same CGI variables).
+//
+// Request side: everything comes from the CGI variables (RequestVars) and the
+// body, which stays in C memory and is copied out only when the application
+// reads it. Response side: status and header lines are collected here and handed
+// to the sink once, with the body, through internal calls; the C host frames them.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+using System.Web;
+
+namespace ScgiMono
+{
+	public sealed class ScgiWorkerRequest : HttpWorkerRequest
+	{
+		// Bodies up to this size are handed to ASP.NET preloaded; larger ones are
+		// read through ReadEntityBody in the sizes ASP.NET asks for.
+		const int PreloadLimit = 64 * 1024;
+
+		static readonly string[] KnownHeaderVars = BuildKnownHeaderVars ();
+
+		readonly RequestVars vars;
+		readonly AppPaths paths;
+		readonly IResponseSink sink;
+		readonly IntPtr body;      // C memory, valid until the response ends
+		readonly int bodyLength;
+
+		readonly string method;
+		readonly string rawUrl;
+		readonly string queryString;
+		readonly string uriPath;
+		readonly string filePath;
+		readonly string pathInfo;
+
+		int bodyRead;              // bytes handed to ASP.NET so far
+		int status = 200;
+		string statusReason;
+		StringBuilder head = new StringBuilder (256);
+		long contentLength = -1;
+		bool headersSent;
+		volatile bool ended;       // the final flush or EndOfRequest happened
+		EndOfSendNotification endNotify;
+		object endNotifyData;
+
+		public ScgiWorkerRequest (RequestVars vars, AppPaths paths, IResponseSink sink,
+		                          IntPtr body, int bodyLength)
+		{
+			this.vars = vars;
+			this.paths = paths;
+			this.sink = sink;
+			this.body = body;
+			this.bodyLength = bodyLength;
+
+			method = vars.Get ("REQUEST_METHOD") ?? "GET";
+			rawUrl = vars.Get ("REQUEST_URI") ?? RebuildUrl (vars);
+			int q = rawUrl.IndexOf ('?');
+			string rawPath = q < 0 ? rawUrl : rawUrl.Substring (0, q);
+			queryString = vars.Get ("QUERY_STRING") ?? (q < 0 ? "" : rawUrl.Substring (q + 1));
+			uriPath = AppPaths.DecodePath (rawPath);
+			if (uriPath.Length == 0 || uriPath [0] != '/')
+				uriPath = "/" + uriPath;
+			paths.Split (uriPath, out filePath, out pathInfo);
+		}
+
+		// Without REQUEST_URI (IIS's isapi_scgi sends none) the URL is
+		// SCRIPT_NAME + PATH_INFO + "?" + QUERY_STRING, re-encoded.
+		static string RebuildUrl (RequestVars vars)
+		{
+			string path = (vars.Get ("SCRIPT_NAME") ?? "") + (vars.Get ("PATH_INFO") ?? "");
+			if (path.Length == 0)
+				path = "/";
+			string enc = Uri.EscapeUriString (path);
+			string qs = vars.Get ("QUERY_STRING");
+			return string.IsNullOrEmpty (qs) ? enc : enc + "?" + qs;
+		}
+
+		static string[] BuildKnownHeaderVars ()
+		{
+			var r = new string [RequestHeaderMaximum];
+			for (int i = 0; i < RequestHeaderMaximum; i++)
+				r [i] = CgiName (GetKnownRequestHeaderName (i));
+			return r;
+		}
+
+		static string CgiName (string header)
+		{
+			string up = header.ToUpperInvariant ().Replace ('-', '_');
+			if (up == "CONTENT_TYPE" || up == "CONTENT_LENGTH")
+				return up;
+			return "HTTP_" + up;
+		}
+
+		// "HTTP_X_FORWARDED_FOR" -> "X-Forwarded-For"
+		static string HeaderName (string cgi)
+		{
+			var sb = new StringBuilder (cgi.Length - 5);
+			bool upper = true;
+			for (int i = 5; i < cgi.Length; i++) {
+				char c = cgi [i];
+				if (c == '_') {
+					sb.Append ('-');
+					upper = true;
+				} else {
+					sb.Append (upper ? c : char.ToLowerInvariant (c));
+					upper = false;
+				}
+			}
+			return sb.ToString ();
+		}
+
+		public bool Ended {
+			get { return ended; }
+		}
+
+		// True when the URL names a directory without its trailing slash; the
+		// caller then answers with a redirect instead of running ASP.NET.
+		public bool NeedsSlashRedirect {
+			get { return filePath == uriPath && pathInfo.Length == 0 && paths.IsDirectoryWithoutSlash (uriPath); }
+		}
+
+		public void SendSlashRedirect ()
+		{
+			string location = GetProtocol () + "://" + HostForUrl () + rawUrlPathWithSlash ();
+			SendStatus (301, "Moved Permanently");
+			SendUnknownResponseHeader ("Location", location);
+			SendUnknownResponseHeader ("Content-Type", "text/html");
+			byte[] b = Encoding.ASCII.GetBytes ("<html><body>Moved to <a href=\"" +
+			                                    HttpUtility.HtmlAttributeEncode (location) + "\">here</a>.</body></html>\n");
+			SendResponseFromMemory (b, b.Length);
+			FlushResponse (true);
+		}
+
+		string rawUrlPathWithSlash ()
+		{
+			int q = rawUrl.IndexOf ('?');
+			return q < 0 ? rawUrl + "/" : rawUrl.Substring (0, q) + "/" + rawUrl.Substring (q);
+		}
+
+		// host[:port] as the client addressed the front end.
+		string HostForUrl ()
+		{
+			string host = vars.Get ("HTTP_HOST");
+			if (!string.IsNullOrEmpty (host))
+				return host;
+			string name = GetServerName ();
+			int port = GetLocalPort ();
+			bool dflt = port == 0 || (port == 80 && !IsSecure ()) || (port == 443 && IsSecure ());
+			return dflt ? name : name + ":" + port.ToString (CultureInfo.InvariantCulture);
+		}
+
+		// ---- request line and paths ----
+
+		public override string GetHttpVerbName () { return method; }
+		public override string GetHttpVersion () { return vars.Get ("SERVER_PROTOCOL") ?? "HTTP/1.1"; }
+		public override string GetRawUrl () { return rawUrl; }
+		public override string GetUriPath () { return filePath + pathInfo; }
+		public override string GetFilePath () { return filePath; }
+		public override string GetPathInfo () { return pathInfo; }
+		public override string GetQueryString () { return queryString; }
+
+		public override byte[] GetQueryStringRawBytes ()
+		{
+			int i = vars.IndexOf ("QUERY_STRING");
+			return i >= 0 ? vars.RawValueAt (i) : Encoding.UTF8.GetBytes (queryString);
+		}
+
+		public override string GetAppPath () { return paths.VirtualPath; }
+		public override string GetAppPathTranslated () { return paths.PhysicalPath; }
+		public override string GetFilePathTranslated () { return MapPath (filePath); }
+
+		public override string MapPath (string virtualPath)
+		{
+			return paths.MapPath (virtualPath);
+		}
+
+		// ---- connection ----
+
+		public override string GetLocalAddress () { return vars.Get ("SERVER_ADDR") ?? "127.0.0.1"; }
+		public override int GetLocalPort () { return ParseInt (vars.Get ("SERVER_PORT")); }
+		public override string GetRemoteAddress () { return vars.Get ("REMOTE_ADDR") ?? "127.0.0.1"; }
+		public override int GetRemotePort () { return ParseInt (vars.Get ("REMOTE_PORT")); }
+		public override string GetRemoteName () { return vars.Get ("REMOTE_HOST") ?? GetRemoteAddress (); }
+
+		public override string GetServerName ()
+		{
+			string host = vars.Get ("HTTP_HOST");
+			if (!string.IsNullOrEmpty (host))
+				return StripPort (host);
+			return vars.Get ("SERVER_NAME") ?? GetLocalAddress ();
+		}
+
+		static string StripPort (string host)
+		{
+			if (host.StartsWith ("[")) {
+				int end = host.IndexOf (']');
+				return end > 0 ? host.Substring (0, end + 1) : host;
+			}
+			int colon = host.LastIndexOf (':');
+			return colon > 0 ? host.Substring (0, colon) : host;
+		}
+
+		public override bool IsSecure ()
+		{
+			string https = vars.Get ("HTTPS");
+			if (https != null && (https.Equals ("on", StringComparison.OrdinalIgnoreCase) || https == "1" ||
+			                      https.Equals ("true", StringComparison.OrdinalIgnoreCase)))
+				return true;
+			if (vars.Get ("SERVER_PORT_SECURE") == "1")
+				return true;
+			string scheme = vars.Get ("REQUEST_SCHEME");
+			return scheme != null && scheme.Equals ("https", StringComparison.OrdinalIgnoreCase);
+		}
+
+		public override string GetProtocol () { return IsSecure () ? "https" : "http"; }
+
+		static int ParseInt (string s)
+		{
+			int v;
+			return s != null && int.TryParse (s, NumberStyles.None, CultureInfo.InvariantCulture, out v) ? v : 0;
+		}
+
+		// ---- request headers and variables ----
+
+		public override string GetKnownRequestHeader (int index)
+		{
+			if (index < 0 || index >= RequestHeaderMaximum)
+				return null;
+			return vars.Get (KnownHeaderVars [index]);
+		}
+
+		public override string GetUnknownRequestHeader (string name)
+		{
+			return vars.Get (CgiName (name));
+		}
+
+		public override string[][] GetUnknownRequestHeaders ()
+		{
+			var list = new List<string[]> ();
+			var seen = new HashSet<string> (StringComparer.Ordinal);
+			for (int i = 0; i < vars.Count; i++) {
+				string n = vars.NameAt (i);
+				if (!n.StartsWith ("HTTP_", StringComparison.Ordinal) || !seen.Add (n))
+					continue;
+				if (Array.IndexOf (KnownHeaderVars, n) >= 0)
+					continue;
+				list.Add (new string[] { HeaderName (n), vars.Get (n) });
+			}
+			return list.ToArray ();
+		}
+
+		// Every variable the front end sent, plus GATEWAY_INTERFACE: reporting CGI
+		// keeps Mono's HttpResponse from chunk-encoding by itself (the C host frames).
+		public override string GetServerVariable (string name)
+		{
+			string v = vars.Get (name);
+			if (v != null)
+				return v;
+			switch (name) {
+			case "GATEWAY_INTERFACE": return "CGI/1.1";
+			case "SERVER_SOFTWARE": return "scgi-mono";
+			case "HTTPS": return IsSecure () ? "on" : "off";
+			}
+			return null;
+		}
+
+		// ---- request body ----
+
+		public override int GetTotalEntityBodyLength () { return bodyLength; }
+		public override int GetPreloadedEntityBodyLength () { return bodyLength <= PreloadLimit ? bodyLength : 0; }
+		public override bool IsEntireEntityBodyIsPreloaded () { return bodyLength <= PreloadLimit; }
+
+		public override byte[] GetPreloadedEntityBody ()
+		{
+			if (bodyLength == 0 || bodyLength > PreloadLimit || ended)
+				return null;
+			byte[] b = new byte [bodyLength];
+			Marshal.Copy (body, b, 0, bodyLength);
+			bodyRead = bodyLength;
+			return b;
+		}
+
+		public override int ReadEntityBody (byte[] buffer, int size)
+		{
+			return ReadEntityBody (buffer, 0, size);
+		}
+
+		public override int ReadEntityBody (byte[] buffer, int offset, int size)
+		{
+			if (ended || buffer == null)
+				return 0;
+			int n = Math.Min (size, bodyLength - bodyRead);
+			if (n <= 0)
+				return 0;
+			Marshal.Copy (new IntPtr (body.ToInt64 () + bodyRead), buffer, offset, n);
+			bodyRead += n;
+			return n;
+		}
+
+		// ---- response ----
+
+		public override void SendStatus (int statusCode, string statusDescription)
+		{
+			status = statusCode;
+			statusReason = statusDescription;
+		}
+
+		public override void SendKnownResponseHeader (int index, string value)
+		{
+			SendUnknownResponseHeader (GetKnownResponseHeaderName (index), value);
+		}
+
+		public override void SendUnknownResponseHeader (string name, string value)
+		{
+			if (headersSent)
+				return;
+			if (string.Equals (name, "Content-Length", StringComparison.OrdinalIgnoreCase)) {
+				long cl;
+				if (long.TryParse (value, NumberStyles.None, CultureInfo.InvariantCulture, out cl))
+					contentLength = cl;
+			}
+			// A CR or LF in a value would let it forge headers: fold it to a space.
+			if (value != null && value.IndexOfAny (new char[] { '\r', '\n' }) >= 0)
+				value = value.Replace ('\r', ' ').Replace ('\n', ' ');
+			head.Append (name).Append (": ").Append (value).Append ("\r\n");
+		}
+
+		public override void SendCalculatedContentLength (int contentLength)
+		{
+			SendCalculatedContentLength ((long) contentLength);
+		}
+
+		public override void SendCalculatedContentLength (long contentLength)
+		{
+			if (!headersSent && this.contentLength < 0)
+				SendKnownResponseHeader (HeaderContentLength, contentLength.ToString (CultureInfo.InvariantCulture));
+		}
+
+		public override bool HeadersSent () { return headersSent; }
+
+		void EnsureHeaders ()
+		{
+			if (headersSent)
+				return;
+			headersSent = true;
+			sink.SendHeaders (status, statusReason, head.ToString (), contentLength);
+			head = null;
+		}
+
+		public override void SendResponseFromMemory (byte[] data, int length)
+		{
+			if (ended || data == null)
+				return;
+			EnsureHeaders ();
+			sink.SendBody (data, 0, Math.Min (length, data.Length));
+		}
+
+		public override unsafe void SendResponseFromMemory (IntPtr data, int length)
+		{
+			if (ended || data == IntPtr.Zero)
+				return;
+			EnsureHeaders ();
+			sink.SendBody ((byte*) data.ToPointer (), length);
+		}
+
+		public override void SendResponseFromFile (string filename, long offset, long length)
+		{
+			using (var fs = new FileStream (filename, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1))
+				SendFromStream (fs, offset, length);
+		}
+
+		public override void SendResponseFromFile (IntPtr handle, long offset, long length)
+		{
+			var sh = new Microsoft.Win32.SafeHandles.SafeFileHandle (handle, false);
+			using (var fs = new FileStream (sh, FileAccess.Read, 1))
+				SendFromStream (fs, offset, length);
+		}
+
+		void SendFromStream (FileStream fs, long offset, long length)
+		{
+			if (ended)
+				return;
+			if (length < 0)
+				length = fs.Length - offset;
+			fs.Seek (offset, SeekOrigin.Begin);
+			EnsureHeaders ();
+			byte[] buf = new byte [(int) Math.Min (length, 64 * 1024)];
+			while (length > 0) {
+				int n = fs.Read (buf, 0, (int) Math.Min (buf.Length, length));
+				if (n <= 0)
+					break;
+				sink.SendBody (buf, 0, n);
+				length -= n;
+			}
+		}
+
+		public override void FlushResponse (bool finalFlush)
+		{
+			if (ended)
+				return;
+			EnsureHeaders ();
+			sink.Flush (finalFlush);
+			if (finalFlush)
+				MarkEnded ();
+		}
+
+		public override void EndOfRequest ()
+		{
+			if (!ended) {
+				EnsureHeaders ();
+				sink.Flush (true);
+			}
+			MarkEnded ();
+			EndOfSendNotification cb = endNotify;
+			endNotify = null;
+			if (cb != null)
+				cb (this, endNotifyData);
+		}
+
+		public override void SetEndOfSendNotification (EndOfSendNotification callback, object extraData)
+		{
+			endNotify = callback;
+			endNotifyData = extraData;
+		}
+
+		public override void CloseConnection ()
+		{
+			if (!ended)
+				sink.CloseConnection ();
+		}
+
+		public override bool IsClientConnected ()
+		{
+			return !ended && sink.IsConnected;
+		}
+
+		void MarkEnded ()
+		{
+			lock (this) {
+				ended = true;
+				Monitor.PulseAll (this);
+			}
+		}
+
+		// Blocks until the response is complete (ASP.NET may finish a request on
+		// another thread, e.g. an async page); the C side frees the connection after.
+		public void WaitForEnd ()
+		{
+			lock (this) {
+				while (!ended)
+					Monitor.Wait (this);
+			}
+		}
+	}
+}

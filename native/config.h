@@ -1,0 +1,81 @@
+/* config: the server's settings, from scgi-mono.conf (GKeyFile) and the command line.
+ *
+ * Precedence: built-in defaults < configuration file < command-line options.
+ * A value given on the command line for a repeatable option (--listen, --app)
+ * replaces the whole list from the file, it does not add to it.
+ *
+ * Ownership: config_load returns a config the caller frees with config_free
+ * (NULL is accepted). All strings inside belong to the config.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <glib.h>
+
+typedef enum { LISTEN_TCP, LISTEN_UNIX } listen_kind;
+
+typedef struct {
+    listen_kind kind;
+    char *host;        /* TCP: literal address or name, IPv6 without brackets; UNIX: NULL */
+    int port;          /* TCP: 1..65535 */
+    char *path;        /* UNIX: socket path; TCP: NULL */
+    char *spec;        /* the text as the user wrote it, for messages */
+} listen_spec;
+
+typedef struct {
+    char *name;        /* group name after "app:", or "cli1", "cli2"... for --app */
+    char *vhost;       /* host name this application answers for, or NULL for any */
+    char *vpath;       /* virtual path, always starts with '/', no trailing '/' except "/" itself */
+    char *path;        /* physical directory, absolute, no trailing '/' */
+    int apache_status; /* -1: use the server default; 0/1 not set by config today */
+} app_spec;
+
+typedef struct {
+    GPtrArray *listen;     /* of listen_spec*; default: one TCP 127.0.0.1:8000 */
+    GPtrArray *apps;       /* of app_spec*; may be empty (the server then refuses to start) */
+    int threads;           /* worker threads; default 4 * number of cores */
+    int queue;             /* requests waiting for a worker before 503; default 256 */
+    int max_connections;   /* open connections; default 1024 */
+    gsize max_header;      /* SCGI header block / HTTP header bytes; default 65536 */
+    gint64 max_body;       /* request body bytes; default 100 MiB (104857600) */
+    int header_timeout;    /* seconds to receive a whole request header; default 30 */
+    int body_timeout;      /* seconds of idle time between body reads; default 30 */
+    int write_timeout;     /* seconds a response write may stall; default 60 */
+    int keepalive_timeout; /* seconds an idle HTTP keep-alive connection is kept; default 15 */
+    int shutdown_timeout;  /* seconds to finish in-flight requests on SIGTERM; default 30 */
+    gboolean apache_status;/* default status-line style for SCGI: TRUE "Status: 200 OK"; default TRUE */
+    gboolean scgi_lenient; /* accept SCGI requests without SCGI=1; default FALSE */
+    int socket_mode;       /* permission bits of UNIX sockets; default 0660 */
+    char *config_file;     /* file that was read, or NULL */
+} config;
+
+/* Error domain and codes for config_load. The message always names the file
+ * (or "command line") and the key, and the line when GLib's parser knows it. */
+#define CONFIG_ERROR (config_error_quark())
+GQuark config_error_quark(void);
+typedef enum { CONFIG_ERROR_PARSE, CONFIG_ERROR_VALUE, CONFIG_ERROR_USAGE, CONFIG_ERROR_HELP } config_error_code;
+
+/* Parses argv (GOptionContext: --config FILE, --listen SPEC (repeatable),
+ * --app [VHOST:]VPATH:DIR (repeatable), --threads N, --version, --help),
+ * reads the configuration file if one was named (or ./scgi-mono.conf is NOT read
+ * implicitly), and validates everything.
+ * On --version prints the version to stdout and sets *exit_now = TRUE.
+ * On --help GLib prints help and exits 0 itself.
+ * Returns NULL and sets error on any invalid input. */
+config *config_load(int argc, char **argv, gboolean *exit_now, GError **error);
+
+/* Parses one listen spec: tcp:HOST:PORT, tcp:[IPV6]:PORT, unix:PATH.
+ * Returns NULL and sets error (CONFIG_ERROR_VALUE) if invalid. */
+listen_spec *config_parse_listen(const char *text, GError **error);
+
+/* Parses one --app value: [VHOST:]VPATH:DIR. Relative DIR is made absolute
+ * against the current directory. Returns NULL and sets error if invalid. */
+app_spec *config_parse_app(const char *text, GError **error);
+
+void config_free(config *c);
+void listen_spec_free(listen_spec *l);
+void app_spec_free(app_spec *a);
+
+#define SCGI_MONO_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,502 @@
+/* conn: the event loop that accepts and reads requests. See conn.h. */
+#include "conn.h"
+
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "response.h"
+
+/* epoll tags below this value name the loop's own descriptors; anything else is a conn*. */
+enum { TAG_EVENTFD = 1, TAG_SIGNALFD = 2, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
+
+struct server {
+    server_opts o;
+    const config *cfg;
+    int epfd, evfd, sigfd;
+    GMutex resume_lock;
+    conn *resumed;          /* singly linked through ->next, handed back by workers */
+    conn owned;             /* sentinel of the list of loop-owned connections */
+    gint nconns;            /* atomic: open connections */
+    gboolean stopping;
+    gint64 last_sweep;
+};
+
+static gint64 now_us(void) { return g_get_monotonic_time(); }
+
+static void list_add(server *s, conn *c)
+{
+    c->next = s->owned.next;
+    c->prev = &s->owned;
+    s->owned.next->prev = c;
+    s->owned.next = c;
+}
+
+static void list_del(conn *c)
+{
+    if (!c->prev)
+        return;
+    c->prev->next = c->next;
+    c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void conn_free(conn *c)
+{
+    server *s = c->srv;
+    close(c->fd);
+    http_req_free(c->http);
+    if (c->http_vars)
+        g_string_free(c->http_vars, TRUE);
+    resp_clear(&c->r);
+    g_free(c->buf);
+    g_free(c);
+    g_atomic_int_add(&s->nconns, -1);
+}
+
+/* Closes a connection the loop owns. */
+static void loop_close(conn *c)
+{
+    list_del(c);
+    epoll_ctl(c->srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    conn_free(c);
+}
+
+static void describe_peer(conn *c, const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, c->remote_addr, sizeof c->remote_addr);
+        c->remote_port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, c->remote_addr, sizeof c->remote_addr);
+        c->remote_port = ntohs(a->sin6_port);
+    } else {
+        g_strlcpy(c->remote_addr, "127.0.0.1", sizeof c->remote_addr);
+        c->remote_port = 0;
+    }
+    g_snprintf(c->peer, sizeof c->peer, ss->ss_family == AF_UNIX ? "unix" : ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+               c->remote_addr, c->remote_port);
+
+    struct sockaddr_storage ls;
+    socklen_t ll = sizeof ls;
+    if (getsockname(c->fd, (struct sockaddr *)&ls, &ll) == 0 && ls.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)&ls;
+        inet_ntop(AF_INET, &a->sin_addr, c->local_addr, sizeof c->local_addr);
+        c->local_port = ntohs(a->sin_port);
+    } else if (ls.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)&ls;
+        inet_ntop(AF_INET6, &a->sin6_addr, c->local_addr, sizeof c->local_addr);
+        c->local_port = ntohs(a->sin6_port);
+    } else {
+        g_strlcpy(c->local_addr, "127.0.0.1", sizeof c->local_addr);
+        c->local_port = 0;
+    }
+}
+
+static void watch(server *s, conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+static void on_accept(server *s, listener *l)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                g_warning("accept on %s: %s", l->desc, g_strerror(errno));
+            return;
+        }
+        if (g_atomic_int_get(&s->nconns) >= s->cfg->max_connections) {
+            g_warning("refusing a connection on %s: %d connections open (max_connections)", l->desc,
+                      s->cfg->max_connections);
+            close(fd);
+            continue;
+        }
+        g_atomic_int_inc(&s->nconns);
+        if (l->kind == LISTEN_TCP) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        conn *c = g_new0(conn, 1);
+        c->fd = fd;
+        c->srv = s;
+        c->cap = 8192;
+        c->buf = g_malloc(c->cap);
+        c->r.apache_status = s->cfg->apache_status;
+        c->write_timeout_ms = s->cfg->write_timeout * 1000;
+        describe_peer(c, &ss);
+        c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
+        list_add(s, c);
+        watch(s, c);
+    }
+}
+
+/* Sends a short error answer from the loop (best effort, never blocks) and closes. */
+static gboolean refuse(conn *c, int status, const char *why)
+{
+    g_message("%s: refused (%d): %s", c->peer, status, why);
+    char msg[512];
+    int n;
+    if (c->proto == PROTO_HTTP)
+        n = g_snprintf(msg, sizeof msg,
+                       "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                       "Connection: close\r\n\r\n%s\n",
+                       status, resp_reason(status), strlen(why) + 1, why);
+    else
+        n = g_snprintf(msg, sizeof msg, "%s %d %s\r\nContent-Type: text/plain\r\n\r\n%s\n",
+                       c->srv->cfg->apache_status ? "Status:" : "HTTP/1.1", status,
+                       resp_reason(status), why);
+    if (n > 0 && (gsize)n < sizeof msg && send(c->fd, msg, (size_t)n, MSG_NOSIGNAL) < 0) {
+        /* the peer is gone; nothing more to do */
+    }
+    loop_close(c);
+    return FALSE;
+}
+
+static gboolean dispatch(conn *c)
+{
+    server *s = c->srv;
+    list_del(c);
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->deadline = 0;
+    if (!s->o.dispatch(c, s->o.ud)) {
+        list_add(s, c);
+        watch(s, c);
+        return refuse(c, 503, "server busy: request queue is full");
+    }
+    return FALSE;
+}
+
+static void grow(conn *c, gsize want)
+{
+    if (c->cap >= want)
+        return;
+    gsize cap = c->cap;
+    while (cap < want)
+        cap *= 2;
+    c->buf = g_realloc(c->buf, cap);
+    c->cap = cap;
+}
+
+/* SCGI: a complete header, then exactly CONTENT_LENGTH body bytes. */
+static gboolean process_scgi(conn *c)
+{
+    const config *cfg = c->srv->cfg;
+    scgi_parse_status st = scgi_parse(&c->scgi, c->buf, c->len);
+    if (st == SCGI_PARSE_AGAIN) {
+        if (c->len == c->cap)
+            grow(c, MIN(c->cap * 2, cfg->max_header + 32));
+        return TRUE;
+    }
+    if (st != SCGI_PARSE_DONE)
+        return refuse(c, 400, scgi_parse_strerror(st));
+    if (c->scgi.content_length > (guint64)cfg->max_body)
+        return refuse(c, 413, "request body larger than max_body");
+    gsize total = c->scgi.header_end + (gsize)c->scgi.content_length;
+    if (c->len < total) {
+        grow(c, total);
+        c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
+        return TRUE;
+    }
+    c->vars = c->buf + c->scgi.block_start;
+    c->vars_len = c->scgi.block_len;
+    c->body = c->buf + c->scgi.header_end;
+    c->body_len = (gsize)c->scgi.content_length;
+    c->keep_alive = FALSE;
+    return dispatch(c);
+}
+
+static void send_continue(conn *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    c->sent_continue = TRUE;
+    if (send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL) < 0) {
+        /* a failed write shows up as EOF or an error on the next read */
+    }
+}
+
+static gboolean process_http(conn *c)
+{
+    const config *cfg = c->srv->cfg;
+    if (!c->http)
+        c->http = http_req_new(cfg->max_header, cfg->max_body);
+    gsize used = 0;
+    http_req_status st = http_req_feed(c->http, c->buf, c->len, &used);
+    memmove(c->buf, c->buf + used, c->len - used);
+    c->len -= used;
+    if (st == HTTP_REQ_ERROR)
+        return refuse(c, c->http->error_status, c->http->error_reason);
+    if (st == HTTP_REQ_AGAIN) {
+        if (http_req_headers_complete(c->http)) {
+            c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
+            if (c->http->expect_continue && !c->sent_continue)
+                send_continue(c);
+        }
+        return TRUE;
+    }
+    http_conn_info ci = {c->remote_addr, c->remote_port, c->local_addr, c->local_port};
+    if (!c->http_vars)
+        c->http_vars = g_string_sized_new(1024);
+    g_string_truncate(c->http_vars, 0);
+    http_req_cgi_block(c->http, &ci, c->http_vars);
+    c->vars = c->http_vars->str;
+    c->vars_len = c->http_vars->len;
+    c->body = (const char *)c->http->body->data;
+    c->body_len = c->http->body->len;
+    c->keep_alive = c->http->keep_alive;
+    c->is_head = http_req_is_head(c->http);
+    c->http_minor = http_req_minor(c->http);
+    return dispatch(c);
+}
+
+/* Returns TRUE while the loop still owns c (more bytes are needed); FALSE once
+ * c was dispatched to a worker or closed: the caller must not touch it then. */
+static gboolean process(conn *c)
+{
+    if (c->proto == PROTO_UNKNOWN && c->len > 0)
+        c->proto = (c->buf[0] >= '0' && c->buf[0] <= '9') ? PROTO_SCGI : PROTO_HTTP;
+    if (c->proto == PROTO_SCGI) {
+        if (c->scgi.max_header == 0)
+            scgi_parse_init(&c->scgi, c->srv->cfg->max_header,
+                            c->srv->cfg->scgi_lenient ? SCGI_PARSE_LENIENT : 0);
+        return process_scgi(c);
+    }
+    if (c->proto == PROTO_HTTP)
+        return process_http(c);
+    return TRUE;
+}
+
+static void on_eof(conn *c)
+{
+    if (c->proto == PROTO_HTTP && c->http && c->len == 0 && !c->http->url->len)
+        ; /* idle keep-alive connection closed by the client */
+    else if (c->len > 0 || (c->http && c->http->url->len))
+        g_message("%s: connection closed before the request was complete", c->peer);
+    loop_close(c);
+}
+
+static void on_readable(conn *c)
+{
+    for (;;) {
+        if (c->len == c->cap)
+            grow(c, c->cap * 2);
+        ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+        if (n > 0) {
+            c->len += (gsize)n;
+            if (!process(c))
+                return;
+            continue;
+        }
+        if (n == 0) {
+            on_eof(c);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            loop_close(c);
+        return;
+    }
+}
+
+static void sweep_timeouts(server *s)
+{
+    gint64 now = now_us();
+    if (now - s->last_sweep < G_USEC_PER_SEC / 4)
+        return;
+    s->last_sweep = now;
+    conn *c = s->owned.next;
+    while (c != &s->owned) {
+        conn *next = c->next;
+        if (c->deadline && now > c->deadline) {
+            if (c->len > 0 || (c->http && http_req_headers_complete(c->http)))
+                g_message("%s: timed out reading the request", c->peer);
+            loop_close(c);
+        }
+        c = next;
+    }
+}
+
+/* Takes back connections that workers finished with (HTTP keep-alive). */
+static void take_resumed(server *s)
+{
+    guint64 v;
+    if (read(s->evfd, &v, sizeof v) < 0) {
+        /* EAGAIN: nothing was signalled since the last read */
+    }
+    g_mutex_lock(&s->resume_lock);
+    conn *c = s->resumed;
+    s->resumed = NULL;
+    g_mutex_unlock(&s->resume_lock);
+    while (c) {
+        conn *next = c->next;
+        c->next = NULL;
+        http_req_reset(c->http);
+        c->sent_continue = FALSE;
+        c->vars = c->body = NULL;
+        c->vars_len = c->body_len = 0;
+        resp_clear(&c->r);
+        c->r.apache_status = s->cfg->apache_status;
+        list_add(s, c);
+        if (s->stopping) {
+            loop_close(c);
+        } else {
+            c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
+            watch(s, c);
+            if (c->len > 0 && process(c)) /* a pipelined request already arrived */
+                c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
+        }
+        c = next;
+    }
+}
+
+void conn_done(conn *c)
+{
+    server *s = c->srv;
+    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after &&
+                     !c->r.client_gone && !g_atomic_int_get(&s->stopping);
+    if (!again) {
+        conn_free(c);
+        return;
+    }
+    g_mutex_lock(&s->resume_lock);
+    c->next = s->resumed;
+    s->resumed = c;
+    g_mutex_unlock(&s->resume_lock);
+    guint64 one = 1;
+    if (write(s->evfd, &one, sizeof one) < 0)
+        g_warning("eventfd write: %s", g_strerror(errno));
+}
+
+const char *conn_var(const conn *c, const char *name, gsize *len)
+{
+    gsize pos = 0;
+    const char *n, *v;
+    size_t nl, vl;
+    while (scgi_block_next(c->vars, c->vars_len, &pos, &n, &nl, &v, &vl)) {
+        if (strcmp(n, name) == 0) {
+            if (len)
+                *len = vl;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+server *server_new(const server_opts *opts, GError **error)
+{
+    server *s = g_new0(server, 1);
+    s->o = *opts;
+    s->cfg = opts->cfg;
+    s->owned.next = s->owned.prev = &s->owned;
+    g_mutex_init(&s->resume_lock);
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (s->epfd < 0 || s->evfd < 0 || s->sigfd < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "event loop: %s",
+                    g_strerror(errno));
+        server_free(s);
+        return NULL;
+    }
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u64 = TAG_EVENTFD;
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev);
+    ev.data.u64 = TAG_SIGNALFD;
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev);
+    for (guint i = 0; i < opts->listeners->len; i++) {
+        listener *l = g_ptr_array_index(opts->listeners, i);
+        ev.data.u64 = TAG_LISTENER0 + i;
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev);
+    }
+    return s;
+}
+
+static void begin_stop(server *s)
+{
+    g_message("stopping: no new connections; finishing requests in progress");
+    g_atomic_int_set(&s->stopping, TRUE);
+    for (guint i = 0; i < s->o.listeners->len; i++) {
+        listener *l = g_ptr_array_index(s->o.listeners, i);
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+    }
+    while (s->owned.next != &s->owned)
+        loop_close(s->owned.next);
+}
+
+void server_run(server *s)
+{
+    struct epoll_event evs[64];
+    gint64 stop_deadline = 0;
+    for (;;) {
+        if (s->stopping) {
+            if (s->o.busy(s->o.ud) == 0)
+                break;
+            if (now_us() > stop_deadline) {
+                g_warning("stopping with %d requests unfinished after %d s", s->o.busy(s->o.ud),
+                          s->cfg->shutdown_timeout);
+                break;
+            }
+        }
+        int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), s->stopping ? 50 : 250);
+        if (n < 0 && errno != EINTR) {
+            g_warning("epoll_wait: %s", g_strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            guint64 tag = evs[i].data.u64;
+            if (tag == TAG_EVENTFD) {
+                take_resumed(s);
+            } else if (tag == TAG_SIGNALFD) {
+                struct signalfd_siginfo si;
+                while (read(s->sigfd, &si, sizeof si) == sizeof si)
+                    if (!s->stopping) {
+                        begin_stop(s);
+                        stop_deadline = now_us() + (gint64)s->cfg->shutdown_timeout * G_USEC_PER_SEC;
+                    }
+            } else if (tag >= TAG_LISTENER0 && tag < TAG_LIMIT) {
+                if (!s->stopping)
+                    on_accept(s, g_ptr_array_index(s->o.listeners, tag - TAG_LISTENER0));
+            } else {
+                on_readable(evs[i].data.ptr);
+            }
+        }
+        sweep_timeouts(s);
+    }
+}
+
+void server_free(server *s)
+{
+    if (!s)
+        return;
+    while (s->owned.next != &s->owned)
+        loop_close(s->owned.next);
+    if (s->epfd >= 0)
+        close(s->epfd);
+    if (s->evfd >= 0)
+        close(s->evfd);
+    if (s->sigfd >= 0)
+        close(s->sigfd);
+    g_mutex_clear(&s->resume_lock);
+    g_free(s);
+}

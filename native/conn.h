@@ -1,0 +1,98 @@
+/* conn: client connections and the event loop that reads them.
+ *
+ * One thread (the loop) accepts connections and reads requests with epoll, so a
+ * slow client never occupies a worker. The first byte picks the protocol: a digit
+ * is SCGI, anything else HTTP/1.1. A complete request (CGI variable block + body)
+ * is handed to the worker pool; the loop forgets the connection until the worker
+ * gives it back (HTTP keep-alive) or frees it.
+ *
+ * Ownership: a connection has exactly one owner at a time, the loop or one
+ * worker; it is freed only by conn_free, by its owner.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <glib.h>
+#include "config.h"
+#include "http_req.h"
+#include "scgi_parse.h"
+
+typedef enum { PROTO_UNKNOWN = 0, PROTO_SCGI, PROTO_HTTP } conn_proto;
+
+typedef struct server server;
+
+/* Response state: written by the worker that owns the connection (response.c). */
+typedef struct {
+    GString *head;        /* status + headers from the application, not yet framed */
+    GByteArray *body;     /* buffered body not yet written */
+    int status;
+    gint64 content_length;/* from the application, or -1 */
+    gboolean started;     /* status and headers received from the application */
+    gboolean committed;   /* headers written to the socket */
+    gboolean chunked;     /* HTTP body framed with chunked encoding */
+    gboolean finished;    /* the final flush happened */
+    gboolean client_gone; /* a write failed or timed out: drop the rest */
+    gboolean close_after; /* close the connection after this response */
+    int apache_status;    /* SCGI status line: 1 "Status:", 0 "HTTP/1.1" */
+} resp;
+
+typedef struct conn {
+    int fd;
+    server *srv;
+    conn_proto proto;
+    char peer[80];          /* "addr:port" or "unix", for log lines */
+    char local_addr[64];
+    int local_port;
+    char remote_addr[64];
+    int remote_port;
+    int write_timeout_ms;
+
+    /* reading (loop-owned) */
+    char *buf;
+    gsize len, cap;
+    scgi_parser scgi;
+    http_req *http;
+    gint64 deadline;        /* monotonic µs; 0 = none */
+    gboolean sent_continue;
+    struct conn *prev, *next; /* the loop's list of connections it owns */
+
+    /* the request being served (valid from dispatch to conn_done) */
+    const char *vars;       /* CGI block: "NAME\0value\0"... */
+    gsize vars_len;
+    const char *body;
+    gsize body_len;
+    GString *http_vars;     /* backing store of vars for HTTP */
+    gboolean keep_alive;
+    gboolean is_head;
+    int http_minor;
+
+    resp r;
+} conn;
+
+/* Settings and collaborators the loop needs. */
+typedef struct {
+    const config *cfg;
+    GPtrArray *listeners;   /* of listener*; the loop does not own them */
+    /* Called on the loop thread with a complete request; returns FALSE if the
+     * request could not be queued (the loop then answers 503 and closes). */
+    gboolean (*dispatch)(conn *c, void *ud);
+    /* Number of requests queued or being served, for the shutdown wait. */
+    int (*busy)(void *ud);
+    void *ud;
+} server_opts;
+
+server *server_new(const server_opts *opts, GError **error);
+/* Runs until SIGTERM or SIGINT (blocked by the caller in every thread before
+ * threads were created), then stops accepting, waits for in-flight requests
+ * (at most cfg->shutdown_timeout seconds) and returns. */
+void server_run(server *s);
+void server_free(server *s);
+
+/* Worker side: the response to the current request is complete. The connection
+ * goes back to the loop for the next request (HTTP keep-alive) or is freed. */
+void conn_done(conn *c);
+
+/* Looks up a variable of the current request; NULL if absent. */
+const char *conn_var(const conn *c, const char *name, gsize *len);
+
+#endif

@@ -1,0 +1,303 @@
+/* http_req: HTTP/1.x request -> CGI variable block. See http_req.h. */
+#include "http_req.h"
+
+#include <string.h>
+
+static llhttp_settings_t settings;
+static gsize settings_once;
+
+static http_req *req_of(llhttp_t *p) { return p->data; }
+
+static int fail(http_req *r, int status, const char *reason)
+{
+    r->error_status = status;
+    r->error_reason = reason;
+    return HPE_USER;
+}
+
+static int count_header_bytes(http_req *r, size_t len)
+{
+    r->header_bytes += len;
+    if (r->header_bytes > r->max_header)
+        return fail(r, 431, "request header too large");
+    return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    http_req *r = req_of(p);
+    if (count_header_bytes(r, len))
+        return HPE_USER;
+    g_string_append_len(r->url, at, len);
+    return 0;
+}
+
+/* Maps a header name to its CGI name, or returns FALSE if it must be dropped. */
+static gboolean cgi_name(const char *name, gsize len, GString *out)
+{
+    g_string_truncate(out, 0);
+    if (len == 12 && g_ascii_strncasecmp(name, "Content-Type", 12) == 0) {
+        g_string_append(out, "CONTENT_TYPE");
+        return TRUE;
+    }
+    if (len == 14 && g_ascii_strncasecmp(name, "Content-Length", 14) == 0) {
+        g_string_append(out, "CONTENT_LENGTH");
+        return TRUE;
+    }
+    g_string_append(out, "HTTP_");
+    for (gsize i = 0; i < len; i++) {
+        char c = name[i];
+        if (c == '_')
+            return FALSE;
+        g_string_append_c(out, c == '-' ? '_' : g_ascii_toupper(c));
+    }
+    return TRUE;
+}
+
+static void store_header(http_req *r)
+{
+    GString *name = g_string_sized_new(r->field->len + 5);
+    if (!cgi_name(r->field->str, r->field->len, name)) {
+        g_string_free(name, TRUE);
+        return;
+    }
+    for (guint i = 0; i < r->names->len; i++) {
+        if (strcmp(g_ptr_array_index(r->names, i), name->str) == 0) {
+            GString *v = g_ptr_array_index(r->values, i);
+            g_string_append(v, strcmp(name->str, "HTTP_COOKIE") == 0 ? "; " : ", ");
+            g_string_append_len(v, r->value->str, r->value->len);
+            g_string_free(name, TRUE);
+            return;
+        }
+    }
+    g_ptr_array_add(r->names, g_string_free(name, FALSE));
+    g_ptr_array_add(r->values, g_string_new_len(r->value->str, r->value->len));
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    http_req *r = req_of(p);
+    if (count_header_bytes(r, len))
+        return HPE_USER;
+    if (r->in_value) {
+        store_header(r);
+        g_string_truncate(r->field, 0);
+        g_string_truncate(r->value, 0);
+        r->in_value = FALSE;
+    }
+    g_string_append_len(r->field, at, len);
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    http_req *r = req_of(p);
+    if (count_header_bytes(r, len))
+        return HPE_USER;
+    r->in_value = TRUE;
+    g_string_append_len(r->value, at, len);
+    return 0;
+}
+
+static const char *find_value(const http_req *r, const char *cgi)
+{
+    for (guint i = 0; i < r->names->len; i++)
+        if (strcmp(g_ptr_array_index(r->names, i), cgi) == 0)
+            return ((GString *)g_ptr_array_index(r->values, i))->str;
+    return NULL;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    http_req *r = req_of(p);
+    if (r->in_value || r->field->len)
+        store_header(r);
+    g_string_truncate(r->field, 0);
+    g_string_truncate(r->value, 0);
+    r->in_value = FALSE;
+    r->headers_done = TRUE;
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > (guint64)r->max_body)
+        return fail(r, 413, "request body too large");
+    const char *expect = find_value(r, "HTTP_EXPECT");
+    r->expect_continue = expect && g_ascii_strcasecmp(expect, "100-continue") == 0;
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    http_req *r = req_of(p);
+    if ((gint64)(r->body->len + len) > r->max_body)
+        return fail(r, 413, "request body too large");
+    g_byte_array_append(r->body, (const guint8 *)at, len);
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    http_req *r = req_of(p);
+    r->done = TRUE;
+    r->keep_alive = llhttp_should_keep_alive(p);
+    return HPE_PAUSED; /* stop here: what follows is the next request */
+}
+
+static void settings_init(void)
+{
+    if (g_once_init_enter(&settings_once)) {
+        llhttp_settings_init(&settings);
+        settings.on_url = on_url;
+        settings.on_header_field = on_header_field;
+        settings.on_header_value = on_header_value;
+        settings.on_headers_complete = on_headers_complete;
+        settings.on_body = on_body;
+        settings.on_message_complete = on_message_complete;
+        g_once_init_leave(&settings_once, 1);
+    }
+}
+
+static void free_gstring(gpointer s) { g_string_free(s, TRUE); }
+
+http_req *http_req_new(gsize max_header, gint64 max_body)
+{
+    settings_init();
+    http_req *r = g_new0(http_req, 1);
+    r->max_header = max_header;
+    r->max_body = max_body;
+    r->url = g_string_new(NULL);
+    r->field = g_string_new(NULL);
+    r->value = g_string_new(NULL);
+    r->names = g_ptr_array_new_with_free_func(g_free);
+    r->values = g_ptr_array_new_with_free_func(free_gstring);
+    r->body = g_byte_array_new();
+    llhttp_init(&r->parser, HTTP_REQUEST, &settings);
+    r->parser.data = r;
+    return r;
+}
+
+void http_req_reset(http_req *r)
+{
+    g_string_truncate(r->url, 0);
+    g_string_truncate(r->field, 0);
+    g_string_truncate(r->value, 0);
+    g_ptr_array_set_size(r->names, 0);
+    g_ptr_array_set_size(r->values, 0);
+    g_byte_array_set_size(r->body, 0);
+    r->header_bytes = 0;
+    r->in_value = r->headers_done = r->done = FALSE;
+    r->keep_alive = r->expect_continue = FALSE;
+    r->error_status = 0;
+    r->error_reason = NULL;
+    if (llhttp_get_errno(&r->parser) == HPE_PAUSED)
+        llhttp_resume(&r->parser);
+}
+
+void http_req_free(http_req *r)
+{
+    if (!r)
+        return;
+    g_string_free(r->url, TRUE);
+    g_string_free(r->field, TRUE);
+    g_string_free(r->value, TRUE);
+    g_ptr_array_free(r->names, TRUE);
+    g_ptr_array_free(r->values, TRUE);
+    g_byte_array_free(r->body, TRUE);
+    g_free(r);
+}
+
+static http_req_status status_of(http_req *r, llhttp_errno_t err)
+{
+    if (err == HPE_OK)
+        return r->done ? HTTP_REQ_DONE : HTTP_REQ_AGAIN;
+    if (err == HPE_PAUSED && r->done)
+        return HTTP_REQ_DONE;
+    if (err == HPE_PAUSED_UPGRADE) {
+        /* Upgrades are not supported: serve it as a plain request, then close. */
+        r->keep_alive = FALSE;
+        return r->done ? HTTP_REQ_DONE : HTTP_REQ_AGAIN;
+    }
+    if (!r->error_status) {
+        r->error_status = 400;
+        r->error_reason = llhttp_errno_name(err);
+    }
+    return HTTP_REQ_ERROR;
+}
+
+http_req_status http_req_feed(http_req *r, const char *data, gsize len, gsize *consumed)
+{
+    if (r->done) {
+        *consumed = 0;
+        return HTTP_REQ_DONE;
+    }
+    llhttp_errno_t err = llhttp_execute(&r->parser, data, len);
+    *consumed = len;
+    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+        const char *pos = llhttp_get_error_pos(&r->parser);
+        if (pos >= data && pos <= data + len)
+            *consumed = (gsize)(pos - data);
+    }
+    if (err == HPE_PAUSED_UPGRADE)
+        r->done = TRUE;
+    return status_of(r, err);
+}
+
+http_req_status http_req_finish(http_req *r)
+{
+    if (r->done)
+        return HTTP_REQ_DONE;
+    return status_of(r, llhttp_finish(&r->parser));
+}
+
+gboolean http_req_headers_complete(const http_req *r) { return r->headers_done; }
+
+const char *http_req_method(const http_req *r)
+{
+    return llhttp_method_name((llhttp_method_t)r->parser.method);
+}
+
+gboolean http_req_is_head(const http_req *r) { return r->parser.method == HTTP_HEAD; }
+
+int http_req_minor(const http_req *r) { return r->parser.http_major == 1 ? r->parser.http_minor : 0; }
+
+static void add_var(GString *out, const char *name, const char *value, gssize len)
+{
+    g_string_append(out, name);
+    g_string_append_c(out, '\0');
+    g_string_append_len(out, value, len < 0 ? (gssize)strlen(value) : len);
+    g_string_append_c(out, '\0');
+}
+
+void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *out)
+{
+    char num[32];
+    g_snprintf(num, sizeof num, "%u", r->body->len);
+    add_var(out, "CONTENT_LENGTH", num, -1);
+    add_var(out, "REQUEST_METHOD", http_req_method(r), -1);
+    add_var(out, "REQUEST_URI", r->url->str, r->url->len);
+    const char *q = memchr(r->url->str, '?', r->url->len);
+    add_var(out, "QUERY_STRING", q ? q + 1 : "", -1);
+    g_snprintf(num, sizeof num, "HTTP/%u.%u", r->parser.http_major, r->parser.http_minor);
+    add_var(out, "SERVER_PROTOCOL", num, -1);
+    add_var(out, "GATEWAY_INTERFACE", "CGI/1.1", -1);
+    add_var(out, "SERVER_SOFTWARE", "scgi-mono", -1);
+    add_var(out, "REMOTE_ADDR", ci->remote_addr, -1);
+    g_snprintf(num, sizeof num, "%d", ci->remote_port);
+    add_var(out, "REMOTE_PORT", num, -1);
+    add_var(out, "SERVER_ADDR", ci->server_addr, -1);
+    g_snprintf(num, sizeof num, "%d", ci->server_port);
+    add_var(out, "SERVER_PORT", num, -1);
+    const char *host = find_value(r, "HTTP_HOST");
+    if (host && *host) {
+        /* SERVER_NAME is the Host header without its port ("[::1]:80" -> "[::1]"). */
+        const char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+        gssize len = !end ? -1 : host[0] == '[' ? end - host + 1 : end - host;
+        add_var(out, "SERVER_NAME", host, len);
+    } else {
+        add_var(out, "SERVER_NAME", ci->server_addr, -1);
+    }
+    for (guint i = 0; i < r->names->len; i++) {
+        const char *name = g_ptr_array_index(r->names, i);
+        if (strcmp(name, "CONTENT_LENGTH") == 0)
+            continue; /* the decoded body's length was given above */
+        GString *v = g_ptr_array_index(r->values, i);
+        add_var(out, name, v->str, v->len);
+    }
+}

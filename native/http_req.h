@@ -1,0 +1,81 @@
+/* http_req: one HTTP/1.x request read from a byte stream with llhttp (Debian's
+ * node-llhttp sources), turned into the same CGI-style variable block an SCGI
+ * front end sends, so everything after parsing has one request shape.
+ *
+ * Contract:
+ *  - No I/O. Bytes are fed as they arrive; http_req_feed reports how many it
+ *    consumed. After HTTP_REQ_DONE the unconsumed bytes belong to the next
+ *    (pipelined) request: call http_req_reset, then feed them again.
+ *  - Sizes are bounded: the request line plus headers by max_header (431 past it),
+ *    the decoded body by max_body (413 past it, refused at the headers when
+ *    Content-Length announces it).
+ *  - Header names become HTTP_NAME (upper case, '-' -> '_'); Content-Type and
+ *    Content-Length become CONTENT_TYPE and CONTENT_LENGTH like CGI. A header whose
+ *    name contains '_' is dropped (it could impersonate another after mapping).
+ *    Repeated headers are joined: "; " for Cookie, ", " otherwise.
+ *  - The request owns all its memory; http_req_free accepts NULL.
+ */
+#ifndef HTTP_REQ_H
+#define HTTP_REQ_H
+
+#include <glib.h>
+#include <llhttp.h>
+
+typedef enum {
+    HTTP_REQ_AGAIN = 0, /* need more bytes */
+    HTTP_REQ_DONE,      /* a whole request is parsed */
+    HTTP_REQ_ERROR,     /* bad request: answer error_status and close */
+} http_req_status;
+
+typedef struct {
+    llhttp_t parser;
+    gsize max_header;
+    gint64 max_body;
+
+    GString *url;
+    GString *field;      /* header name being received */
+    GString *value;      /* header value being received */
+    GPtrArray *names;    /* of char*: CGI names, in arrival order */
+    GPtrArray *values;   /* of GString*: values, parallel to names */
+    gsize header_bytes;
+    gboolean in_value;
+    gboolean headers_done;
+    gboolean done;
+
+    GByteArray *body;
+
+    /* results, valid after HTTP_REQ_DONE */
+    gboolean keep_alive;
+    gboolean expect_continue; /* set once the headers are complete */
+    int error_status;         /* 400, 413 or 431 after HTTP_REQ_ERROR */
+    const char *error_reason; /* static text after HTTP_REQ_ERROR */
+} http_req;
+
+/* Facts about the connection that a CGI block carries. Strings may not be NULL. */
+typedef struct {
+    const char *remote_addr;
+    int remote_port;
+    const char *server_addr;
+    int server_port;
+} http_conn_info;
+
+http_req *http_req_new(gsize max_header, gint64 max_body);
+void http_req_free(http_req *r);
+/* Forget the finished request and get ready for the next on the same connection. */
+void http_req_reset(http_req *r);
+
+http_req_status http_req_feed(http_req *r, const char *data, gsize len, gsize *consumed);
+/* The peer closed its side: a request whose body ends at EOF is complete then. */
+http_req_status http_req_finish(http_req *r);
+
+gboolean http_req_headers_complete(const http_req *r);
+const char *http_req_method(const http_req *r);
+gboolean http_req_is_head(const http_req *r);
+/* HTTP minor version (0 or 1). */
+int http_req_minor(const http_req *r);
+
+/* Appends the CGI variable block ("NAME\0value\0" pairs, CONTENT_LENGTH first)
+ * describing the finished request to out. */
+void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *out);
+
+#endif

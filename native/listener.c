@@ -1,0 +1,119 @@
+/* listener: see listener.h. */
+#include "listener.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static listener *fail(GError **error, const listen_spec *spec, const char *what, int err)
+{
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "cannot listen on %s: %s: %s",
+                spec->spec, what, g_strerror(err));
+    return NULL;
+}
+
+static listener *open_tcp(const listen_spec *spec, int backlog, GError **error)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char port[16];
+    g_snprintf(port, sizeof port, "%d", spec->port);
+    int rc = getaddrinfo(spec->host, port, &hints, &res);
+    if (rc != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot listen on %s: %s", spec->spec,
+                    gai_strerror(rc));
+        return NULL;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        return fail(error, spec, "socket", e);
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (res->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        close(fd);
+        return fail(error, spec, "bind", e);
+    }
+    freeaddrinfo(res);
+    listener *l = g_new0(listener, 1);
+    l->fd = fd;
+    l->kind = LISTEN_TCP;
+    l->desc = g_strdup(spec->spec);
+    return l;
+}
+
+/* TRUE if path is a socket file that no process accepts on. */
+static gboolean is_stale_socket(const char *path, const struct sockaddr_un *sa)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return FALSE;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return FALSE;
+    gboolean stale = connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0 && errno == ECONNREFUSED;
+    close(fd);
+    return stale;
+}
+
+static listener *open_unix(const listen_spec *spec, int mode, int backlog, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(spec->path) >= sizeof sa.sun_path)
+        return fail(error, spec, "path", ENAMETOOLONG);
+    strcpy(sa.sun_path, spec->path);
+    if (is_stale_socket(spec->path, &sa))
+        unlink(spec->path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail(error, spec, "socket", errno);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        return fail(error, spec, "bind", e);
+    }
+    if (chmod(spec->path, (mode_t)mode) < 0 || listen(fd, backlog) < 0) {
+        int e = errno;
+        close(fd);
+        unlink(spec->path);
+        return fail(error, spec, "listen", e);
+    }
+    listener *l = g_new0(listener, 1);
+    l->fd = fd;
+    l->kind = LISTEN_UNIX;
+    l->desc = g_strdup(spec->spec);
+    l->path = g_strdup(spec->path);
+    return l;
+}
+
+listener *listener_open(const listen_spec *spec, int socket_mode, int backlog, GError **error)
+{
+    if (spec->kind == LISTEN_UNIX)
+        return open_unix(spec, socket_mode, backlog, error);
+    return open_tcp(spec, backlog, error);
+}
+
+void listener_free(listener *l)
+{
+    if (!l)
+        return;
+    if (l->fd >= 0)
+        close(l->fd);
+    if (l->path)
+        unlink(l->path);
+    g_free(l->desc);
+    g_free(l->path);
+    g_free(l);
+}

@@ -1,0 +1,26 @@
+/* listener: opens the listening sockets named by listen specs.
+ *
+ * TCP (IPv4, IPv6) and UNIX stream sockets, non-blocking, close-on-exec.
+ * A UNIX socket path that already exists is replaced only if it is a socket
+ * nobody answers on (a stale file left by a crash); a live one is an error.
+ * Ownership: the caller frees each listener with listener_free (NULL accepted),
+ * which closes the socket and removes the UNIX socket file it created.
+ */
+#ifndef LISTENER_H
+#define LISTENER_H
+
+#include <glib.h>
+#include "config.h"
+
+typedef struct {
+    int fd;
+    listen_kind kind;
+    char *desc;      /* "tcp:127.0.0.1:8000", for messages */
+    char *path;      /* UNIX socket path we created, or NULL */
+} listener;
+
+/* Returns NULL and sets error (naming the spec and the system error) on failure. */
+listener *listener_open(const listen_spec *spec, int socket_mode, int backlog, GError **error);
+void listener_free(listener *l);
+
+#endif

@@ -1,0 +1,316 @@
+/* monohost: see monohost.h. */
+#include "monohost.h"
+
+#include <string.h>
+
+#include <mono/jit/jit.h>
+#include <mono/metadata/appdomain.h>
+#include <mono/metadata/assembly.h>
+#include <mono/metadata/class.h>
+#include <mono/metadata/debug-helpers.h>
+#include <mono/metadata/mono-config.h>
+#include <mono/metadata/object.h>
+#include <mono/metadata/threads.h>
+
+#include "response.h"
+
+/* One AppDomain of an application. A request holds it (inflight) while inside. */
+typedef struct gen {
+    mh_app *app;
+    MonoDomain *domain;   /* set by DomainReady, from inside the domain */
+    int apache_status;    /* from web.config: 1, 0, or -1 for the server default */
+    int inflight;
+    gboolean dead;        /* ASP.NET is unloading it: no new requests */
+} gen;
+
+struct mh_app {
+    const app_spec *spec;
+    gboolean default_apache_status;
+    GMutex lock;
+    GCond cond;
+    gen *current;
+    gboolean creating;
+    gint64 failed_at;     /* monotonic time of the last failed start, 0 if none */
+};
+
+static char *dll_path;
+static MonoImage *image;
+static MonoMethod *create_method;   /* ScgiMono.Bootstrap:CreateApp, root domain */
+static MonoMethod *process_method;  /* ScgiMono.Entry:Process, application domains */
+
+/* ---- internal calls (managed ScgiMono.Native) ---- */
+
+static void icall_send_headers(conn *c, gint32 status, const char *reason, gint32 reason_len,
+                               const char *head, gint32 head_len, gint64 content_length)
+{
+    resp_start(c, status, reason, (gsize)MAX(reason_len, 0), head, (gsize)MAX(head_len, 0),
+               content_length);
+}
+
+static void icall_send_body(conn *c, const char *data, gint32 len)
+{
+    if (len > 0)
+        resp_body(c, data, (gsize)len);
+}
+
+static void icall_flush(conn *c, gint32 final) { resp_flush(c, final != 0); }
+
+static gint32 icall_is_connected(conn *c) { return !c->r.client_gone; }
+
+static void icall_close_connection(conn *c) { c->r.close_after = TRUE; }
+
+static void icall_domain_ready(gen *g, gint32 apache_status)
+{
+    g->domain = mono_domain_get();
+    g->apache_status = apache_status;
+}
+
+static gint32 icall_in_flight(gen *g)
+{
+    g_mutex_lock(&g->app->lock);
+    int n = g->inflight;
+    g_mutex_unlock(&g->app->lock);
+    return n;
+}
+
+static void icall_domain_unloading(gen *g)
+{
+    mh_app *app = g->app;
+    g_mutex_lock(&app->lock);
+    g->dead = TRUE;
+    if (app->current == g)
+        app->current = NULL;
+    g_mutex_unlock(&app->lock);
+    g_message("application %s: AppDomain unloading (web.config, bin/ or recycle); "
+              "the next request starts a fresh one", app->spec->name);
+}
+
+/* The managed side waited for the domain's requests; forget it if none is left. */
+static void icall_domain_gone(gen *g)
+{
+    g_mutex_lock(&g->app->lock);
+    gboolean idle = g->inflight == 0;
+    g_mutex_unlock(&g->app->lock);
+    if (idle)
+        g_free(g);
+}
+
+static void register_icalls(void)
+{
+    mono_add_internal_call("ScgiMono.Native::SendHeaders", icall_send_headers);
+    mono_add_internal_call("ScgiMono.Native::SendBody", icall_send_body);
+    mono_add_internal_call("ScgiMono.Native::Flush", icall_flush);
+    mono_add_internal_call("ScgiMono.Native::IsConnected", icall_is_connected);
+    mono_add_internal_call("ScgiMono.Native::CloseConnection", icall_close_connection);
+    mono_add_internal_call("ScgiMono.Native::DomainReady", icall_domain_ready);
+    mono_add_internal_call("ScgiMono.Native::InFlight", icall_in_flight);
+    mono_add_internal_call("ScgiMono.Native::DomainUnloading", icall_domain_unloading);
+    mono_add_internal_call("ScgiMono.Native::DomainGone", icall_domain_gone);
+}
+
+/* Makes "ScgiMono" resolvable by name in every AppDomain (ApplicationHost loads
+ * the host type's assembly by name inside the new domain). */
+static MonoAssembly *preload_hook(MonoAssemblyName *aname, char **paths, void *ud)
+{
+    (void)paths;
+    (void)ud;
+    if (strcmp(mono_assembly_name_get_name(aname), "ScgiMono") != 0)
+        return NULL;
+    MonoImageOpenStatus st;
+    return mono_assembly_open(dll_path, &st);
+}
+
+static MonoMethod *find_method(const char *klass, const char *name, int nargs, GError **error)
+{
+    MonoClass *k = mono_class_from_name(image, "ScgiMono", klass);
+    MonoMethod *m = k ? mono_class_get_method_from_name(k, name, nargs) : NULL;
+    if (!m)
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: ScgiMono.%s:%s not found",
+                    dll_path, klass, name);
+    return m;
+}
+
+gboolean monohost_init(const char *managed_dll, GError **error)
+{
+    dll_path = g_strdup(managed_dll);
+    /* Debian's Mono 6.8 defaults to hybrid suspend, under which a thread Mono
+     * knows that blocks in native code (our loop in epoll_wait, workers waiting
+     * for requests or writing to a slow client) stalls every garbage collection
+     * until it returns. Preemptive suspend stops such threads with a signal
+     * instead, so blocking in C is safe anywhere. */
+    g_setenv("MONO_THREADS_SUSPEND", "preemptive", TRUE);
+    mono_config_parse(NULL);
+    mono_install_assembly_preload_hook(preload_hook, NULL);
+    MonoDomain *root = mono_jit_init_version("scgi-mono", "v4.0.30319");
+    if (!root) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "the Mono runtime did not start");
+        return FALSE;
+    }
+    register_icalls();
+    MonoAssembly *a = mono_domain_assembly_open(root, dll_path);
+    if (!a) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "cannot load %s", dll_path);
+        return FALSE;
+    }
+    image = mono_assembly_get_image(a);
+    create_method = find_method("Bootstrap", "CreateApp", 3, error);
+    if (!create_method)
+        return FALSE;
+    process_method = find_method("Entry", "Process", 6, error);
+    return process_method != NULL;
+}
+
+mh_app *monohost_app_new(const app_spec *spec, gboolean default_apache_status)
+{
+    mh_app *app = g_new0(mh_app, 1);
+    app->spec = spec;
+    app->default_apache_status = default_apache_status;
+    g_mutex_init(&app->lock);
+    g_cond_init(&app->cond);
+    return app;
+}
+
+const app_spec *monohost_app_spec(const mh_app *app) { return app->spec; }
+
+/* Text of a managed exception (caller g_free's). Call inside the exception's domain. */
+static char *exception_text(MonoObject *exc)
+{
+    MonoObject *inner = NULL;
+    MonoString *s = mono_object_to_string(exc, &inner);
+    if (!s || inner)
+        return g_strdup("(exception text unavailable)");
+    char *u = mono_string_to_utf8(s);
+    char *r = g_strdup(u);
+    mono_free(u);
+    return r;
+}
+
+/* Runs ApplicationHost in the root domain to make a new AppDomain for app. */
+static gen *create_gen(mh_app *app, GError **error)
+{
+    gen *g = g_new0(gen, 1);
+    g->app = app;
+    g->apache_status = -1;
+    MonoDomain *root = mono_get_root_domain();
+    mono_domain_set(root, FALSE);
+    MonoString *vpath = mono_string_new(root, app->spec->vpath);
+    MonoString *path = mono_string_new(root, app->spec->path);
+    void *args[3] = {vpath, path, &g};
+    MonoObject *exc = NULL;
+    mono_runtime_invoke(create_method, NULL, args, &exc);
+    if (exc || !g->domain) {
+        char *text = exc ? exception_text(exc) : g_strdup("no domain reported");
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "application %s (%s): %s",
+                    app->spec->name, app->spec->path, text);
+        g_free(text);
+        g_free(g);
+        return NULL;
+    }
+    g_message("application %s: AppDomain ready for %s at %s", app->spec->name, app->spec->path,
+              app->spec->vpath);
+    return g;
+}
+
+/* Returns the app's live domain with a reference held, creating it if needed. */
+static gen *acquire(mh_app *app, GError **error)
+{
+    g_mutex_lock(&app->lock);
+    while (app->creating)
+        g_cond_wait(&app->cond, &app->lock);
+    if (!app->current) {
+        if (app->failed_at && g_get_monotonic_time() - app->failed_at < 2 * G_USEC_PER_SEC) {
+            g_mutex_unlock(&app->lock);
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "application %s failed to start recently",
+                        app->spec->name);
+            return NULL;
+        }
+        app->creating = TRUE;
+        g_mutex_unlock(&app->lock);
+        gen *g = create_gen(app, error);
+        g_mutex_lock(&app->lock);
+        app->creating = FALSE;
+        app->current = g;
+        app->failed_at = g ? 0 : g_get_monotonic_time();
+        g_cond_broadcast(&app->cond);
+    }
+    gen *g = app->current;
+    if (g)
+        g->inflight++;
+    g_mutex_unlock(&app->lock);
+    return g;
+}
+
+static void release(gen *g)
+{
+    g_mutex_lock(&g->app->lock);
+    g->inflight--;
+    g_mutex_unlock(&g->app->lock);
+}
+
+gboolean monohost_app_start(mh_app *app, GError **error)
+{
+    gen *g = acquire(app, error);
+    if (!g)
+        return FALSE;
+    release(g);
+    return TRUE;
+}
+
+void monohost_thread_attach(void) { mono_thread_attach(mono_get_root_domain()); }
+
+void monohost_thread_detach(void)
+{
+    MonoThread *t = mono_thread_current();
+    if (t)
+        mono_thread_detach(t);
+}
+
+/* One crossing: the whole request goes to ScgiMono.Entry.Process in the app's domain. */
+static gboolean invoke(gen *g, conn *c)
+{
+    if (!mono_domain_set(g->domain, FALSE))
+        return FALSE;
+    gpointer vars = (gpointer)c->vars, body = (gpointer)c->body;
+    gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_len;
+    gint32 flags = (c->proto == PROTO_HTTP ? 1 : 0);
+    void *args[6] = {&c, &vars, &vars_len, &body, &body_len, &flags};
+    MonoObject *exc = NULL;
+    mono_runtime_invoke(process_method, NULL, args, &exc);
+    if (exc) {
+        char *text = exception_text(exc);
+        g_warning("%s: application %s failed: %s", c->peer, g->app->spec->name, text);
+        g_free(text);
+        if (!c->r.started)
+            resp_simple(c, 500, "Internal Server Error");
+        else
+            c->r.close_after = TRUE;
+    }
+    mono_domain_set(mono_get_root_domain(), FALSE);
+    return TRUE;
+}
+
+void monohost_process(mh_app *app, conn *c)
+{
+    GError *error = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        gen *g = acquire(app, &error);
+        if (!g) {
+            g_warning("%s: %s", c->peer, error->message);
+            g_clear_error(&error);
+            resp_simple(c, 503, "Service Unavailable: the application could not be started");
+            return;
+        }
+        c->r.apache_status = g->apache_status >= 0 ? g->apache_status : app->default_apache_status;
+        gboolean ok = invoke(g, c);
+        release(g);
+        if (ok)
+            break;
+        /* The domain went away between acquire and entry: retire it and retry. */
+        g_mutex_lock(&app->lock);
+        if (app->current == g)
+            app->current = NULL;
+        g_mutex_unlock(&app->lock);
+    }
+    if (!c->r.finished)
+        resp_flush(c, TRUE);
+}

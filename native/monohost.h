@@ -1,0 +1,42 @@
+/* monohost: the embedded Mono runtime and one ASP.NET AppDomain per application.
+ *
+ * Mono rules kept here (see DESIGN.md): the runtime starts once, on the main
+ * thread; every worker thread is attached before it touches Mono and detached
+ * before it exits; no MonoObject* is kept in C memory; every invoke passes an
+ * exception out-parameter; mono_domain_set is checked, because ASP.NET unloads an
+ * application's AppDomain when its web.config or bin/ changes.
+ *
+ * Domains: an application's AppDomain is created through
+ * System.Web.Hosting.ApplicationHost on first use (or by monohost_app_start).
+ * When ASP.NET unloads it, the managed side reports it (DomainUnloading), waits
+ * until no request is inside it, and the next request creates a fresh domain.
+ * ScgiMono.dll is made resolvable in every domain by an assembly preload hook:
+ * nothing is copied into the application and no GAC is touched.
+ */
+#ifndef MONOHOST_H
+#define MONOHOST_H
+
+#include <glib.h>
+#include "config.h"
+#include "conn.h"
+
+typedef struct mh_app mh_app;
+
+/* Starts the runtime and loads ScgiMono.dll from managed_dll (absolute path). */
+gboolean monohost_init(const char *managed_dll, GError **error);
+
+/* spec is borrowed and must outlive the app. default_apache_status is the
+ * server-wide status-line choice used unless web.config says otherwise. */
+mh_app *monohost_app_new(const app_spec *spec, gboolean default_apache_status);
+const app_spec *monohost_app_spec(const mh_app *app);
+/* Creates the application's AppDomain now (else it is created on first request). */
+gboolean monohost_app_start(mh_app *app, GError **error);
+
+void monohost_thread_attach(void);
+void monohost_thread_detach(void);
+
+/* Serves the request on c through the application (one call into its domain).
+ * On return the response is complete. Call on an attached thread. */
+void monohost_process(mh_app *app, conn *c);
+
+#endif

@@ -1,0 +1,33 @@
+/* response: frames and writes the response to the request a worker is serving.
+ *
+ * The application hands over its status and header lines once (resp_start), then
+ * body bytes (resp_body) and flushes (resp_flush). This module alone decides the
+ * first line: "Status: 200 OK" or "HTTP/1.1 200 OK" for SCGI (per application,
+ * resp.apache_status), always "HTTP/1.1 ..." for plain HTTP clients; and, for
+ * HTTP, the body framing (Content-Length when the whole body is known at the
+ * first write, chunked otherwise, or close-delimited for HTTP/1.0).
+ * Small responses leave in one writev; larger bodies are written without copying.
+ * A write that fails or stalls past write_timeout marks the client gone; later
+ * calls then do nothing. Only the worker owning the connection calls these.
+ */
+#ifndef RESPONSE_H
+#define RESPONSE_H
+
+#include <glib.h>
+#include "conn.h"
+
+/* head: header lines "Name: value\r\n"... (no status line, no blank line).
+ * content_length: the application's Content-Length header value, or -1. */
+void resp_start(conn *c, int status, const char *reason, gsize reason_len,
+                const char *head, gsize head_len, gint64 content_length);
+void resp_body(conn *c, const char *data, gsize len);
+/* Writes what is buffered; final ends the response (the zero chunk for chunked). */
+void resp_flush(conn *c, gboolean final);
+/* A complete short answer from the server itself (no application involved). */
+void resp_simple(conn *c, int status, const char *text);
+/* Frees buffers and resets the state for the next request (NULL-safe fields). */
+void resp_clear(resp *r);
+/* Standard reason phrase; "Unknown" for codes it does not know. */
+const char *resp_reason(int status);
+
+#endif
