@@ -31,11 +31,12 @@ LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 UNIT_TESTS := test_scgi_parse test_config test_http_req
 FUZZERS    := fuzz_scgi_parse fuzz_http_req
 
-.PHONY: all server managed tests asan fuzz clean
+.PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
 all: server managed tests asan
 
-server: $(B)/scgi-mono-server
+server: $(B)/scgi-mono-server $(B)/ScgiMono.dll
+managed: $(B)/ScgiMono.dll $(B)/ScgiMono.Tests.dll
 tests: $(UNIT_TESTS:%=$(B)/tests/%)
 asan: $(UNIT_TESTS:%=$(B)/asan/%) $(FUZZERS:%=$(B)/asan/%-replay)
 fuzz: $(FUZZERS:%=$(B)/fuzz/%)
@@ -79,6 +80,20 @@ $(B)/asan/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c native/%.c
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h $(LLHTTP_FUZZOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/$*.c $(LLHTTP_FUZZOBJS) $(GLIB_LIBS)
+
+# The managed side, compiled with Debian's mcs. ScgiMono.dll sits next to the
+# server binary, which loads it from there.
+MCS       := mcs -debug -unsafe -warnaserror -nologo
+MANAGED_SRCS := $(wildcard managed/*.cs)
+MANAGED_TESTS := $(wildcard managed/tests/*.cs)
+NUNIT_DIR := $(firstword $(wildcard /usr/lib/cli/nunit.framework-2.6*))
+
+$(B)/ScgiMono.dll: $(MANAGED_SRCS)
+	@mkdir -p $(B)
+	$(MCS) -target:library -r:System.Web.dll -r:System.Configuration.dll -out:$@ $(MANAGED_SRCS)
+
+$(B)/ScgiMono.Tests.dll: $(MANAGED_TESTS) $(B)/ScgiMono.dll
+	$(MCS) -target:library -r:System.Web.dll -r:$(B)/ScgiMono.dll -r:$(NUNIT_DIR)/nunit.framework.dll -out:$@ $(MANAGED_TESTS)
 
 clean:
 	rm -rf $(B)

@@ -141,13 +141,15 @@ namespace ScgiMono
 			return q < 0 ? rawUrl + "/" : rawUrl.Substring (0, q) + "/" + rawUrl.Substring (q);
 		}
 
-		// host[:port] as the client addressed the front end.
+		// host[:port] as the client addressed the front end. Debian's nginx
+		// scgi_params sends HTTP_HOST without the port ($host), so the port comes
+		// from SERVER_PORT when the Host value has none.
 		string HostForUrl ()
 		{
-			string host = vars.Get ("HTTP_HOST");
-			if (!string.IsNullOrEmpty (host))
-				return host;
 			string name = GetServerName ();
+			string host = vars.Get ("HTTP_HOST");
+			if (!string.IsNullOrEmpty (host) && StripPort (host) != host)
+				return host;
 			int port = GetLocalPort ();
 			bool dflt = port == 0 || (port == 80 && !IsSecure ()) || (port == 443 && IsSecure ());
 			return dflt ? name : name + ":" + port.ToString (CultureInfo.InvariantCulture);

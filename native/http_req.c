@@ -79,6 +79,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     http_req *r = req_of(p);
     if (count_header_bytes(r, len))
         return HPE_USER;
+    if (r->headers_done)
+        return 0; /* a chunked trailer: dropped, it must not pose as a header */
     if (r->in_value) {
         store_header(r);
         g_string_truncate(r->field, 0);
@@ -94,6 +96,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
     http_req *r = req_of(p);
     if (count_header_bytes(r, len))
         return HPE_USER;
+    if (r->headers_done)
+        return 0; /* a trailer, see on_header_field */
     r->in_value = TRUE;
     g_string_append_len(r->value, at, len);
     return 0;
@@ -136,7 +140,9 @@ static int on_message_complete(llhttp_t *p)
 {
     http_req *r = req_of(p);
     r->done = TRUE;
-    r->keep_alive = llhttp_should_keep_alive(p);
+    /* Upgrades (and CONNECT) are not supported: the request is served as a plain
+     * one, then the connection closes, since what follows is another protocol. */
+    r->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
     return HPE_PAUSED; /* stop here: what follows is the next request */
 }
 
@@ -209,14 +215,12 @@ static http_req_status status_of(http_req *r, llhttp_errno_t err)
         return r->done ? HTTP_REQ_DONE : HTTP_REQ_AGAIN;
     if (err == HPE_PAUSED && r->done)
         return HTTP_REQ_DONE;
-    if (err == HPE_PAUSED_UPGRADE) {
-        /* Upgrades are not supported: serve it as a plain request, then close. */
-        r->keep_alive = FALSE;
-        return r->done ? HTTP_REQ_DONE : HTTP_REQ_AGAIN;
-    }
     if (!r->error_status) {
         r->error_status = 400;
-        r->error_reason = llhttp_errno_name(err);
+        /* llhttp pauses for an upgrade only once its request is done (see
+         * on_message_complete): these are bytes fed after it. */
+        r->error_reason = err == HPE_PAUSED_UPGRADE ? "data after an upgrade request"
+                                                    : llhttp_errno_name(err);
     }
     return HTTP_REQ_ERROR;
 }
@@ -229,13 +233,11 @@ http_req_status http_req_feed(http_req *r, const char *data, gsize len, gsize *c
     }
     llhttp_errno_t err = llhttp_execute(&r->parser, data, len);
     *consumed = len;
-    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    if (err == HPE_PAUSED) {
         const char *pos = llhttp_get_error_pos(&r->parser);
         if (pos >= data && pos <= data + len)
             *consumed = (gsize)(pos - data);
     }
-    if (err == HPE_PAUSED_UPGRADE)
-        r->done = TRUE;
     return status_of(r, err);
 }
 

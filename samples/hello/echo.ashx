@@ -63,6 +63,8 @@ public class EchoHandler : IHttpHandler
         }
         Line(sb, "bodylength", length.ToString());
         Line(sb, "bodysum", sum.ToString());
+        Line(sb, "appdomain", AppDomain.CurrentDomain.Id.ToString());
+        Line(sb, "started", (string)context.Application["started"]);
 
         resp.ContentType = "text/plain";
         resp.ContentEncoding = Encoding.UTF8;

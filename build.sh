@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# scgi-mono: the one entry point.
+#   ./build.sh run    install what is missing, build, serve samples/hello on 127.0.0.1:8000
+#   ./build.sh test   install what is missing, build, run every test; ends "N passed, N failed"
+#   ./build.sh build  install what is missing, build
+#   ./build.sh fuzz [SECONDS]  run each libFuzzer harness (default 60 s each)
+#   ./build.sh clean  remove build/
+# Every dependency comes from Debian's archive through apt-get.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+# package -> a file that proves it is installed (checked before asking apt).
+DEPS=(
+  "make:/usr/bin/make"
+  "gcc:/usr/bin/gcc"
+  "pkg-config:/usr/bin/pkg-config"
+  "libglib2.0-dev:/usr/include/glib-2.0/glib.h"
+  "libmono-2.0-dev:/usr/include/mono-2.0/mono/jit/jit.h"
+  "mono-devel:/usr/bin/mcs"
+  "mono-runtime:/usr/bin/mono"
+  "libmono-system-web4.0-cil:/usr/lib/mono/4.5/System.Web.dll"
+  "nunit-console:/usr/bin/nunit-console"
+  "node-llhttp:/usr/share/llhttp/llhttp.c"
+  "clang:/usr/bin/clang"
+  "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.a"
+  "nginx:/usr/sbin/nginx"
+  "curl:/usr/bin/curl"
+  "python3:/usr/bin/python3"
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+deps() {
+  local missing=() entry pkg file
+  for entry in "${DEPS[@]}"; do
+    pkg=${entry%%:*}
+    file=${entry#*:}
+    [ -e "$file" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  log "installing from Debian: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # nginx must not start a system-wide instance on port 80 while it installs.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$created_policy" = 1 ] && rm -f "$policy"
+  return 0
+}
+
+build() {
+  log "building"
+  make -s -j"$(nproc)" server managed tests asan
+}
+
+run() {
+  deps
+  build
+  log "serving samples/hello on http://127.0.0.1:8000/ (SCGI and HTTP); Ctrl-C stops"
+  exec build/scgi-mono-server --config scgi-mono.conf "$@"
+}
+
+fuzz() {
+  deps
+  make -s -j"$(nproc)" fuzz
+  local secs=${1:-60} h
+  for h in build/fuzz/fuzz_*; do
+    local name=${h##*/fuzz_}
+    local work=build/fuzz-corpus/$name
+    mkdir -p "$work"
+    log "fuzzing $name for ${secs}s (corpus: $work, seeds: tests/fuzz/corpus/$name)"
+    "$h" -max_total_time="$secs" -print_final_stats=1 "$work" "tests/fuzz/corpus/$name"
+  done
+}
+
+run_tests() {
+  deps
+  build
+  exec "$ROOT/tests/run_all.sh"
+}
+
+case "${1:-}" in
+  run) shift; run "$@" ;;
+  test) run_tests ;;
+  build) deps; build ;;
+  fuzz) shift; fuzz "$@" ;;
+  clean) rm -rf build ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

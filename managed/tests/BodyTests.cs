@@ -1,0 +1,119 @@
+// The request body: preloaded when small, read through ReadEntityBody when large.
+// It lives in unmanaged memory (Marshal.AllocHGlobal here, the C host's buffer
+// in the server).
+using System;
+using System.IO;
+using NUnit.Framework;
+
+namespace ScgiMono.Tests
+{
+	[TestFixture]
+	public class BodyTests : WorkerRequestFixture
+	{
+		ScgiWorkerRequest Post (byte[] body)
+		{
+			return RequestWithBody (body, "CONTENT_LENGTH", body.Length.ToString (), "REQUEST_METHOD", "POST",
+			                        "REQUEST_URI", "/page.aspx", "CONTENT_TYPE", "application/octet-stream");
+		}
+
+		[Test]
+		public void SmallBody_Preloaded ()
+		{
+			byte[] body = Pattern (1000, 1);
+			var wr = Post (body);
+			Assert.AreEqual (1000, wr.GetTotalEntityBodyLength ());
+			Assert.AreEqual (1000, wr.GetPreloadedEntityBodyLength ());
+			Assert.IsTrue (wr.IsEntireEntityBodyIsPreloaded ());
+			CollectionAssert.AreEqual (body, wr.GetPreloadedEntityBody ());
+		}
+
+		[Test]
+		public void SmallBody_ExactlyAtPreloadLimit_Preloaded ()
+		{
+			byte[] body = Pattern (64 * 1024, 2);
+			var wr = Post (body);
+			Assert.IsTrue (wr.IsEntireEntityBodyIsPreloaded ());
+			CollectionAssert.AreEqual (body, wr.GetPreloadedEntityBody ());
+		}
+
+		[Test]
+		public void SmallBody_ReadEntityBodyAfterPreload_ReturnsZero ()
+		{
+			var wr = Post (Pattern (100, 3));
+			wr.GetPreloadedEntityBody ();
+			Assert.AreEqual (0, wr.ReadEntityBody (new byte [100], 100));
+		}
+
+		[Test]
+		public void NoBody_NothingPreloaded ()
+		{
+			var wr = Request ("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET", "REQUEST_URI", "/");
+			Assert.AreEqual (0, wr.GetTotalEntityBodyLength ());
+			Assert.AreEqual (0, wr.GetPreloadedEntityBodyLength ());
+			Assert.IsNull (wr.GetPreloadedEntityBody ());
+			Assert.AreEqual (0, wr.ReadEntityBody (new byte [16], 16));
+		}
+
+		[Test]
+		public void LargeBody_NotPreloaded ()
+		{
+			var wr = Post (Pattern (64 * 1024 + 1, 4));
+			Assert.AreEqual (64 * 1024 + 1, wr.GetTotalEntityBodyLength ());
+			Assert.AreEqual (0, wr.GetPreloadedEntityBodyLength ());
+			Assert.IsFalse (wr.IsEntireEntityBodyIsPreloaded ());
+			Assert.IsNull (wr.GetPreloadedEntityBody ());
+		}
+
+		[Test]
+		public void LargeBody_ReadInChunks_ExactBytesAndTotal ()
+		{
+			byte[] body = Pattern (300 * 1024 + 17, 5);
+			var wr = Post (body);
+			var got = new MemoryStream ();
+			byte[] buf = new byte [8192];
+			int n, calls = 0;
+			while ((n = wr.ReadEntityBody (buf, buf.Length)) > 0) {
+				Assert.LessOrEqual (n, buf.Length);
+				got.Write (buf, 0, n);
+				calls++;
+			}
+			Assert.AreEqual (body.Length, got.Length);
+			Assert.AreEqual ((body.Length + buf.Length - 1) / buf.Length, calls);
+			CollectionAssert.AreEqual (body, got.ToArray ());
+		}
+
+		[Test]
+		public void LargeBody_ReadWithOffset ()
+		{
+			byte[] body = Pattern (70000, 6);
+			var wr = Post (body);
+			byte[] all = new byte [body.Length + 10];
+			int pos = 10;
+			int n;
+			while ((n = wr.ReadEntityBody (all, pos, Math.Min (5000, all.Length - pos))) > 0)
+				pos += n;
+			Assert.AreEqual (all.Length, pos);
+			byte[] tail = new byte [body.Length];
+			Array.Copy (all, 10, tail, 0, body.Length);
+			CollectionAssert.AreEqual (body, tail);
+		}
+
+		[Test]
+		public void ReadEntityBody_AfterEnd_ReturnsZero ()
+		{
+			byte[] body = Pattern (100 * 1024, 7);
+			var wr = Post (body);
+			byte[] buf = new byte [body.Length];
+			Assert.AreEqual (body.Length, wr.ReadEntityBody (buf, buf.Length));
+			Assert.AreEqual (0, wr.ReadEntityBody (buf, buf.Length));
+			Assert.AreEqual (0, wr.ReadEntityBody (buf, 0, 10));
+		}
+
+		[Test]
+		public void ReadEntityBody_NullBuffer_ReturnsZero ()
+		{
+			var wr = Post (Pattern (100 * 1024, 8));
+			Assert.AreEqual (0, wr.ReadEntityBody (null, 10));
+		}
+	}
+}

@@ -1,0 +1,89 @@
+// RequestVars: the CGI variable block as SCGI delivers it.
+using System;
+using System.Text;
+using NUnit.Framework;
+
+namespace ScgiMono.Tests
+{
+	[TestFixture]
+	public class RequestVarsTests
+	{
+		[Test]
+		public void Get_MissingName_ReturnsNull ()
+		{
+			var v = CgiBlock.Vars ("REQUEST_METHOD", "GET");
+			Assert.IsNull (v.Get ("HTTP_HOST"));
+			Assert.AreEqual (-1, v.IndexOf ("HTTP_HOST"));
+		}
+
+		[Test]
+		public void Get_EmptyBlock_ReturnsNull ()
+		{
+			var v = new RequestVars (new byte [0]);
+			Assert.AreEqual (0, v.Count);
+			Assert.IsNull (v.Get ("REQUEST_METHOD"));
+		}
+
+		[Test]
+		public void Get_PresentNames_ReturnValuesInOrder ()
+		{
+			var v = CgiBlock.Vars ("CONTENT_LENGTH", "0", "REQUEST_METHOD", "POST", "EMPTY", "");
+			Assert.AreEqual (3, v.Count);
+			Assert.AreEqual ("CONTENT_LENGTH", v.NameAt (0));
+			Assert.AreEqual ("REQUEST_METHOD", v.NameAt (1));
+			Assert.AreEqual ("POST", v.ValueAt (1));
+			Assert.AreEqual ("0", v.Get ("CONTENT_LENGTH"));
+			Assert.AreEqual ("", v.Get ("EMPTY"));
+		}
+
+		[Test]
+		public void Get_NamesAreCaseSensitive ()
+		{
+			var v = CgiBlock.Vars ("HTTP_HOST", "example.com");
+			Assert.IsNull (v.Get ("http_host"));
+		}
+
+		[Test]
+		public void Get_Utf8ValueDecoded_RawBytesKept ()
+		{
+			var v = CgiBlock.Vars ("QUERY_STRING", "q=café");
+			Assert.AreEqual ("q=café", v.Get ("QUERY_STRING"));
+			CollectionAssert.AreEqual (Encoding.UTF8.GetBytes ("q=café"), v.RawValueAt (0));
+		}
+
+		[Test]
+		public void Get_RepeatedCookie_JoinedWithSemicolon ()
+		{
+			var v = CgiBlock.Vars ("HTTP_COOKIE", "a=1", "HTTP_HOST", "h", "HTTP_COOKIE", "b=2");
+			Assert.AreEqual ("a=1; b=2", v.Get ("HTTP_COOKIE"));
+		}
+
+		[Test]
+		public void Get_RepeatedHeader_JoinedWithComma ()
+		{
+			var v = CgiBlock.Vars ("HTTP_ACCEPT", "text/html", "HTTP_ACCEPT", "*/*");
+			Assert.AreEqual ("text/html, */*", v.Get ("HTTP_ACCEPT"));
+		}
+
+		[Test]
+		public void Parse_TruncatedLastPair_Ignored ()
+		{
+			byte[] full = CgiBlock.Build ("A", "1", "B", "2");
+			// Drop the final NUL: "B\02" is an incomplete pair.
+			var v = new RequestVars (full, full.Length - 1);
+			Assert.AreEqual (1, v.Count);
+			Assert.AreEqual ("1", v.Get ("A"));
+			Assert.IsNull (v.Get ("B"));
+		}
+
+		[Test]
+		public void Parse_LengthLimitsTheBlock ()
+		{
+			byte[] a = CgiBlock.Build ("A", "1");
+			byte[] both = CgiBlock.Build ("A", "1", "B", "2");
+			var v = new RequestVars (both, a.Length);
+			Assert.AreEqual (1, v.Count);
+			Assert.IsNull (v.Get ("B"));
+		}
+	}
+}

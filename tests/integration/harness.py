@@ -1,0 +1,224 @@
+"""Integration harness: starts the real scgi-mono-server and real front ends
+(nginx from Debian) on loopback, each with its own temporary directory, and
+talks to them over real sockets. Everything is bounded in time."""
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVER = os.path.join(ROOT, "build", "scgi-mono-server")
+SAMPLE = os.path.join(ROOT, "samples", "hello")
+NGINX_SAMPLE = os.path.join(ROOT, "samples", "nginx.conf")
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if pred():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def copy_sample(dest_parent, name, apache_status=None):
+    """A private copy of samples/hello, optionally with MonoServerApacheStatus set."""
+    dest = os.path.join(dest_parent, name)
+    shutil.copytree(SAMPLE, dest)
+    if apache_status is not None:
+        path = os.path.join(dest, "web.config")
+        text = open(path).read()
+        text = text.replace("<appSettings>",
+                            f'<appSettings>\n    <add key="MonoServerApacheStatus" value="{apache_status}" />', 1)
+        open(path, "w").write(text)
+    return dest
+
+
+class Server:
+    """scgi-mono-server running in the foreground of a child process."""
+
+    def __init__(self, args, workdir, ready_port=None, ready_unix=None, env=None):
+        self.log_path = os.path.join(workdir, f"server-{len(os.listdir(workdir))}.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=workdir, env=env)
+        self.port = ready_port
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}: {self.log_text()}")
+            if ready_unix:
+                s = socket.socket(socket.AF_UNIX)
+                try:
+                    s.connect(ready_unix)
+                    return "ready:" in self.log_text()
+                finally:
+                    s.close()
+            with socket.create_connection(("127.0.0.1", ready_port), timeout=1):
+                return "ready:" in self.log_text()
+
+        wait_for(ready, 60, "scgi-mono-server to listen")
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, timeout=40):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+class Nginx:
+    """nginx from Debian running samples/nginx.conf with the test's ports."""
+
+    def __init__(self, workdir, backend, port=None):
+        self.prefix = os.path.join(workdir, f"nginx-{free_port()}")
+        os.makedirs(self.prefix)
+        self.port = port or free_port()
+        conf = open(NGINX_SAMPLE).read()
+        conf = conf.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};")
+        if backend.startswith("unix:"):
+            conf = conf.replace("scgi_pass 127.0.0.1:8000;", f"scgi_pass {backend};")
+        else:
+            conf = conf.replace("scgi_pass 127.0.0.1:8000;", f"scgi_pass {backend};")
+        assert f"listen 127.0.0.1:{self.port};" in conf and f"scgi_pass {backend};" in conf
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        open(self.conf, "w").write(conf)
+        self.proc = subprocess.Popen(["nginx", "-p", self.prefix, "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("nginx exited: " + self.error_log())
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+
+        wait_for(ready, 20, "nginx to listen")
+
+    def error_log(self):
+        try:
+            return open(os.path.join(self.prefix, "error.log")).read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Response:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value)
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def echo(self):
+        """Parses echo.ashx's "key=value" lines into a dict."""
+        out = {}
+        for line in self.text.splitlines():
+            k, _, v = line.partition("=")
+            out[k] = v
+        return out
+
+
+def request(port, method, path, body=None, headers=None, host="127.0.0.1", timeout=60):
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        return Response(r.status, r.reason, r.getheaders(), data)
+    finally:
+        conn.close()
+
+
+def scgi_request(variables, body=b""):
+    """Bytes of an SCGI request: CONTENT_LENGTH first, then SCGI=1, then the rest."""
+    pairs = [("CONTENT_LENGTH", str(len(body))), ("SCGI", "1")] + list(variables)
+    block = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in pairs)
+    return str(len(block)).encode() + b":" + block + b"," + body
+
+
+def scgi_raw(address, data, timeout=60):
+    """Sends raw bytes to an SCGI socket and returns everything it answers."""
+    fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(address)
+        s.sendall(data)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)
+
+
+def scgi_get(address, path, extra=()):
+    uri = path
+    q = uri.split("?", 1)[1] if "?" in uri else ""
+    variables = [("REQUEST_METHOD", "GET"), ("REQUEST_URI", uri), ("QUERY_STRING", q),
+                 ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_NAME", "localhost"), ("SERVER_PORT", "80"),
+                 ("REMOTE_ADDR", "127.0.0.1"), ("REMOTE_PORT", "40000"), ("HTTP_HOST", "localhost")]
+    return scgi_raw(address, scgi_request(variables + list(extra)))
+
+
+def form_fields(html):
+    """Hidden WebForms fields (__VIEWSTATE, __EVENTVALIDATION, ...) of a page."""
+    fields = {}
+    for m in re.finditer(r'<input[^>]*type="hidden"[^>]*>', html):
+        tag = m.group(0)
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+class Workdir:
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="scgi-mono-it-")
+        # nginx's workers run as an unprivileged user: they must reach files here.
+        os.chmod(self.path, 0o755)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)

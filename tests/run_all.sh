@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test suite (C unit tests, their ASan/UBSan builds, fuzz corpus
+# replays, NUnit, integration against real front ends). Each suite speaks TAP;
+# this script counts the results and ends with one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+LOGS=build/test-logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+pass=0 fail=0 skip=0
+
+# count SUITE LOGFILE EXITCODE: adds the TAP results of one suite to the totals.
+count() {
+  local suite=$1 file=$2 rc=$3
+  local p f s
+  p=$(grep -E '^ok ' "$file" | grep -vc '# SKIP' || true)
+  s=$(grep -E '^ok .*# SKIP' "$file" | wc -l)
+  f=$(grep -cE '^not ok ' "$file" || true)
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    # the suite died without reporting a failure: count that as one
+    echo "not ok - $suite exited with status $rc" >> "$file"
+    f=1
+  fi
+  pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+  printf '%-34s %4d passed %4d failed %4d skipped\n' "$suite" "$p" "$f" "$s"
+  if [ "$f" -gt 0 ]; then
+    grep -E '^not ok ' "$file" | sed 's/^/    /'
+    echo "    (log: $file)"
+  fi
+}
+
+suite() {
+  local name=$1; shift
+  local log="$LOGS/$name.log"
+  "$@" > "$log" 2>&1
+  count "$name" "$log" $?
+}
+
+for t in build/tests/test_*; do
+  suite "unit:${t##*/}" timeout 300 "$t" --tap
+done
+for t in build/asan/test_*; do
+  suite "asan:${t##*/}" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 timeout 300 "$t" --tap
+done
+for r in build/asan/fuzz_*-replay; do
+  name=${r##*/fuzz_}; name=${name%-replay}
+  suite "fuzz-replay:$name" tests/fuzz/replay_tap.sh "$r" "tests/fuzz/corpus/$name"
+done
+suite "nunit:ScgiMono.Tests" tests/nunit_tap.sh
+suite "integration" timeout 1200 python3 tests/integration/run.py
+
+line="$pass passed, $fail failed"
+[ "$skip" -gt 0 ] && line="$line, $skip skipped"
+echo
+echo "$line"
+[ "$fail" -eq 0 ]
