@@ -26,10 +26,11 @@ namespace ScgiMono
 		}
 
 		// The path relative to the application ("" for its root), or null when
-		// the path is not inside the application.
+		// the path is not inside the application, including by "." or ".."
+		// segments (a decoded "/%2e%2e/" must not reach outside the directory).
 		public string Relative (string path)
 		{
-			if (path == null)
+			if (path == null || HasDotSegment (path))
 				return null;
 			if (VirtualPath == "/")
 				return path.StartsWith ("/") ? path.Substring (1) : null;
@@ -38,6 +39,22 @@ namespace ScgiMono
 			if (path.StartsWith (VirtualPath + "/", StringComparison.Ordinal))
 				return path.Substring (VirtualPath.Length + 1);
 			return null;
+		}
+
+		// TRUE when a segment of the path is "." or "..".
+		public static bool HasDotSegment (string path)
+		{
+			int start = 0;
+			while (start <= path.Length) {
+				int end = path.IndexOf ('/', start);
+				if (end < 0)
+					end = path.Length;
+				int len = end - start;
+				if ((len == 1 && path [start] == '.') || (len == 2 && path [start] == '.' && path [start + 1] == '.'))
+					return true;
+				start = end + 1;
+			}
+			return false;
 		}
 
 		// Virtual path -> physical path, like ASP.NET's MapPath for this application.

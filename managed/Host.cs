@@ -80,6 +80,10 @@ namespace ScgiMono
 		{
 			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen), paths, new NativeSink (conn),
 			                                body, bodyLen);
+			if (wr.HasDotSegments) {
+				wr.SendBadRequest ("Bad Request: the path has '.' or '..' segments");
+				return;
+			}
 			if (wr.NeedsSlashRedirect) {
 				wr.SendSlashRedirect ();
 				return;

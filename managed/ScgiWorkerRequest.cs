@@ -74,7 +74,8 @@ namespace ScgiMono
 			string path = (vars.Get ("SCRIPT_NAME") ?? "") + (vars.Get ("PATH_INFO") ?? "");
 			if (path.Length == 0)
 				path = "/";
-			string enc = Uri.EscapeUriString (path);
+			// EscapeUriString leaves '?' and '#', which would end the path early.
+			string enc = Uri.EscapeUriString (path).Replace ("?", "%3F").Replace ("#", "%23");
 			string qs = vars.Get ("QUERY_STRING");
 			return string.IsNullOrEmpty (qs) ? enc : enc + "?" + qs;
 		}
@@ -123,14 +124,33 @@ namespace ScgiMono
 			get { return filePath == uriPath && pathInfo.Length == 0 && paths.IsDirectoryWithoutSlash (uriPath); }
 		}
 
+		// True when the decoded path has "." or ".." segments; such a request is
+		// refused (400) before ASP.NET sees it, so it cannot name files outside
+		// the application whatever way it was encoded.
+		public bool HasDotSegments {
+			get { return AppPaths.HasDotSegment (uriPath); }
+		}
+
 		public void SendSlashRedirect ()
 		{
 			string location = GetProtocol () + "://" + HostForUrl () + rawUrlPathWithSlash ();
-			SendStatus (301, "Moved Permanently");
-			SendUnknownResponseHeader ("Location", location);
-			SendUnknownResponseHeader ("Content-Type", "text/html");
-			byte[] b = Encoding.ASCII.GetBytes ("<html><body>Moved to <a href=\"" +
-			                                    HttpUtility.HtmlAttributeEncode (location) + "\">here</a>.</body></html>\n");
+			SendSimple (301, "Moved Permanently", "text/html", "Location", location,
+			            "<html><body>Moved to <a href=\"" + HttpUtility.HtmlAttributeEncode (location) +
+			            "\">here</a>.</body></html>\n");
+		}
+
+		public void SendBadRequest (string why)
+		{
+			SendSimple (400, "Bad Request", "text/plain", null, null, why + "\n");
+		}
+
+		void SendSimple (int code, string reason, string type, string header, string value, string text)
+		{
+			SendStatus (code, reason);
+			if (header != null)
+				SendUnknownResponseHeader (header, value);
+			SendUnknownResponseHeader ("Content-Type", type);
+			byte[] b = Encoding.UTF8.GetBytes (text);
 			SendResponseFromMemory (b, b.Length);
 			FlushResponse (true);
 		}
@@ -248,6 +268,9 @@ namespace ScgiMono
 				string n = vars.NameAt (i);
 				if (!n.StartsWith ("HTTP_", StringComparison.Ordinal) || !seen.Add (n))
 					continue;
+				// nginx passes Content-Type/-Length both as CGI variables and as HTTP_*.
+				if (n == "HTTP_CONTENT_TYPE" || n == "HTTP_CONTENT_LENGTH")
+					continue;
 				if (Array.IndexOf (KnownHeaderVars, n) >= 0)
 					continue;
 				list.Add (new string[] { HeaderName (n), vars.Get (n) });
@@ -325,10 +348,15 @@ namespace ScgiMono
 				if (long.TryParse (value, NumberStyles.None, CultureInfo.InvariantCulture, out cl))
 					contentLength = cl;
 			}
-			// A CR or LF in a value would let it forge headers: fold it to a space.
-			if (value != null && value.IndexOfAny (new char[] { '\r', '\n' }) >= 0)
-				value = value.Replace ('\r', ' ').Replace ('\n', ' ');
-			head.Append (name).Append (": ").Append (value).Append ("\r\n");
+			// A CR or LF would let a name or value forge headers: fold it to a space.
+			head.Append (NoNewlines (name)).Append (": ").Append (NoNewlines (value)).Append ("\r\n");
+		}
+
+		static string NoNewlines (string s)
+		{
+			if (s == null || s.IndexOfAny (new char[] { '\r', '\n' }) < 0)
+				return s;
+			return s.Replace ('\r', ' ').Replace ('\n', ' ');
 		}
 
 		public override void SendCalculatedContentLength (int contentLength)

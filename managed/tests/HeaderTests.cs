@@ -119,7 +119,6 @@ namespace ScgiMono.Tests
 		// arrives with CONTENT_TYPE (from scgi_params) and HTTP_CONTENT_TYPE,
 		// CONTENT_LENGTH (from the module) and HTTP_CONTENT_LENGTH.
 		[Test]
-		[Ignore ("bug: ScgiWorkerRequest.GetUnknownRequestHeaders reports HTTP_CONTENT_TYPE/HTTP_CONTENT_LENGTH (sent by nginx) as unknown headers Content-Type/Content-Length, duplicating the known ones")]
 		public void UnknownHeaders_NginxHttpContentTypeAndLength_NotReportedAsUnknown ()
 		{
 			var wr = Request ("CONTENT_LENGTH", "3", "REQUEST_METHOD", "POST", "REQUEST_URI", "/page.aspx",

@@ -311,7 +311,6 @@ namespace ScgiMono.Tests
 		// "/%2e%2e" decodes to "/..": MapPath makes it "<root>/..", the existing
 		// parent directory, so any directory on the machine can be probed.
 		[Test]
-		[Ignore ("bug: AppPaths.MapPath does not resolve '..': for \"/%2e%2e\" IsDirectoryWithoutSlash stats <root>/.. (outside the app) and NeedsSlashRedirect is true")]
 		public void NeedsSlashRedirect_DotDotOutsideApp_False ()
 		{
 			Assert.IsTrue (Directory.Exists (Path.GetDirectoryName (App.Root)));
@@ -358,6 +357,43 @@ namespace ScgiMono.Tests
 			                  "HTTPS", "on");
 			wr.SendSlashRedirect ();
 			Assert.AreEqual ("https://secure.example/dir/", HeaderValue (Sink.Headers [0].Head, "Location"));
+		}
+
+		// Debian's nginx scgi_params send HTTP_HOST as $host (no port).
+		[Test]
+		public void SlashRedirect_HttpHostWithoutPort_PortFromServerPort ()
+		{
+			var wr = Request ("REQUEST_METHOD", "GET", "REQUEST_URI", "/dir?a=1", "HTTP_HOST", "host.example",
+			                  "SERVER_PORT", "8080");
+			wr.SendSlashRedirect ();
+			Assert.AreEqual ("http://host.example:8080/dir/?a=1", HeaderValue (Sink.Headers [0].Head, "Location"));
+		}
+
+		[Test]
+		public void SlashRedirect_HttpHostWithoutPort_DefaultPortOmitted ()
+		{
+			var wr = Request ("REQUEST_METHOD", "GET", "REQUEST_URI", "/dir", "HTTP_HOST", "secure.example",
+			                  "SERVER_PORT", "443", "HTTPS", "on");
+			wr.SendSlashRedirect ();
+			Assert.AreEqual ("https://secure.example/dir/", HeaderValue (Sink.Headers [0].Head, "Location"));
+		}
+
+		[Test]
+		public void SlashRedirect_IPv6Host ()
+		{
+			var wr = Request ("REQUEST_METHOD", "GET", "REQUEST_URI", "/dir", "HTTP_HOST", "[::1]:8080",
+			                  "SERVER_PORT", "8080");
+			wr.SendSlashRedirect ();
+			Assert.AreEqual ("http://[::1]:8080/dir/", HeaderValue (Sink.Headers [0].Head, "Location"));
+		}
+
+		[Test]
+		public void SlashRedirect_IPv6HostWithoutPort_PortFromServerPort ()
+		{
+			var wr = Request ("REQUEST_METHOD", "GET", "REQUEST_URI", "/dir", "HTTP_HOST", "[::1]",
+			                  "SERVER_PORT", "8080");
+			wr.SendSlashRedirect ();
+			Assert.AreEqual ("http://[::1]:8080/dir/", HeaderValue (Sink.Headers [0].Head, "Location"));
 		}
 
 		[Test]

@@ -69,7 +69,6 @@ namespace ScgiMono.Tests
 		// nginx sends CONTENT_TYPE and HTTP_CONTENT_TYPE (and both lengths); System.Web
 		// lists every header the worker request reports as unknown a second time.
 		[Test]
-		[Ignore ("bug: ScgiWorkerRequest.GetUnknownRequestHeaders reports HTTP_CONTENT_TYPE (sent by nginx) as unknown, so System.Web lists Content-Type twice in ALL_RAW/ALL_HTTP")]
 		public void HttpRequest_NginxDuplicateContentType_AllRawListsItOnce ()
 		{
 			var wr = RequestWithBody (Encoding.ASCII.GetBytes ("a=1"), "CONTENT_LENGTH", "3", "REQUEST_METHOD", "POST",

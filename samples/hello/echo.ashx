@@ -27,6 +27,10 @@ public class EchoHandler : IHttpHandler
         HttpRequest req = context.Request;
         HttpResponse resp = context.Response;
         StringBuilder sb = new StringBuilder();
+        // ?sleep=MS holds the request (at most 10 s), for tests of a busy server.
+        int sleep;
+        if (int.TryParse(req.QueryString["sleep"], out sleep) && sleep > 0)
+            System.Threading.Thread.Sleep(Math.Min(sleep, 10000));
 
         Line(sb, "method", req.HttpMethod);
         Line(sb, "path", req.Path);

@@ -92,3 +92,12 @@ def test_directory_without_slash_redirects_through_nginx(env):
     r = harness.request(n.port, "GET", "/dir?x=1")
     eq(r.status, 301, "status")
     eq(r.header("Location"), f"http://127.0.0.1:{n.port}/dir/?x=1", "Location")
+
+
+def test_dot_dot_path_refused_on_raw_scgi(env):
+    from common import main_server
+    port = main_server(env).port
+    for path in ("/%2e%2e/etc/passwd", "/dir/%2E%2E/%2e%2e/web.config", "/./hello.ashx"):
+        data = harness.scgi_get(("127.0.0.1", port), path)
+        check(data.startswith(b"Status: 400 Bad Request"), f"{path}: {data[:60]!r}")
+    eq(harness.request(port, "GET", "/hello.ashx").status, 200, "still serving")

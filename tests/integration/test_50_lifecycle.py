@@ -111,3 +111,26 @@ def test_concurrent_requests_all_answered(env):
         t.join(120)
     eq(len(results), 160, "answers")
     check(all(results), "every concurrent answer correct")
+
+
+def test_full_queue_answers_503_and_server_recovers(env):
+    w = env.work.path
+    port = harness.free_port()
+    conf = os.path.join(w, "tiny-queue.conf")
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 1\nqueue = 1\n\n"
+                          f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
+    env.server(["--config", conf], ready_port=port)
+    eq(harness.request(port, "GET", "/echo.ashx").status, 200, "warm-up")
+    statuses = []
+
+    def slow(i):
+        statuses.append(harness.request(port, "GET", f"/echo.ashx?sleep=1500&i={i}").status)
+
+    threads = [threading.Thread(target=slow, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    for t in threads:
+        t.join(60)
+    eq(sorted(statuses), [200, 200, 503, 503], "one served, one queued, the rest refused")
+    eq(harness.request(port, "GET", "/hello.ashx").status, 200, "serving again once idle")
