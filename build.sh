@@ -56,9 +56,10 @@ deps() {
   return 0
 }
 
+# build [TARGETS]: the server and ScgiMono.dll by default; tests add the rest.
 build() {
   log "building"
-  make -s -j"$(nproc)" server managed tests asan
+  make -s -j"$(nproc)" "${@:-server}"
 }
 
 run() {
@@ -83,14 +84,14 @@ fuzz() {
 
 run_tests() {
   deps
-  build
+  build server managed tests asan
   exec "$ROOT/tests/run_all.sh"
 }
 
 case "${1:-}" in
   run) shift; run "$@" ;;
   test) run_tests ;;
-  build) deps; build ;;
+  build) deps; build server managed tests asan ;;
   fuzz) shift; fuzz "$@" ;;
   clean) rm -rf build ;;
   *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;

@@ -177,20 +177,25 @@ def scgi_request(variables, body=b""):
     return str(len(block)).encode() + b":" + block + b"," + body
 
 
-def scgi_raw(address, data, timeout=60):
-    """Sends raw bytes to an SCGI socket and returns everything it answers."""
+def read_all(sock):
+    """Everything the peer sends until it closes the connection."""
+    chunks = []
+    while True:
+        b = sock.recv(65536)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def exchange(address, data, timeout=60):
+    """Sends raw bytes to a socket (a UNIX path or a (host, port) pair) and
+    returns everything it answers until it closes."""
     fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
     with socket.socket(fam, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(address)
         s.sendall(data)
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks)
+        return read_all(s)
 
 
 def scgi_get(address, path, extra=()):
@@ -199,7 +204,7 @@ def scgi_get(address, path, extra=()):
     variables = [("REQUEST_METHOD", "GET"), ("REQUEST_URI", uri), ("QUERY_STRING", q),
                  ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_NAME", "localhost"), ("SERVER_PORT", "80"),
                  ("REMOTE_ADDR", "127.0.0.1"), ("REMOTE_PORT", "40000"), ("HTTP_HOST", "localhost")]
-    return scgi_raw(address, scgi_request(variables + list(extra)))
+    return exchange(address, scgi_request(variables + list(extra)))
 
 
 def form_fields(html):

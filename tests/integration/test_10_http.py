@@ -40,14 +40,9 @@ def test_http_keep_alive_serves_several_requests(env):
 
 
 def test_http_head_has_no_body(env):
-    with socket.create_connection(("127.0.0.1", main_server(env).port), timeout=30) as s:
-        s.sendall(b"HEAD /hello.ashx HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
+    data = harness.exchange(("127.0.0.1", main_server(env).port),
+                            b"HEAD /hello.ashx HTTP/1.1\r\nHost: x\r\n\r\n"
+                            b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     text = data.decode()
     # HEAD: headers only (with the body's length); the pipelined GET follows right after.
     first, _, rest = text.partition("\r\n\r\n")

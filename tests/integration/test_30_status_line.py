@@ -59,15 +59,5 @@ def test_server_default_false_from_config_file(env):
 
 def test_plain_http_client_always_gets_http_line(env):
     # The same app whose web.config says "true" still answers a browser with HTTP/1.1.
-    import socket
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(30)
-        s.connect(status_server(env))
-        s.sendall(b"GET /yes/hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
+    data = harness.exchange(status_server(env), b"GET /yes/hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     eq(first_line(data), "HTTP/1.1 200 OK", "first line over plain HTTP")
