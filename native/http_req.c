@@ -79,6 +79,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     http_req *r = req_of(p);
     if (count_header_bytes(r, len))
         return HPE_USER;
+    /* llhttp (built non-strict) lets "Host : x" and "X Y: z" through; RFC 9112
+     * section 5.1 requires a 400, and such a name has no CGI form. */
+    if (memchr(at, ' ', len) || memchr(at, '\t', len))
+        return fail(r, 400, "whitespace in a header name");
     if (r->headers_done)
         return 0; /* a chunked trailer: dropped, it must not pose as a header */
     if (r->in_value) {
@@ -98,6 +102,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
         return HPE_USER;
     if (r->headers_done)
         return 0; /* a trailer, see on_header_field */
+    if (!r->in_value && r->field->len == 0)
+        return fail(r, 400, "empty header name"); /* llhttp (non-strict) allows ": x" */
     r->in_value = TRUE;
     g_string_append_len(r->value, at, len);
     return 0;
@@ -114,6 +120,8 @@ static const char *find_value(const http_req *r, const char *cgi)
 static int on_headers_complete(llhttp_t *p)
 {
     http_req *r = req_of(p);
+    if (r->url->len == 0) /* llhttp (non-strict) takes "CONNECT \n\n" for HTTP/0.9 */
+        return fail(r, 400, "empty request target");
     if (r->in_value || r->field->len)
         store_header(r);
     g_string_truncate(r->field, 0);
@@ -227,9 +235,9 @@ static http_req_status status_of(http_req *r, llhttp_errno_t err)
 
 http_req_status http_req_feed(http_req *r, const char *data, gsize len, gsize *consumed)
 {
-    if (r->done) {
+    if (r->done || len == 0) {
         *consumed = 0;
-        return HTTP_REQ_DONE;
+        return r->done ? HTTP_REQ_DONE : r->error_status ? HTTP_REQ_ERROR : HTTP_REQ_AGAIN;
     }
     llhttp_errno_t err = llhttp_execute(&r->parser, data, len);
     *consumed = len;
@@ -245,6 +253,8 @@ http_req_status http_req_finish(http_req *r)
 {
     if (r->done)
         return HTTP_REQ_DONE;
+    if (r->error_status)
+        return HTTP_REQ_ERROR;
     return status_of(r, llhttp_finish(&r->parser));
 }
 

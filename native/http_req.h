@@ -6,13 +6,18 @@
  *  - No I/O. Bytes are fed as they arrive; http_req_feed reports how many it
  *    consumed. After HTTP_REQ_DONE the unconsumed bytes belong to the next
  *    (pipelined) request: call http_req_reset, then feed them again.
- *  - Sizes are bounded: the request line plus headers by max_header (431 past it),
+ *  - Sizes are bounded: the URL, header names and values together by max_header
+ *    (431 past it),
  *    the decoded body by max_body (413 past it, refused at the headers when
  *    Content-Length announces it).
  *  - Header names become HTTP_NAME (upper case, '-' -> '_'); Content-Type and
  *    Content-Length become CONTENT_TYPE and CONTENT_LENGTH like CGI. A header whose
  *    name contains '_' is dropped (it could impersonate another after mapping).
- *    Repeated headers are joined: "; " for Cookie, ", " otherwise.
+ *    Repeated headers are joined: "; " for Cookie, ", " otherwise. Chunked
+ *    trailers are dropped (they must not pose as headers).
+ *  - Refused with 400 beyond llhttp's own checks: whitespace in or an empty
+ *    header name, an empty request target, bytes after an upgrade request
+ *    (upgrades are served as plain requests, then the connection closes).
  *  - The request owns all its memory; http_req_free accepts NULL.
  */
 #ifndef HTTP_REQ_H
