@@ -139,6 +139,15 @@ gboolean monohost_init(const char *managed_dll, GError **error)
      * until it returns. Preemptive suspend stops such threads with a signal
      * instead, so blocking in C is safe anywhere. */
     g_setenv("MONO_THREADS_SUSPEND", "preemptive", TRUE);
+    /* mono(1) reads MONO_ENV_OPTIONS itself; an embedded runtime does not, so
+     * pass them on (e.g. "--debug" for line numbers, "--jitmap" for perf). */
+    const char *opts = g_getenv("MONO_ENV_OPTIONS");
+    char **argv = NULL;
+    int argc = 0;
+    if (opts && *opts && g_shell_parse_argv(opts, &argc, &argv, NULL)) {
+        mono_jit_parse_options(argc, argv);
+        g_strfreev(argv);
+    }
     mono_config_parse(NULL);
     mono_install_assembly_preload_hook(preload_hook, NULL);
     MonoDomain *root = mono_jit_init_version("scgi-mono", "v4.0.30319");
