@@ -9,6 +9,8 @@
 #include <mono/metadata/class.h>
 #include <mono/metadata/debug-helpers.h>
 #include <mono/metadata/mono-config.h>
+#include <mono/metadata/mono-debug.h>
+#include <mono/metadata/profiler.h>
 #include <mono/metadata/object.h>
 #include <mono/metadata/threads.h>
 
@@ -130,6 +132,31 @@ static MonoMethod *find_method(const char *klass, const char *name, int nargs, G
     return m;
 }
 
+/* mono(1) reads MONO_ENV_OPTIONS itself; an embedded runtime does not. The
+ * options an operator needs from it: --debug (line numbers in stack traces),
+ * --profile=... (a Mono profiler), and whatever mono_jit_parse_options takes. */
+static void apply_env_options(void)
+{
+    const char *opts = g_getenv("MONO_ENV_OPTIONS");
+    char **argv = NULL;
+    int argc = 0;
+    if (!opts || !*opts || !g_shell_parse_argv(opts, &argc, &argv, NULL))
+        return;
+    GPtrArray *rest = g_ptr_array_new();
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--debug") == 0)
+            mono_debug_init(MONO_DEBUG_FORMAT_MONO);
+        else if (g_str_has_prefix(argv[i], "--profile="))
+            mono_profiler_load(argv[i] + strlen("--profile="));
+        else
+            g_ptr_array_add(rest, argv[i]);
+    }
+    if (rest->len)
+        mono_jit_parse_options((int)rest->len, (char **)rest->pdata);
+    g_ptr_array_free(rest, TRUE);
+    g_strfreev(argv);
+}
+
 gboolean monohost_init(const char *managed_dll, GError **error)
 {
     dll_path = g_strdup(managed_dll);
@@ -139,15 +166,7 @@ gboolean monohost_init(const char *managed_dll, GError **error)
      * until it returns. Preemptive suspend stops such threads with a signal
      * instead, so blocking in C is safe anywhere. */
     g_setenv("MONO_THREADS_SUSPEND", "preemptive", TRUE);
-    /* mono(1) reads MONO_ENV_OPTIONS itself; an embedded runtime does not, so
-     * pass them on (e.g. "--debug" for line numbers, "--jitmap" for perf). */
-    const char *opts = g_getenv("MONO_ENV_OPTIONS");
-    char **argv = NULL;
-    int argc = 0;
-    if (opts && *opts && g_shell_parse_argv(opts, &argc, &argv, NULL)) {
-        mono_jit_parse_options(argc, argv);
-        g_strfreev(argv);
-    }
+    apply_env_options();
     mono_config_parse(NULL);
     mono_install_assembly_preload_hook(preload_hook, NULL);
     MonoDomain *root = mono_jit_init_version("scgi-mono", "v4.0.30319");
