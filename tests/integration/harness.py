@@ -74,7 +74,8 @@ class Server:
         wait_for(ready, 60, "scgi-mono-server to listen")
 
     def log_text(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 

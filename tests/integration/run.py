@@ -22,6 +22,7 @@ class Env:
         self.work = harness.Workdir()
         self._stoppers = []
         self._cache = {}
+        self.servers = []  # every server started, for logs on failure
 
     def once(self, key, make):
         if key not in self._cache:
@@ -33,6 +34,7 @@ class Env:
 
     def server(self, args, **kw):
         s = harness.Server(args, self.work.path, **kw)
+        self.servers.append(s)
         self.on_exit(s.stop)
         return s
 
@@ -76,6 +78,7 @@ def main():
         for full, fn in tests:
             n += 1
             start = time.monotonic()
+            servers_before = len(env.servers)
             try:
                 fn(env)
                 print(f"ok {n} - {full} ({time.monotonic() - start:.1f}s)", flush=True)
@@ -85,6 +88,11 @@ def main():
                 for line in traceback.format_exception(type(e), e, e.__traceback__)[-6:]:
                     for sub in line.rstrip().splitlines():
                         print("# " + sub[:400])
+                # the logs of the servers this test started (or all, if it started none)
+                for srv in env.servers[servers_before:] or env.servers:
+                    print(f"# --- {srv.log_path} (last lines)")
+                    for sub in srv.log_text().splitlines()[-25:]:
+                        print("#   " + sub[:400])
                 sys.stdout.flush()
     finally:
         env.close()
