@@ -52,8 +52,15 @@ class Server:
     """scgi-mono-server running in the foreground of a child process."""
 
     def __init__(self, args, workdir, ready_port=None, ready_unix=None, env=None):
-        self.log_path = os.path.join(workdir, f"server-{len(os.listdir(workdir))}.log")
+        n = len(os.listdir(workdir))
+        self.log_path = os.path.join(workdir, f"server-{n}.log")
         self.log = open(self.log_path, "wb")
+        # ASP.NET compiles pages under $TMPDIR/<user>-temp-aspnet-0/<hash of the
+        # app's path>; two processes serving the same directory would share (and
+        # race on) it, so every server gets a temporary directory of its own.
+        tmp = os.path.join(workdir, f"tmp-{n}")
+        os.makedirs(tmp)
+        env = dict(env or os.environ, TMPDIR=tmp)
         self.proc = subprocess.Popen([SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=workdir, env=env)
         self.port = ready_port
