@@ -4,6 +4,7 @@
 #   ./build.sh test   install what is missing, build, run every test; ends "N passed, N failed"
 #   ./build.sh build  install what is missing, build
 #   ./build.sh fuzz [SECONDS]  run each libFuzzer harness (default 60 s each)
+#   ./build.sh bench [--quick] [ARGS]  install the peers, build, run bench/run.py (see bench/README.md)
 #   ./build.sh clean  remove build/
 # Every dependency comes from Debian's archive through apt-get.
 set -euo pipefail
@@ -93,6 +94,17 @@ case "${1:-}" in
   test) run_tests ;;
   build) deps; build server managed tests asan ;;
   fuzz) shift; fuzz "$@" ;;
+  bench)
+    # Bench-only packages (the load generator and the peers; nginx is already in DEPS), then bench/run.py.
+    shift
+    DEPS+=(
+      "wrk:/usr/bin/wrk"
+      "apache2:/usr/sbin/apache2"
+      "libapache2-mod-mono:/usr/lib/apache2/modules/mod_mono.so"
+      "mono-fastcgi-server4:/usr/bin/fastcgi-mono-server4"
+    )
+    deps; build server
+    exec python3 "$ROOT/bench/run.py" "$@" ;;
   clean) rm -rf build ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -39,12 +39,21 @@ namespace ScgiMono
 	{
 		static AppPaths paths;
 		static IntPtr generation;
+		static Timer schedulerTick;
 
 		internal static void Start (IntPtr gen, string virtualPath, string physicalPath)
 		{
 			generation = gen;
 			paths = new AppPaths (virtualPath, physicalPath);
 			AppDomain.CurrentDomain.DomainUnload += OnDomainUnload;
+			// ASP.NET starts a System.Threading.Timer per request (due after
+			// executionTimeout, 110 s by default) and disposes it at the end. Mono
+			// 6.8's timer scheduler only marks a disposed timer dead; it drops it
+			// when its loop next runs, which is when the earliest timer is due. Every
+			// finished request's HttpContext then stays reachable for 110 s: at a few
+			// thousand requests/s, gigabytes. A timer due every second keeps the loop
+			// running, so dead timers (and their requests) go within a second.
+			schedulerTick = new Timer (delegate { }, null, 1000, 1000);
 			Native.DomainReady (gen, ReadApacheStatus ());
 		}
 
@@ -68,6 +77,7 @@ namespace ScgiMono
 		// before letting Mono tear the domain down.
 		static void OnDomainUnload (object sender, EventArgs e)
 		{
+			schedulerTick.Dispose ();
 			Native.DomainUnloading (generation);
 			for (int waited = 0; Native.InFlight (generation) > 0 && waited < 30000; waited += 10)
 				Thread.Sleep (10);

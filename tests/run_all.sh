@@ -47,6 +47,7 @@ for r in build/asan/fuzz_*-replay; do
   suite "fuzz-replay:$name" tests/fuzz/replay_tap.sh "$r" "tests/fuzz/corpus/$name"
 done
 suite "nunit:ScgiMono.Tests" tests/nunit_tap.sh
+suite "bench-selftest" timeout 300 python3 bench/run.py --selftest
 suite "integration" timeout 1200 python3 tests/integration/run.py
 
 line="$pass passed, $fail failed"
