@@ -179,7 +179,13 @@ namespace Bench
 		// and with it the request, until its timer scheduler next wakes; a timer due
 		// every second keeps it waking. Without it the pipeline limit would carry
 		// gigabytes of dead requests and be slower than what a host can reach.
-		static readonly Timer schedulerTick = new Timer (delegate { }, null, 1000, 1000);
+		static readonly Timer schedulerTick;
+
+		// An explicit static constructor: it runs before the first instance is made.
+		static PipelineHost ()
+		{
+			schedulerTick = new Timer (delegate { }, null, 1000, 1000);
+		}
 
 		public bool SchedulerTickRunning { get { return schedulerTick != null; } }
 

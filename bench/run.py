@@ -845,9 +845,9 @@ def report(results, pages, opts, machine, elapsed):
     lines.append("")
     hdr = f"{'target':<13} {'page':<7} {'req/s':>8} {'p50':>8} {'p99':>8}"
     for c in others:
-        hdr += f" {'req/s@' + str(c):>10} {'p99@' + str(c):>8}"
+        hdr += f" {'req/s@' + str(c):>10} {'p50@' + str(c):>8} {'p99@' + str(c):>8}"
     hdr += f" {'errors':>7} {'CPU us':>7} {'nginx us':>8} {'RSS MiB':>8}"
-    lines.append(f"{'':<21} {'-- -c' + str(c1) + ' --':^26}" + "".join(f" {'-- -c' + str(c) + ' --':^19}" for c in others))
+    lines.append(f"{'':<21} {'-- -c' + str(c1) + ' --':^26}" + "".join(f" {'-- -c' + str(c) + ' --':^28}" for c in others))
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for tname in opts.targets:
@@ -871,10 +871,10 @@ def report(results, pages, opts, machine, elapsed):
             for c in others:
                 w = pr.get(f"c{c}")
                 if w:
-                    row += f" {fmt_rps(w['rps']):>10} {fmt_ms(w['p99_ms']):>8}"
+                    row += f" {fmt_rps(w['rps']):>10} {fmt_ms(w['p50_ms']):>8} {fmt_ms(w['p99_ms']):>8}"
                     errs += errors_of(w)
                 else:
-                    row += f" {'-':>10} {'-':>8}"
+                    row += f" {'-':>10} {'-':>8} {'-':>8}"
             rss = pr.get("rss_kb", t.get("rss_kb"))
             cpu, ncpu = m.get("cpu_us"), m.get("nginx_cpu_us")
             row += (f" {errs:>7} {('%.0f' % cpu) if cpu else '-':>7} {('%.0f' % ncpu) if ncpu else '-':>8}"
