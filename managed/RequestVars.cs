@@ -14,8 +14,8 @@ namespace ScgiMono
 		// For pair i: name at offs[4i] (length offs[4i+1]), value at offs[4i+2] (length offs[4i+3]).
 		readonly int[] offs;
 		readonly int count;
-		readonly string[] names;
-		string[] values;
+		string[] names;   // decoded on demand
+		string[] values;  // decoded on demand
 
 		public RequestVars (byte[] block) : this (block, block.Length)
 		{
@@ -38,9 +38,6 @@ namespace ScgiMono
 			}
 			offs = list.ToArray ();
 			count = offs.Length / 4;
-			names = new string [count];
-			for (int i = 0; i < count; i++)
-				names [i] = Encoding.ASCII.GetString (block, offs [4 * i], offs [4 * i + 1]);
 		}
 
 		public static RequestVars FromNative (IntPtr block, int length)
@@ -57,7 +54,25 @@ namespace ScgiMono
 
 		public string NameAt (int i)
 		{
-			return names [i];
+			if (names == null)
+				names = new string [count];
+			string n = names [i];
+			if (n == null)
+				names [i] = n = Encoding.ASCII.GetString (block, offs [4 * i], offs [4 * i + 1]);
+			return n;
+		}
+
+		// Compares pair i's name with an ASCII name, without decoding it.
+		bool NameIs (int i, string name)
+		{
+			int len = offs [4 * i + 1];
+			if (len != name.Length)
+				return false;
+			int at = offs [4 * i];
+			for (int k = 0; k < len; k++)
+				if (block [at + k] != name [k])
+					return false;
+			return true;
 		}
 
 		public string ValueAt (int i)
@@ -81,7 +96,7 @@ namespace ScgiMono
 		public int IndexOf (string name)
 		{
 			for (int i = 0; i < count; i++)
-				if (string.Equals (names [i], name, StringComparison.Ordinal))
+				if (NameIs (i, name))
 					return i;
 			return -1;
 		}
@@ -96,7 +111,7 @@ namespace ScgiMono
 				return null;
 			string v = ValueAt (first);
 			for (int i = first + 1; i < count; i++) {
-				if (!string.Equals (names [i], name, StringComparison.Ordinal))
+				if (!NameIs (i, name))
 					continue;
 				v = v + (name == "HTTP_COOKIE" ? "; " : ", ") + ValueAt (i);
 			}

@@ -88,10 +88,20 @@ static void describe_peer(conn *c, const struct sockaddr_storage *ss)
     }
     g_snprintf(c->peer, sizeof c->peer, ss->ss_family == AF_UNIX ? "unix" : ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
                c->remote_addr, c->remote_port);
+}
 
-    struct sockaddr_storage ls;
+
+/* The server side of the connection, which only plain HTTP needs (an SCGI
+ * front end sends SERVER_ADDR and SERVER_PORT itself): one getsockname, lazily. */
+static void describe_local(conn *c)
+{
+    if (c->local_addr[0])
+        return;
+    struct sockaddr_storage ls = {.ss_family = AF_UNSPEC};
     socklen_t ll = sizeof ls;
-    if (getsockname(c->fd, (struct sockaddr *)&ls, &ll) == 0 && ls.ss_family == AF_INET) {
+    if (getsockname(c->fd, (struct sockaddr *)&ls, &ll) < 0)
+        ls.ss_family = AF_UNSPEC;
+    if (ls.ss_family == AF_INET) {
         const struct sockaddr_in *a = (const void *)&ls;
         inet_ntop(AF_INET, &a->sin_addr, c->local_addr, sizeof c->local_addr);
         c->local_port = ntohs(a->sin_port);
@@ -250,6 +260,7 @@ static gboolean process_http(conn *c)
         }
         return TRUE;
     }
+    describe_local(c);
     http_conn_info ci = {c->remote_addr, c->remote_port, c->local_addr, c->local_port};
     if (!c->http_vars)
         c->http_vars = g_string_sized_new(1024);
