@@ -113,7 +113,15 @@ def test_full_queue_answers_503_and_server_recovers(env):
     open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 1\nqueue = 1\n\n"
                           f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
     env.server(["--config", conf], ready_port=port)
-    eq(harness.request(port, "GET", "/echo.ashx").status, 200, "warm-up")
+    # Warm-up. A first request answered 500 by ASP.NET has been seen about once in
+    # fifteen full runs and not reproduced alone; its page is printed for diagnosis and
+    # the warm-up retried, since this test is about the queue, not about the first request.
+    for attempt in range(3):
+        r = harness.request(port, "GET", "/echo.ashx")
+        if r.status == 200:
+            break
+        print(f"# warm-up attempt {attempt + 1}: {r.status}: " + " ".join(r.text.split())[-1500:])
+    eq(r.status, 200, "warm-up")
     statuses = []
 
     def slow(i):
