@@ -172,11 +172,34 @@ static gboolean refuse(conn *c, int status, const char *why)
         n = g_snprintf(msg, sizeof msg, "%s %d %s\r\nContent-Type: text/plain\r\n\r\n%s\n",
                        c->srv->cfg->apache_status ? "Status:" : "HTTP/1.1", status,
                        resp_reason(status), why);
-    if (n > 0 && (gsize)n < sizeof msg && send(c->fd, msg, (size_t)n, MSG_NOSIGNAL) < 0) {
-        /* the peer is gone; nothing more to do */
+    if (n <= 0 || (gsize)n >= sizeof msg || send(c->fd, msg, (size_t)n, MSG_NOSIGNAL) < 0) {
+        loop_close(c);
+        return FALSE;
     }
-    loop_close(c);
-    return FALSE;
+    /* Closing now, with request bytes still unread, would make the kernel reset
+     * the connection and the client could lose the answer. So: no more writing,
+     * read and discard what the client still sends, for a few seconds at most. */
+    shutdown(c->fd, SHUT_WR);
+    c->draining = TRUE;
+    c->deadline = now_us() + 2 * G_USEC_PER_SEC;
+    return TRUE;
+}
+
+/* Discards input of a refused connection until EOF, its deadline or 1 MiB. */
+static void drain(conn *c)
+{
+    char sink[16384];
+    for (;;) {
+        ssize_t n = read(c->fd, sink, sizeof sink);
+        if (n > 0 && (c->drained += (gsize)n) < 1024 * 1024)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        loop_close(c);
+        return;
+    }
 }
 
 static gboolean dispatch(conn *c)
@@ -304,6 +327,10 @@ static void on_eof(conn *c)
 
 static void on_readable(conn *c)
 {
+    if (c->draining) {
+        drain(c);
+        return;
+    }
     for (;;) {
         if (c->len == c->cap)
             grow(c, c->cap * 2);
@@ -312,6 +339,10 @@ static void on_readable(conn *c)
             c->len += (gsize)n;
             if (!process(c))
                 return;
+            if (c->draining) {
+                drain(c);
+                return;
+            }
             continue;
         }
         if (n == 0) {
@@ -336,7 +367,7 @@ static void sweep_timeouts(server *s)
     while (c != &s->owned) {
         conn *next = c->next;
         if (c->deadline && now > c->deadline) {
-            if (c->len > 0 || (c->http && http_req_headers_complete(c->http)))
+            if (!c->draining && (c->len > 0 || (c->http && http_req_headers_complete(c->http))))
                 g_message("%s: timed out reading the request", c->peer);
             loop_close(c);
         }
@@ -370,7 +401,7 @@ static void take_resumed(server *s)
         } else {
             c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
             watch(s, c);
-            if (c->len > 0 && process(c)) /* a pipelined request already arrived */
+            if (c->len > 0 && process(c) && !c->draining) /* a pipelined request already arrived */
                 c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
         }
         c = next;

@@ -54,6 +54,8 @@ typedef struct conn {
     http_req *http;
     gint64 deadline;        /* monotonic µs; 0 = none */
     gboolean sent_continue;
+    gboolean draining;      /* refused: answer sent, discarding input until EOF */
+    gsize drained;
     struct conn *prev, *next; /* the loop's list of connections it owns */
 
     /* the request being served (valid from dispatch to conn_done) */

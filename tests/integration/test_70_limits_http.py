@@ -1,0 +1,119 @@
+"""Slow and hostile clients cost a connection slot and a timer, nothing more;
+time-outs close them; HTTP/1.1 features on the shared port."""
+import os
+import socket
+import time
+
+import harness
+from common import check, eq
+
+
+def limits_server(env):
+    """A server with short time-outs, so the tests can watch them fire."""
+    def make():
+        w = env.work.path
+        port = harness.free_port()
+        conf = os.path.join(w, "limits.conf")
+        open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\nmax_connections = 2000\n"
+                              f"header_timeout = 2\nbody_timeout = 2\nkeepalive_timeout = 2\nmax_body = 100000\n\n"
+                              f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
+        srv = env.server(["--config", conf], ready_port=port)
+        eq(harness.request(port, "GET", "/hello.ashx").status, 200, "warm-up")
+        return srv
+    return env.once("limits_server", make)
+
+
+def test_1000_trickling_clients_do_not_delay_a_normal_request(env):
+    srv = limits_server(env)
+    port = srv.port
+    baseline = []
+    for _ in range(5):
+        t = time.monotonic()
+        eq(harness.request(port, "GET", "/hello.ashx").status, 200, "baseline")
+        baseline.append(time.monotonic() - t)
+    slow = []
+    try:
+        for i in range(1000):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            # half a request line (HTTP) or half an SCGI header: never completed
+            s.sendall(b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\n" if i % 2 else b"70:CONTENT_LENGTH\x000\x00")
+            slow.append(s)
+        during = []
+        for _ in range(5):
+            t = time.monotonic()
+            eq(harness.request(port, "GET", "/hello.ashx").status, 200, "a normal request among 1000 slow ones")
+            during.append(time.monotonic() - t)
+        delay = min(during) - min(baseline)
+        print(f"# baseline best {min(baseline) * 1000:.1f} ms, with 1000 slow clients best "
+              f"{min(during) * 1000:.1f} ms, worst {max(during) * 1000:.1f} ms")
+        check(delay < 0.1, f"normal request delayed by {delay * 1000:.0f} ms")
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_header_timeout_closes_a_stalled_client(env):
+    srv = limits_server(env)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(b"GET /hello.ashx HTTP/1.1\r\n")
+        t = time.monotonic()
+        data = harness.read_all(s)  # the server closes it at header_timeout (2 s)
+        waited = time.monotonic() - t
+    eq(data, b"", "no answer to half a request")
+    check(1.0 < waited < 5.0, f"closed after {waited:.1f} s (header_timeout = 2)")
+
+
+def test_body_over_max_body_is_413(env):
+    srv = limits_server(env)
+    r = harness.request(srv.port, "POST", "/echo.ashx", body=b"x" * 200000,
+                        headers={"Content-Type": "application/octet-stream"})
+    eq(r.status, 413, "HTTP body over max_body")
+    raw = harness.scgi_request([("REQUEST_METHOD", "POST"), ("REQUEST_URI", "/echo.ashx")], b"y" * 200000)
+    data = harness.exchange(("127.0.0.1", srv.port), raw)
+    check(data.startswith(b"Status: 413"), f"SCGI body over max_body: {data[:60]!r}")
+    eq(harness.request(srv.port, "GET", "/hello.ashx").status, 200, "still serving")
+
+
+def test_keepalive_timeout_closes_idle_connection(env):
+    srv = limits_server(env)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\n\r\n")
+        t = time.monotonic()
+        data = harness.read_all(s)  # answered, then closed when idle for keepalive_timeout
+        waited = time.monotonic() - t
+    check(data.startswith(b"HTTP/1.1 200") and data.endswith(b"Hello, World"), data[:80])
+    check(1.0 < waited < 5.0, f"idle connection closed after {waited:.1f} s (keepalive_timeout = 2)")
+
+
+def test_http10_client_and_connection_close(env):
+    srv = limits_server(env)
+    data = harness.exchange(("127.0.0.1", srv.port), b"GET /hello.ashx HTTP/1.0\r\n\r\n")
+    check(data.startswith(b"HTTP/1.1 200") and b"Content-Length: 12" in data, data[:200])
+    check(data.endswith(b"Hello, World"), "HTTP/1.0: body, then the server closes")
+    data = harness.exchange(("127.0.0.1", srv.port),
+                            b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(b"Connection: close" in data and data.endswith(b"Hello, World"), data[:200])
+
+
+def test_http_chunked_request_body_and_expect_continue(env):
+    srv = limits_server(env)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(b"POST /echo.ashx HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                  b"Transfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+        interim = s.recv(100)
+        check(interim.startswith(b"HTTP/1.1 100 Continue"), f"100 Continue first: {interim!r}")
+        s.sendall(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        data = harness.read_all(s)
+    body = data.split(b"\r\n\r\n", 1)[1].decode()
+    check("bodylength=11" in body, body)
+    check(f"bodysum={sum(b'hello world')}" in body, body)
+
+
+def test_http_pipelined_requests_answered_in_order(env):
+    srv = limits_server(env)
+    reqs = b"".join(b"GET /echo.ashx?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(5))
+    reqs += b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    data = harness.exchange(("127.0.0.1", srv.port), reqs)
+    positions = [data.find(b"q.n=%d\n" % i) for i in range(5)]
+    check(all(p > 0 for p in positions) and positions == sorted(positions), f"answers in order: {positions}")
+    check(data.endswith(b"Hello, World"), "the last answer last")
