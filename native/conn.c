@@ -72,24 +72,29 @@ static void loop_close(conn *c)
     conn_free(c);
 }
 
-static void describe_peer(conn *c, const struct sockaddr_storage *ss)
+/* "addr" and port of a socket address; UNIX sockets read as 127.0.0.1, port 0. */
+static void format_addr(const struct sockaddr_storage *ss, char *out, gsize size, int *port)
 {
     if (ss->ss_family == AF_INET) {
         const struct sockaddr_in *a = (const void *)ss;
-        inet_ntop(AF_INET, &a->sin_addr, c->remote_addr, sizeof c->remote_addr);
-        c->remote_port = ntohs(a->sin_port);
+        inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)size);
+        *port = ntohs(a->sin_port);
     } else if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const void *)ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, c->remote_addr, sizeof c->remote_addr);
-        c->remote_port = ntohs(a->sin6_port);
+        inet_ntop(AF_INET6, &a->sin6_addr, out, (socklen_t)size);
+        *port = ntohs(a->sin6_port);
     } else {
-        g_strlcpy(c->remote_addr, "127.0.0.1", sizeof c->remote_addr);
-        c->remote_port = 0;
+        g_strlcpy(out, "127.0.0.1", size);
+        *port = 0;
     }
+}
+
+static void describe_peer(conn *c, const struct sockaddr_storage *ss)
+{
+    format_addr(ss, c->remote_addr, sizeof c->remote_addr, &c->remote_port);
     g_snprintf(c->peer, sizeof c->peer, ss->ss_family == AF_UNIX ? "unix" : ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
                c->remote_addr, c->remote_port);
 }
-
 
 /* The server side of the connection, which only plain HTTP needs (an SCGI
  * front end sends SERVER_ADDR and SERVER_PORT itself): one getsockname, lazily. */
@@ -101,18 +106,7 @@ static void describe_local(conn *c)
     socklen_t ll = sizeof ls;
     if (getsockname(c->fd, (struct sockaddr *)&ls, &ll) < 0)
         ls.ss_family = AF_UNSPEC;
-    if (ls.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)&ls;
-        inet_ntop(AF_INET, &a->sin_addr, c->local_addr, sizeof c->local_addr);
-        c->local_port = ntohs(a->sin_port);
-    } else if (ls.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const void *)&ls;
-        inet_ntop(AF_INET6, &a->sin6_addr, c->local_addr, sizeof c->local_addr);
-        c->local_port = ntohs(a->sin6_port);
-    } else {
-        g_strlcpy(c->local_addr, "127.0.0.1", sizeof c->local_addr);
-        c->local_port = 0;
-    }
+    format_addr(&ls, c->local_addr, sizeof c->local_addr, &c->local_port);
 }
 
 static void watch(server *s, conn *c)
