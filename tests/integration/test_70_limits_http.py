@@ -117,3 +117,39 @@ def test_http_pipelined_requests_answered_in_order(env):
     positions = [data.find(b"q.n=%d\n" % i) for i in range(5)]
     check(all(p > 0 for p in positions) and positions == sorted(positions), f"answers in order: {positions}")
     check(data.endswith(b"Hello, World"), "the last answer last")
+
+
+def test_streamed_response_arrives_whole_without_buffering(env):
+    from common import main_nginx, main_server
+    srv = main_server(env)
+    rss_before = int(open(f"/proc/{srv.proc.pid}/status").read().split("VmRSS:")[1].split()[0])
+    r = harness.request(srv.port, "GET", "/stream.ashx?mb=64", timeout=120)
+    eq(r.status, 200, "status")
+    eq(len(r.body), 64 << 20, "64 MiB over plain HTTP (chunked)")
+    eq(r.body[:26], b"abcdefghijklmnopqrstuvwxyz", "content")
+    r = harness.request(main_nginx(env).port, "GET", "/stream.ashx?mb=8", timeout=120)
+    eq(len(r.body), 8 << 20, "8 MiB through nginx")
+    rss_after = int(open(f"/proc/{srv.proc.pid}/status").read().split("VmRSS:")[1].split()[0])
+    print(f"# server RSS {rss_before // 1024} MiB before, {rss_after // 1024} MiB after streaming 72 MiB")
+    check(rss_after - rss_before < 64 * 1024, "the response was not held whole in memory")
+
+
+def test_client_gone_mid_response_stops_the_handler(env):
+    from common import main_server
+    srv = main_server(env)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(b"GET /stream.ashx?mb=1024 HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = 0
+        while got < (1 << 20):
+            got += len(s.recv(65536))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+    deadline = time.monotonic() + 20
+    report = ""
+    while time.monotonic() < deadline:
+        report = harness.request(srv.port, "GET", "/stream.ashx?report=1").text
+        if report != "abandoned=-1":
+            break
+        time.sleep(0.2)
+    check(report.startswith("abandoned="), report)
+    piece = int(report.split("=")[1])
+    check(0 < piece < 1024 * 16, f"IsClientConnected turned false after the client left (piece {piece} of 16384)")
