@@ -28,6 +28,7 @@ DEPS=(
   "nginx:/usr/sbin/nginx"
   "curl:/usr/bin/curl"
   "python3:/usr/bin/python3"
+  "strace:/usr/bin/strace"
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -18,6 +18,10 @@ namespace ScgiMono
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern void Flush (IntPtr conn, int final);
 
+		// sendfile(2) from an open file descriptor; 0 when the bytes should be copied instead.
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern int SendFile (IntPtr conn, IntPtr fd, long offset, long length);
+
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern int IsConnected (IntPtr conn);
 
@@ -44,6 +48,9 @@ namespace ScgiMono
 		void SendHeaders (int status, string reason, string head, long contentLength);
 		void SendBody (byte[] data, int offset, int length);
 		unsafe void SendBody (byte* data, int length);
+		// Sends a slice of an open file without copying it through managed memory;
+		// false when the sink prefers the bytes copied (small slices, or no socket).
+		bool SendFile (IntPtr fd, long offset, long length);
 		void Flush (bool final);
 		bool IsConnected { get; }
 		void CloseConnection ();
@@ -79,6 +86,11 @@ namespace ScgiMono
 		{
 			if (length > 0)
 				Native.SendBody (conn, data, length);
+		}
+
+		public bool SendFile (IntPtr fd, long offset, long length)
+		{
+			return Native.SendFile (conn, fd, offset, length) != 0;
 		}
 
 		public void Flush (bool final)

@@ -416,8 +416,10 @@ namespace ScgiMono
 				return;
 			if (length < 0)
 				length = fs.Length - offset;
-			fs.Seek (offset, SeekOrigin.Begin);
 			EnsureHeaders ();
+			if (sink.SendFile (fs.SafeFileHandle.DangerousGetHandle (), offset, length))
+				return;
+			fs.Seek (offset, SeekOrigin.Begin);
 			byte[] buf = new byte [(int) Math.Min (length, 64 * 1024)];
 			while (length > 0) {
 				int n = fs.Read (buf, 0, (int) Math.Min (buf.Length, length));

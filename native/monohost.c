@@ -57,6 +57,11 @@ static void icall_send_body(conn *c, const char *data, gint32 len)
 
 static void icall_flush(conn *c, gint32 final) { resp_flush(c, final != 0); }
 
+static gint32 icall_send_file(conn *c, gintptr fd, gint64 offset, gint64 length)
+{
+    return resp_file(c, (int)fd, offset, length);
+}
+
 static gint32 icall_is_connected(conn *c) { return !c->r.client_gone; }
 
 static void icall_close_connection(conn *c) { c->r.close_after = TRUE; }
@@ -102,6 +107,7 @@ static void register_icalls(void)
     mono_add_internal_call("ScgiMono.Native::SendHeaders", icall_send_headers);
     mono_add_internal_call("ScgiMono.Native::SendBody", icall_send_body);
     mono_add_internal_call("ScgiMono.Native::Flush", icall_flush);
+    mono_add_internal_call("ScgiMono.Native::SendFile", icall_send_file);
     mono_add_internal_call("ScgiMono.Native::IsConnected", icall_is_connected);
     mono_add_internal_call("ScgiMono.Native::CloseConnection", icall_close_connection);
     mono_add_internal_call("ScgiMono.Native::DomainReady", icall_domain_ready);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -56,24 +57,32 @@ void resp_clear(resp *r)
     r->content_length = -1;
 }
 
+/* After a write returned w < 0: TRUE to try again (EINTR, or the socket became
+ * writable within write_timeout); FALSE after marking the client gone. */
+static gboolean write_again(conn *c)
+{
+    if (errno == EINTR)
+        return TRUE;
+    if (errno == EAGAIN) {
+        struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+        if (poll(&p, 1, c->write_timeout_ms) > 0)
+            return TRUE;
+        g_message("%s: response write timed out", c->peer);
+    } else if (errno != EPIPE && errno != ECONNRESET) {
+        g_message("%s: response write failed: %s", c->peer, g_strerror(errno));
+    }
+    c->r.client_gone = TRUE;
+    return FALSE;
+}
+
 /* Writes every byte of iov or marks the client gone. */
 static void write_all(conn *c, struct iovec *iov, int n)
 {
     while (n > 0 && !c->r.client_gone) {
         ssize_t w = writev(c->fd, iov, n);
         if (w < 0) {
-            if (errno == EINTR)
+            if (write_again(c))
                 continue;
-            if (errno == EAGAIN) {
-                struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-                int rc = poll(&p, 1, c->write_timeout_ms);
-                if (rc > 0)
-                    continue;
-                g_message("%s: response write timed out", c->peer);
-            } else if (errno != EPIPE && errno != ECONNRESET) {
-                g_message("%s: response write failed: %s", c->peer, g_strerror(errno));
-            }
-            c->r.client_gone = TRUE;
             return;
         }
         while (n > 0 && (size_t)w >= iov->iov_len) {
@@ -198,6 +207,46 @@ void resp_body(conn *c, const char *data, gsize len)
     if (!r->committed)
         commit(c, FALSE);
     send_out(c, data, len, FALSE);
+}
+
+gboolean resp_file(conn *c, int fd, gint64 offset, gint64 length)
+{
+    resp *r = &c->r;
+    if (r->client_gone || r->finished || length <= 0)
+        return TRUE;
+    ensure_started(c);
+    if ((r->body ? r->body->len : 0) + (guint64)length <= BUFFER_LIMIT)
+        return FALSE;
+    if (!r->committed)
+        commit(c, FALSE);
+    send_out(c, NULL, 0, FALSE); /* head and what was buffered go first */
+    if (c->is_head && c->proto == PROTO_HTTP)
+        return TRUE;
+    if (r->chunked) {
+        char chunk[32];
+        struct iovec iov = {chunk, (size_t)g_snprintf(chunk, sizeof chunk, "%" G_GINT64_MODIFIER "x\r\n", length)};
+        write_all(c, &iov, 1);
+    }
+    off_t off = (off_t)offset;
+    gint64 left = length;
+    while (left > 0 && !r->client_gone) {
+        ssize_t n = sendfile(c->fd, fd, &off, (size_t)MIN(left, (gint64)1 << 30));
+        if (n > 0)
+            left -= n;
+        else if (n == 0)
+            break; /* the file is shorter than announced */
+        else if (!write_again(c))
+            break;
+    }
+    if (left > 0 && !r->client_gone) {
+        g_warning("%s: file ended %" G_GINT64_FORMAT " bytes early; closing the connection", c->peer, left);
+        r->client_gone = r->close_after = TRUE; /* the framing is broken: end it */
+    }
+    if (r->chunked) {
+        struct iovec iov = {(void *)"\r\n", 2};
+        write_all(c, &iov, 1);
+    }
+    return TRUE;
 }
 
 void resp_flush(conn *c, gboolean final)

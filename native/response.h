@@ -21,6 +21,10 @@
 void resp_start(conn *c, int status, const char *reason, gsize reason_len,
                 const char *head, gsize head_len, gint64 content_length);
 void resp_body(conn *c, const char *data, gsize len);
+/* Sends length bytes of the open file fd from offset with sendfile(2), after what
+ * is buffered. Returns FALSE, having sent nothing, when the bytes are better
+ * copied (they fit in the buffer with what is there); the caller then copies. */
+gboolean resp_file(conn *c, int fd, gint64 offset, gint64 length);
 /* Writes what is buffered; final ends the response (the zero chunk for chunked). */
 void resp_flush(conn *c, gboolean final);
 /* A complete short answer from the server itself (no application involved). */

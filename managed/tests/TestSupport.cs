@@ -52,6 +52,12 @@ namespace ScgiMono.Tests
 		public int CloseCalls;
 		public bool Connected = true;
 
+		// No socket here: the worker request copies file slices through SendBody.
+		public bool SendFile (IntPtr fd, long offset, long length)
+		{
+			return false;
+		}
+
 		public void SendHeaders (int status, string reason, string head, long contentLength)
 		{
 			Events.Add ("SendHeaders");

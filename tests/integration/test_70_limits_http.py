@@ -153,3 +153,48 @@ def test_client_gone_mid_response_stops_the_handler(env):
     check(report.startswith("abandoned="), report)
     piece = int(report.split("=")[1])
     check(0 < piece < 1024 * 16, f"IsClientConnected turned false after the client left (piece {piece} of 16384)")
+
+
+def static_file_server(env):
+    def make():
+        w = env.work.path
+        app = harness.copy_sample(w, "static-app")
+        data = bytes((i * 31 + 7) % 256 for i in range(5 << 20))
+        open(os.path.join(app, "big.bin"), "wb").write(data)
+        port = harness.free_port()
+        srv = env.server(["--listen", f"tcp:127.0.0.1:{port}", "--app", f"/:{app}", "--threads", "2"], ready_port=port)
+        return srv, data
+    return env.once("static_file_server", make)
+
+
+def test_static_file_sent_whole_over_http_and_nginx(env):
+    srv, data = static_file_server(env)
+    r = harness.request(srv.port, "GET", "/big.bin")
+    eq(r.status, 200, "status")
+    eq(r.header("Content-Length"), str(len(data)), "Content-Length from ASP.NET")
+    check(r.body == data, "5 MiB file byte for byte over HTTP")
+    n = env.nginx(f"127.0.0.1:{srv.port}")
+    r = harness.request(n.port, "GET", "/big.bin")
+    check(r.status == 200 and r.body == data, "byte for byte through nginx")
+    head = harness.exchange(("127.0.0.1", srv.port), b"HEAD /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(head.endswith(b"\r\n\r\n") and b"Content-Length: %d" % len(data) in head, "HEAD: headers only")
+
+
+def test_static_file_uses_sendfile(env):
+    import shutil
+    import subprocess
+    srv, data = static_file_server(env)
+    if not shutil.which("strace"):
+        raise AssertionError("strace is missing (build.sh installs it)")
+    out = os.path.join(env.work.path, "strace.out")
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", out, "-p", str(srv.proc.pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)  # let strace attach to every thread
+        r = harness.request(srv.port, "GET", "/big.bin")
+        check(r.body == data, "file intact while traced")
+    finally:
+        tracer.terminate()
+        tracer.wait(10)
+    calls = open(out).read()
+    check("sendfile(" in calls, "sendfile(2) carried the file: " + calls[-500:])
