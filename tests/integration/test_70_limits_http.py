@@ -15,7 +15,7 @@ def limits_server(env):
         port = harness.free_port()
         conf = os.path.join(w, "limits.conf")
         open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\nmax_connections = 2000\n"
-                              f"header_timeout = 2\nbody_timeout = 2\nkeepalive_timeout = 2\nmax_body = 100000\n\n"
+                              f"header_timeout = 2\nbody_timeout = 2\nkeepalive_timeout = 2\nwrite_timeout = 2\nmax_body = 100000\n\n"
                               f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
         srv = env.server(["--config", conf], ready_port=port)
         eq(harness.request(port, "GET", "/hello.ashx").status, 200, "warm-up")
@@ -198,3 +198,26 @@ def test_static_file_uses_sendfile(env):
         tracer.wait(10)
     calls = open(out).read()
     check("sendfile(" in calls, "sendfile(2) carried the file: " + calls[-500:])
+
+
+def test_stalled_reader_is_dropped_after_write_timeout(env):
+    srv = limits_server(env)
+    before = srv.log_text()
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"GET /stream.ashx?mb=1024 HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        # Read nothing: once the socket buffers fill, the server's write stalls.
+        deadline = time.monotonic() + 15
+        new = ""
+        while time.monotonic() < deadline:
+            new = srv.log_text()[len(before):]
+            if "response write timed out" in new:
+                break
+            time.sleep(0.2)
+        check("response write timed out" in new, "the stalled write was given up: " + new[-300:])
+        t = time.monotonic()
+        eq(harness.request(srv.port, "GET", "/hello.ashx").text, "Hello, World", "others are served")
+        check(time.monotonic() - t < 1.0, "promptly")
+    finally:
+        s.close()
