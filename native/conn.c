@@ -151,7 +151,9 @@ static void on_accept(server *s, listener *l)
     }
 }
 
-/* Sends a short error answer from the loop (best effort, never blocks) and closes. */
+/* Sends a short error answer from the loop (best effort, never blocks), then
+ * drains the connection until it can close without losing the answer.
+ * Returns TRUE while the loop still owns c (draining), FALSE once it is closed. */
 static gboolean refuse(conn *c, int status, const char *why)
 {
     g_message("%s: refused (%d): %s", c->peer, status, why);
