@@ -18,7 +18,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c
 # Modules of the server proper.
-HOST_SRCS := native/listener.c native/conn.c native/pool.c native/response.c \
+HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
              native/monohost.c native/log.c native/main.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)

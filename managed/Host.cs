@@ -86,10 +86,13 @@ namespace ScgiMono
 
 		// One request. flags bit 0: the client speaks plain HTTP (no front end); the
 		// C host frames the response accordingly, ASP.NET sees no difference.
+		// Bit 1: the body (bodyLen bytes) is not in memory at body but streams
+		// through Native.ReadBody.
 		public static void Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags)
 		{
-			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen), paths, new NativeSink (conn),
-			                                body, bodyLen);
+			var sink = new NativeSink (conn);
+			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen), paths, sink,
+			                                body, bodyLen, (flags & 2) != 0 ? sink : null);
 			if (wr.HasDotSegments) {
 				wr.SendBadRequest ("Bad Request: the path has '.' or '..' segments");
 				return;

@@ -22,6 +22,11 @@ namespace ScgiMono
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern int SendFile (IntPtr conn, IntPtr fd, long offset, long length);
 
+		// The next request body bytes: a count, 0 at the end, -1 when the body
+		// cannot be read whole (the reason is in the server's log).
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern int ReadBody (IntPtr conn, byte* dst, int len);
+
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern int IsConnected (IntPtr conn);
 
@@ -56,7 +61,15 @@ namespace ScgiMono
 		void CloseConnection ();
 	}
 
-	internal sealed unsafe class NativeSink : IResponseSink
+	// Where a streamed request body comes from (a body the C host read whole is
+	// handed over as memory instead).
+	public interface IBodySource
+	{
+		// Up to length next bytes into dst: a count, 0 at the end, -1 on failure.
+		unsafe int Read (byte* dst, int length);
+	}
+
+	internal sealed unsafe class NativeSink : IResponseSink, IBodySource
 	{
 		readonly IntPtr conn;
 
@@ -86,6 +99,11 @@ namespace ScgiMono
 		{
 			if (length > 0)
 				Native.SendBody (conn, data, length);
+		}
+
+		public int Read (byte* dst, int length)
+		{
+			return Native.ReadBody (conn, dst, length);
 		}
 
 		public bool SendFile (IntPtr fd, long offset, long length)

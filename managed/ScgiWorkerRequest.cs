@@ -29,6 +29,7 @@ namespace ScgiMono
 		readonly IResponseSink sink;
 		readonly IntPtr body;      // C memory, valid until the response ends
 		readonly int bodyLength;
+		readonly IBodySource bodySource; // instead of body, for bodies too large to hold
 
 		readonly string method;
 		readonly string rawUrl;
@@ -48,13 +49,14 @@ namespace ScgiMono
 		object endNotifyData;
 
 		public ScgiWorkerRequest (RequestVars vars, AppPaths paths, IResponseSink sink,
-		                          IntPtr body, int bodyLength)
+		                          IntPtr body, int bodyLength, IBodySource bodySource = null)
 		{
 			this.vars = vars;
 			this.paths = paths;
 			this.sink = sink;
 			this.body = body;
 			this.bodyLength = bodyLength;
+			this.bodySource = bodySource;
 
 			method = vars.Get ("REQUEST_METHOD") ?? "GET";
 			rawUrl = vars.Get ("REQUEST_URI") ?? RebuildUrl (vars);
@@ -295,13 +297,17 @@ namespace ScgiMono
 
 		// ---- request body ----
 
+		bool Preloaded {
+			get { return bodyLength == 0 || (bodySource == null && bodyLength <= PreloadLimit); }
+		}
+
 		public override int GetTotalEntityBodyLength () { return bodyLength; }
-		public override int GetPreloadedEntityBodyLength () { return bodyLength <= PreloadLimit ? bodyLength : 0; }
-		public override bool IsEntireEntityBodyIsPreloaded () { return bodyLength <= PreloadLimit; }
+		public override int GetPreloadedEntityBodyLength () { return Preloaded ? bodyLength : 0; }
+		public override bool IsEntireEntityBodyIsPreloaded () { return Preloaded; }
 
 		public override byte[] GetPreloadedEntityBody ()
 		{
-			if (bodyLength == 0 || bodyLength > PreloadLimit || ended)
+			if (bodyLength == 0 || !Preloaded || ended)
 				return null;
 			byte[] b = new byte [bodyLength];
 			Marshal.Copy (body, b, 0, bodyLength);
@@ -318,10 +324,23 @@ namespace ScgiMono
 		{
 			if (ended || buffer == null)
 				return 0;
+			if (offset < 0 || size < 0 || offset > buffer.Length - size)
+				throw new ArgumentOutOfRangeException ("offset");
 			int n = Math.Min (size, bodyLength - bodyRead);
 			if (n <= 0)
 				return 0;
-			Marshal.Copy (new IntPtr (body.ToInt64 () + bodyRead), buffer, offset, n);
+			if (bodySource != null) {
+				unsafe {
+					fixed (byte* p = buffer)
+						n = bodySource.Read (p + offset, n);
+				}
+				// A body that stops early must not look complete to the application.
+				if (n <= 0)
+					throw new HttpException (400, "The request body ended before its announced length " +
+					                         "(the client stopped sending or went away).");
+			} else {
+				Marshal.Copy (new IntPtr (body.ToInt64 () + bodyRead), buffer, offset, n);
+			}
 			bodyRead += n;
 			return n;
 		}

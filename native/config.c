@@ -80,6 +80,7 @@ static config *config_new_defaults(void)
     c->max_connections = 1024;
     c->max_header = 65536;
     c->max_body = G_GINT64_CONSTANT(104857600);
+    c->body_buffer = 1048576;
     c->header_timeout = 30;
     c->body_timeout = 30;
     c->write_timeout = 60;
@@ -395,7 +396,8 @@ static const server_key server_keys[] = {
     { "queue", K_INT, offsetof(config, queue), 1, 1000000 },
     { "max_connections", K_INT, offsetof(config, max_connections), 1, 1000000 },
     { "max_header", K_SIZE, offsetof(config, max_header), 1024, 16777216 },
-    { "max_body", K_INT64, offsetof(config, max_body), 0, G_MAXINT64 },
+    { "max_body", K_INT64, offsetof(config, max_body), 0, G_MAXINT32 },
+    { "body_buffer", K_INT64, offsetof(config, body_buffer), 0, G_MAXINT32 },
     { "header_timeout", K_INT, offsetof(config, header_timeout), 1, MAX_TIMEOUT },
     { "body_timeout", K_INT, offsetof(config, body_timeout), 1, MAX_TIMEOUT },
     { "write_timeout", K_INT, offsetof(config, write_timeout), 1, MAX_TIMEOUT },

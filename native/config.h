@@ -37,7 +37,10 @@ typedef struct {
     int queue;             /* requests waiting for a worker before 503; default 256 */
     int max_connections;   /* open connections; default 1024 */
     gsize max_header;      /* SCGI header block / HTTP header bytes; default 65536 */
-    gint64 max_body;       /* request body bytes; default 100 MiB (104857600) */
+    gint64 max_body;       /* request body bytes; default 100 MiB (104857600), at most 2^31-1
+                              (ASP.NET counts body bytes in an int) */
+    gint64 body_buffer;    /* bodies up to this size are read whole before the application
+                              runs; larger ones stream to it; default 1 MiB (1048576) */
     int header_timeout;    /* seconds to receive a whole request header; default 30 */
     int body_timeout;      /* seconds of idle time between body reads; default 30 */
     int write_timeout;     /* seconds a response write may stall; default 60 */

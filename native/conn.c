@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "body.h"
 #include "listener.h"
 #include "response.h"
 
@@ -54,6 +55,7 @@ static void list_del(conn *c)
 static void conn_free(conn *c)
 {
     server *s = c->srv;
+    body_reset(c);
     close(c->fd);
     http_req_free(c->http);
     if (c->http_vars)
@@ -144,6 +146,8 @@ static void on_accept(server *s, listener *l)
         c->buf = g_malloc(c->cap);
         c->r.apache_status = s->cfg->apache_status;
         c->write_timeout_ms = s->cfg->write_timeout * 1000;
+        c->body_timeout_ms = s->cfg->body_timeout * 1000;
+        c->spool_fd = -1;
         describe_peer(c, &ss);
         c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
         list_add(s, c);
@@ -237,8 +241,10 @@ static gboolean process_scgi(conn *c)
         return refuse(c, 400, scgi_parse_strerror(st));
     if (c->scgi.content_length > (guint64)cfg->max_body)
         return refuse(c, 413, "request body larger than max_body");
-    gsize total = c->scgi.header_end + (gsize)c->scgi.content_length;
-    if (c->len < total) {
+    gint64 length = (gint64)c->scgi.content_length;
+    gsize total = c->scgi.header_end + (gsize)length;
+    gboolean stream = length > cfg->body_buffer;
+    if (c->len < total && !stream) {
         grow(c, total);
         c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
         return TRUE;
@@ -246,7 +252,10 @@ static gboolean process_scgi(conn *c)
     c->vars = c->buf + c->scgi.block_start;
     c->vars_len = c->scgi.block_len;
     c->body = c->buf + c->scgi.header_end;
-    c->body_len = (gsize)c->scgi.content_length;
+    c->body_len = MIN(c->len, total) - c->scgi.header_end;
+    c->body_total = length;
+    c->body_socket_left = length - (gint64)c->body_len;
+    c->body_mode = stream ? BODY_STREAM : BODY_MEMORY;
     c->keep_alive = FALSE;
     return dispatch(c);
 }
@@ -260,25 +269,8 @@ static void send_continue(conn *c)
     }
 }
 
-static gboolean process_http(conn *c)
+void conn_build_http_vars(conn *c)
 {
-    const config *cfg = c->srv->cfg;
-    if (!c->http)
-        c->http = http_req_new(cfg->max_header, cfg->max_body);
-    gsize used = 0;
-    http_req_status st = http_req_feed(c->http, c->buf, c->len, &used);
-    memmove(c->buf, c->buf + used, c->len - used);
-    c->len -= used;
-    if (st == HTTP_REQ_ERROR)
-        return refuse(c, c->http->error_status, c->http->error_reason);
-    if (st == HTTP_REQ_AGAIN) {
-        if (http_req_headers_complete(c->http)) {
-            c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
-            if (c->http->expect_continue && !c->sent_continue)
-                send_continue(c);
-        }
-        return TRUE;
-    }
     describe_local(c);
     http_conn_info ci = {c->remote_addr, c->remote_port, c->local_addr, c->local_port};
     if (!c->http_vars)
@@ -287,9 +279,45 @@ static gboolean process_http(conn *c)
     http_req_cgi_block(c->http, &ci, c->http_vars);
     c->vars = c->http_vars->str;
     c->vars_len = c->http_vars->len;
-    c->body = (const char *)c->http->body->data;
-    c->body_len = c->http->body->len;
-    c->keep_alive = c->http->keep_alive;
+}
+
+static gboolean process_http(conn *c)
+{
+    const config *cfg = c->srv->cfg;
+    if (!c->http)
+        c->http = http_req_new(cfg->max_header, cfg->max_body);
+    http_req *h = c->http;
+    gsize used = 0;
+    http_req_status st = http_req_feed(h, c->buf, c->len, &used);
+    memmove(c->buf, c->buf + used, c->len - used);
+    c->len -= used;
+    if (st == HTTP_REQ_ERROR)
+        return refuse(c, h->error_status, h->error_reason);
+    if (st == HTTP_REQ_AGAIN) {
+        if (!http_req_headers_complete(h))
+            return TRUE;
+        /* A body too big to hold streams (known length) or is spooled by the
+         * worker (chunked): dispatch now, the worker reads the rest. */
+        if (h->content_length > cfg->body_buffer) {
+            c->body_mode = BODY_STREAM;
+            c->body_total = h->content_length;
+            c->body_continue = h->expect_continue && !c->sent_continue;
+        } else if (h->content_length < 0 && (gint64)h->body_received > cfg->body_buffer) {
+            c->body_mode = BODY_SPOOL_PENDING;
+        } else {
+            c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
+            if (h->expect_continue && !c->sent_continue)
+                send_continue(c);
+            return TRUE;
+        }
+    } else {
+        c->body_mode = BODY_MEMORY;
+        c->body = (const char *)h->body->data;
+        c->body_len = h->body->len;
+        c->body_total = (gint64)h->body->len;
+    }
+    conn_build_http_vars(c);
+    c->keep_alive = h->done ? h->keep_alive : TRUE; /* known when the body is in */
     c->is_head = http_req_is_head(c->http);
     c->http_minor = http_req_minor(c->http);
     return dispatch(c);
@@ -385,13 +413,24 @@ static void take_resumed(server *s)
     while (c) {
         conn *next = c->next;
         c->next = NULL;
+        list_add(s, c);
+        if (c->linger) {
+            /* The worker answered without reading the whole body and shut down
+             * its side: discard what the client still sends, then close. */
+            c->draining = TRUE;
+            c->drained = 0;
+            c->deadline = now_us() + 2 * G_USEC_PER_SEC;
+            watch(s, c);
+            c = next;
+            continue;
+        }
         http_req_reset(c->http);
+        body_reset(c);
         c->sent_continue = FALSE;
-        c->vars = c->body = NULL;
-        c->vars_len = c->body_len = 0;
+        c->vars = NULL;
+        c->vars_len = 0;
         resp_clear(&c->r);
         c->r.apache_status = s->cfg->apache_status;
-        list_add(s, c);
         if (s->stopping) {
             loop_close(c);
         } else {
@@ -407,8 +446,16 @@ static void take_resumed(server *s)
 void conn_done(conn *c)
 {
     server *s = c->srv;
-    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after &&
-                     !c->r.client_gone && !g_atomic_int_get(&s->stopping);
+    gboolean unread = body_unread(c);
+    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && c->http->keep_alive && !unread &&
+                     !c->r.close_after && !c->r.client_gone && !g_atomic_int_get(&s->stopping);
+    if (!again && unread && !c->r.client_gone && !g_atomic_int_get(&s->stopping)) {
+        /* Closing with body bytes unread would reset the connection, and the
+         * client could lose the response: let the loop drain, then close. */
+        shutdown(c->fd, SHUT_WR);
+        c->linger = TRUE;
+        again = TRUE;
+    }
     if (!again) {
         conn_free(c);
         return;

@@ -130,6 +130,7 @@ static int on_headers_complete(llhttp_t *p)
     r->headers_done = TRUE;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > (guint64)r->max_body)
         return fail(r, 413, "request body too large");
+    r->content_length = (p->flags & F_CONTENT_LENGTH) ? (gint64)p->content_length : -1;
     const char *expect = find_value(r, "HTTP_EXPECT");
     r->expect_continue = expect && g_ascii_strcasecmp(expect, "100-continue") == 0;
     return 0;
@@ -138,8 +139,9 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     http_req *r = req_of(p);
-    if ((gint64)(r->body->len + len) > r->max_body)
+    if (r->body_received + len > (guint64)r->max_body)
         return fail(r, 413, "request body too large");
+    r->body_received += len;
     g_byte_array_append(r->body, (const guint8 *)at, len);
     return 0;
 }
@@ -182,6 +184,7 @@ http_req *http_req_new(gsize max_header, gint64 max_body)
     r->names = g_ptr_array_new_with_free_func(g_free);
     r->values = g_ptr_array_new_with_free_func(free_gstring);
     r->body = g_byte_array_new();
+    r->content_length = -1;
     llhttp_init(&r->parser, HTTP_REQUEST, &settings);
     r->parser.data = r;
     return r;
@@ -195,6 +198,8 @@ void http_req_reset(http_req *r)
     g_ptr_array_set_size(r->names, 0);
     g_ptr_array_set_size(r->values, 0);
     g_byte_array_set_size(r->body, 0);
+    r->body_received = 0;
+    r->content_length = -1;
     r->header_bytes = 0;
     r->in_value = r->headers_done = r->done = FALSE;
     r->keep_alive = r->expect_continue = FALSE;
@@ -269,6 +274,16 @@ gboolean http_req_is_head(const http_req *r) { return r->parser.method == HTTP_H
 
 int http_req_minor(const http_req *r) { return r->parser.http_major == 1 ? r->parser.http_minor : 0; }
 
+gsize http_req_take_body(http_req *r, void *dst, gsize len)
+{
+    gsize n = MIN(len, r->body->len);
+    if (n) {
+        memcpy(dst, r->body->data, n);
+        g_byte_array_remove_range(r->body, 0, (guint)n);
+    }
+    return n;
+}
+
 static void add_var(GString *out, const char *name, const char *value, gssize len)
 {
     g_string_append(out, name);
@@ -280,7 +295,11 @@ static void add_var(GString *out, const char *name, const char *value, gssize le
 void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *out)
 {
     char num[32];
-    g_snprintf(num, sizeof num, "%u", r->body->len);
+    /* The length of the body as decoded once the request is complete (a CONNECT
+     * has none, whatever it announced); before that (a body the application
+     * reads as it arrives) the announced length. */
+    g_snprintf(num, sizeof num, "%" G_GUINT64_FORMAT,
+               !r->done && r->content_length >= 0 ? (guint64)r->content_length : r->body_received);
     add_var(out, "CONTENT_LENGTH", num, -1);
     add_var(out, "REQUEST_METHOD", http_req_method(r), -1);
     add_var(out, "REQUEST_URI", r->url->str, r->url->len);

@@ -9,7 +9,8 @@
  *  - Sizes are bounded: the URL, header names and values together by max_header
  *    (431 past it),
  *    the decoded body by max_body (413 past it, refused at the headers when
- *    Content-Length announces it).
+ *    Content-Length announces it). The body accumulates in `body` unless a
+ *    reader takes it as it comes (http_req_take_body).
  *  - Header names become HTTP_NAME (upper case, '-' -> '_'); Content-Type and
  *    Content-Length become CONTENT_TYPE and CONTENT_LENGTH like CGI. A header whose
  *    name contains '_' is dropped (it could impersonate another after mapping).
@@ -47,7 +48,9 @@ typedef struct {
     gboolean headers_done;
     gboolean done;
 
-    GByteArray *body;
+    GByteArray *body;         /* decoded body bytes not yet taken */
+    guint64 body_received;    /* decoded body bytes so far, taken or not */
+    gint64 content_length;    /* announced by Content-Length, or -1 */
 
     /* results, valid after HTTP_REQ_DONE */
     gboolean keep_alive;
@@ -78,6 +81,10 @@ const char *http_req_method(const http_req *r);
 gboolean http_req_is_head(const http_req *r);
 /* HTTP minor version (0 or 1). */
 int http_req_minor(const http_req *r);
+
+/* Moves up to len decoded body bytes into dst (for a reader that streams the
+ * body instead of letting it accumulate); returns how many. */
+gsize http_req_take_body(http_req *r, void *dst, gsize len);
 
 /* Appends the CGI variable block ("NAME\0value\0" pairs, CONTENT_LENGTH first)
  * describing the finished request to out. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "body.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
@@ -84,10 +85,15 @@ static void work(gpointer item, gpointer ud)
     conn *c = item;
     server_ctx *ctx = ud;
     mh_app *app = route(ctx, c);
-    if (app)
-        monohost_process(app, c);
-    else
+    int status = 0;
+    if (!app) {
         resp_simple(c, 404, "Not Found: no application is mounted at this URL");
+    } else if (c->body_mode == BODY_SPOOL_PENDING && !body_spool(c, &status)) {
+        c->r.close_after = TRUE;
+        resp_simple(c, status, c->body_error);
+    } else {
+        monohost_process(app, c);
+    }
     conn_done(c);
 }
 

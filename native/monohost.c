@@ -14,6 +14,7 @@
 #include <mono/metadata/object.h>
 #include <mono/metadata/threads.h>
 
+#include "body.h"
 #include "response.h"
 
 /* One AppDomain of an application. A request holds it (inflight) while inside. */
@@ -62,6 +63,14 @@ static gint32 icall_send_file(conn *c, gintptr fd, gint64 offset, gint64 length)
     return resp_file(c, (int)fd, offset, length);
 }
 
+/* The next body bytes, as the application reads them: a count, 0 at the end,
+ * -1 when the body cannot be read whole (the application must not take a
+ * short body for a complete one). */
+static gint32 icall_read_body(conn *c, char *dst, gint32 len)
+{
+    return len <= 0 ? 0 : (gint32)body_read(c, dst, (gsize)len);
+}
+
 static gint32 icall_is_connected(conn *c) { return !c->r.client_gone; }
 
 static void icall_close_connection(conn *c) { c->r.close_after = TRUE; }
@@ -108,6 +117,7 @@ static void register_icalls(void)
     mono_add_internal_call("ScgiMono.Native::SendBody", icall_send_body);
     mono_add_internal_call("ScgiMono.Native::Flush", icall_flush);
     mono_add_internal_call("ScgiMono.Native::SendFile", icall_send_file);
+    mono_add_internal_call("ScgiMono.Native::ReadBody", icall_read_body);
     mono_add_internal_call("ScgiMono.Native::IsConnected", icall_is_connected);
     mono_add_internal_call("ScgiMono.Native::CloseConnection", icall_close_connection);
     mono_add_internal_call("ScgiMono.Native::DomainReady", icall_domain_ready);
@@ -304,9 +314,12 @@ static gboolean invoke(gen *g, conn *c)
 {
     if (!mono_domain_set(g->domain, FALSE))
         return FALSE;
-    gpointer vars = (gpointer)c->vars, body = (gpointer)c->body;
-    gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_len;
-    gint32 flags = (c->proto == PROTO_HTTP ? 1 : 0);
+    /* A body in memory is read by the managed side straight from it; any other
+     * (streamed, spooled) through the ReadBody internal call. */
+    gboolean in_memory = c->body_mode == BODY_MEMORY;
+    gpointer vars = (gpointer)c->vars, body = in_memory ? (gpointer)c->body : NULL;
+    gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_total;
+    gint32 flags = (c->proto == PROTO_HTTP ? 1 : 0) | (in_memory ? 0 : 2);
     void *args[6] = {&c, &vars, &vars_len, &body, &body_len, &flags};
     MonoObject *exc = NULL;
     mono_runtime_invoke(process_method, NULL, args, &exc);

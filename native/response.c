@@ -1,6 +1,8 @@
 /* response: see response.h. */
 #include "response.h"
 
+#include "body.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -140,7 +142,8 @@ static void commit(conn *c, gboolean final)
         }
         if (r->chunked)
             g_string_append(r->head, "Transfer-Encoding: chunked\r\n");
-        if (!c->keep_alive || r->close_after) {
+        /* Body bytes still unread: the connection cannot carry another request. */
+        if (!c->keep_alive || r->close_after || body_unread(c) || !c->http->keep_alive) {
             r->close_after = TRUE;
             g_string_append(r->head, "Connection: close\r\n");
         } else if (c->http_minor == 0) {

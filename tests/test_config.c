@@ -146,6 +146,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->max_connections, ==, 1024);
     g_assert_cmpuint(c->max_header, ==, 65536);
     g_assert_cmpint(c->max_body, ==, 104857600);
+    g_assert_cmpint(c->body_buffer, ==, 1048576);
     g_assert_cmpint(c->header_timeout, ==, 30);
     g_assert_cmpint(c->body_timeout, ==, 30);
     g_assert_cmpint(c->write_timeout, ==, 60);
@@ -377,7 +378,8 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "queue = 11\n"
                     "max_connections = 13\n"
                     "max_header = 2048\n"
-                    "max_body = 5000000000\n"
+                    "max_body = 2000000000\n"
+                    "body_buffer = 65536\n"
                     "header_timeout = 1\n"
                     "body_timeout = 2\n"
                     "write_timeout = 3\n"
@@ -411,7 +413,8 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(c->queue, ==, 11);
     g_assert_cmpint(c->max_connections, ==, 13);
     g_assert_cmpuint(c->max_header, ==, 2048);
-    g_assert_cmpint(c->max_body, ==, G_GINT64_CONSTANT(5000000000));
+    g_assert_cmpint(c->max_body, ==, 2000000000);
+    g_assert_cmpint(c->body_buffer, ==, 65536);
     g_assert_cmpint(c->header_timeout, ==, 1);
     g_assert_cmpint(c->body_timeout, ==, 2);
     g_assert_cmpint(c->write_timeout, ==, 3);
@@ -550,7 +553,10 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "max_header = 16777217", "max_header: '16777217' is out of range" },
         { "max_body = -1", "max_body: '-1' is not a non-negative integer" },
         { "max_body = 10M", "max_body: '10M' is not a non-negative integer" },
-        { "max_body = 9223372036854775808", "max_body: '9223372036854775808' is out of range: must be between 0 and 9223372036854775807" },
+        { "max_body = 9223372036854775808", "max_body: '9223372036854775808' is out of range: must be between 0 and 2147483647" },
+        { "max_body = 2147483648", "max_body: '2147483648' is out of range: must be between 0 and 2147483647" },
+        { "body_buffer = -5", "body_buffer: '-5' is not a non-negative integer" },
+        { "body_buffer = 2147483648", "body_buffer: '2147483648' is out of range" },
         { "header_timeout = 0", "header_timeout: '0' is out of range: must be between 1 and 86400" },
         { "body_timeout = 86401", "body_timeout: '86401' is out of range" },
         { "write_timeout = soon", "write_timeout: 'soon' is not a positive integer" },
@@ -727,7 +733,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
     assert_default_listen(c);
     config_free(c);
     {
-        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_body",
+        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_body", "body_buffer",
                                              "header_timeout", "body_timeout", "write_timeout",
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen" };

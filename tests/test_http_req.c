@@ -880,6 +880,7 @@ static void test_reuse_many(void)
             }
             g_assert_cmpint(feed_copy(r, c->in, c->len, &used), ==, HTTP_REQ_DONE);
             g_assert_cmpuint(used, ==, c->len);
+            g_test_message("round %u: %s", round, c->name);
             assert_accepted(c, r);
             keep_alive = r->keep_alive;
             http_req_reset(r);
@@ -887,6 +888,72 @@ static void test_reuse_many(void)
         }
     }
     g_assert_cmpuint(done, >, 1000);
+    http_req_free(r);
+}
+
+/* A reader that takes the body as it is decoded: content_length is the
+ * announced length from the headers on, body_received counts every byte, the
+ * bytes come out in order, and max_body counts taken bytes too. */
+static void test_take_body_content_length(void)
+{
+    http_req *r = http_req_new(4096, 100);
+    static const char head[] = "POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+    gsize used;
+    char out[16];
+
+    g_assert_cmpint(r->content_length, ==, -1);
+    g_assert_cmpint(feed_copy(r, head, sizeof head - 1, &used), ==, HTTP_REQ_AGAIN);
+    g_assert_true(http_req_headers_complete(r));
+    g_assert_cmpint(r->content_length, ==, 10);
+    g_assert_cmpint(feed_copy(r, "abcd", 4, &used), ==, HTTP_REQ_AGAIN);
+    g_assert_cmpuint(http_req_take_body(r, out, 3), ==, 3);
+    g_assert_cmpmem(out, 3, "abc", 3);
+    g_assert_cmpuint(r->body->len, ==, 1);
+    g_assert_cmpint(feed_copy(r, "efghijGET", 9, &used), ==, HTTP_REQ_DONE);
+    g_assert_cmpuint(used, ==, 6);
+    g_assert_cmpuint(r->body_received, ==, 10);
+    g_assert_cmpuint(http_req_take_body(r, out, sizeof out), ==, 7);
+    g_assert_cmpmem(out, 7, "defghij", 7);
+    g_assert_cmpuint(http_req_take_body(r, out, sizeof out), ==, 0);
+    GString *cgi = g_string_new(NULL);
+    http_conn_info ci = {"127.0.0.1", 1, "127.0.0.1", 2};
+    http_req_cgi_block(r, &ci, cgi);
+    g_assert_cmpmem(cgi->str, 18, "CONTENT_LENGTH\00010\0", 18);
+    g_string_free(cgi, TRUE);
+    http_req_reset(r);
+    g_assert_cmpint(r->content_length, ==, -1);
+    g_assert_cmpuint(r->body_received, ==, 0);
+    http_req_free(r);
+}
+
+static void test_take_body_chunked_counts_taken_bytes(void)
+{
+    http_req *r = http_req_new(4096, 12);
+    static const char head[] = "POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    gsize used;
+    char out[16];
+
+    g_assert_cmpint(feed_copy(r, head, sizeof head - 1, &used), ==, HTTP_REQ_AGAIN);
+    g_assert_cmpint(r->content_length, ==, -1);
+    g_assert_cmpint(feed_copy(r, "8\r\n12345678\r\n", 13, &used), ==, HTTP_REQ_AGAIN);
+    g_assert_cmpuint(http_req_take_body(r, out, sizeof out), ==, 8);
+    g_assert_cmpuint(r->body->len, ==, 0);
+    /* 8 taken + 5 more > max_body 12, although only 5 are held */
+    g_assert_cmpint(feed_copy(r, "5\r\nabcde\r\n", 10, &used), ==, HTTP_REQ_ERROR);
+    g_assert_cmpint(r->error_status, ==, 413);
+    http_req_free(r);
+
+    r = http_req_new(4096, 100);
+    g_assert_cmpint(feed_copy(r, head, sizeof head - 1, &used), ==, HTTP_REQ_AGAIN);
+    g_assert_cmpint(feed_copy(r, "3\r\nabc\r\n", 8, &used), ==, HTTP_REQ_AGAIN);
+    g_assert_cmpuint(http_req_take_body(r, out, 2), ==, 2);
+    g_assert_cmpint(feed_copy(r, "2\r\nde\r\n0\r\n\r\n", 12, &used), ==, HTTP_REQ_DONE);
+    g_assert_cmpuint(r->body_received, ==, 5);
+    GString *cgi = g_string_new(NULL);
+    http_conn_info ci = {"127.0.0.1", 1, "127.0.0.1", 2};
+    http_req_cgi_block(r, &ci, cgi);
+    g_assert_cmpmem(cgi->str, 17, "CONTENT_LENGTH\0005\0", 17);
+    g_string_free(cgi, TRUE);
     http_req_free(r);
 }
 
@@ -930,6 +997,8 @@ int main(int argc, char **argv)
         g_free(path);
     }
     g_test_add_func("/http_req/table", test_table);
+    g_test_add_func("/http_req/take-body/content-length", test_take_body_content_length);
+    g_test_add_func("/http_req/take-body/chunked-counts-taken", test_take_body_chunked_counts_taken_bytes);
     g_test_add_func("/http_req/pipeline/two-requests", test_pipeline_two);
     g_test_add_func("/http_req/pipeline/partial-third", test_pipeline_partial);
     g_test_add_func("/http_req/pipeline/any-split", test_pipeline_any_split);

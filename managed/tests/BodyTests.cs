@@ -115,5 +115,105 @@ namespace ScgiMono.Tests
 			var wr = Post (Pattern (100 * 1024, 8));
 			Assert.AreEqual (0, wr.ReadEntityBody (null, 10));
 		}
+	
+		// A body the C host streams: given in pieces, possibly failing.
+		sealed unsafe class PieceSource : IBodySource
+		{
+			readonly byte[] data;
+			readonly int piece;
+			readonly int failAt;
+			int pos;
+			public int Calls;
+
+			public PieceSource (byte[] data, int piece, int failAt = -1)
+			{
+				this.data = data;
+				this.piece = piece;
+				this.failAt = failAt;
+			}
+
+			public int Read (byte* dst, int length)
+			{
+				Calls++;
+				if (failAt >= 0 && pos >= failAt)
+					return -1;
+				int n = Math.Min (Math.Min (length, piece), data.Length - pos);
+				for (int i = 0; i < n; i++)
+					dst [i] = data [pos + i];
+				pos += n;
+				return n;
+			}
+		}
+
+		ScgiWorkerRequest Streamed (byte[] body, IBodySource source)
+		{
+			var vars = CgiBlock.Vars ("CONTENT_LENGTH", body.Length.ToString (), "REQUEST_METHOD", "POST",
+			                          "REQUEST_URI", "/page.aspx", "CONTENT_TYPE", "application/octet-stream");
+			return new ScgiWorkerRequest (vars, Paths ("/"), Sink, IntPtr.Zero, body.Length, source);
+		}
+
+		[Test]
+		public void StreamedBody_NothingPreloaded_EvenWhenSmall ()
+		{
+			byte[] body = Pattern (100, 9);
+			var wr = Streamed (body, new PieceSource (body, 1000));
+			Assert.AreEqual (100, wr.GetTotalEntityBodyLength ());
+			Assert.AreEqual (0, wr.GetPreloadedEntityBodyLength ());
+			Assert.IsFalse (wr.IsEntireEntityBodyIsPreloaded ());
+			Assert.IsNull (wr.GetPreloadedEntityBody ());
+		}
+
+		[Test]
+		public void StreamedBody_ReadInPieces_ExactBytesAtOffsets ()
+		{
+			byte[] body = Pattern (200 * 1024 + 3, 10);
+			var src = new PieceSource (body, 7000);
+			var wr = Streamed (body, src);
+			byte[] all = new byte [body.Length + 5];
+			int pos = 5, n;
+			while ((n = wr.ReadEntityBody (all, pos, Math.Min (32768, all.Length - pos))) > 0) {
+				Assert.LessOrEqual (n, 7000);
+				pos += n;
+			}
+			Assert.AreEqual (all.Length, pos);
+			byte[] tail = new byte [body.Length];
+			Array.Copy (all, 5, tail, 0, body.Length);
+			CollectionAssert.AreEqual (body, tail);
+			int calls = src.Calls;
+			Assert.AreEqual (0, wr.ReadEntityBody (all, 0, 10));
+			Assert.AreEqual (calls, src.Calls, "no read past the announced length");
+		}
+
+		[Test]
+		public void StreamedBody_SourceFails_ThrowsInsteadOfEndingShort ()
+		{
+			byte[] body = Pattern (50000, 11);
+			var wr = Streamed (body, new PieceSource (body, 10000, 20000));
+			byte[] buf = new byte [10000];
+			Assert.AreEqual (10000, wr.ReadEntityBody (buf, buf.Length));
+			Assert.AreEqual (10000, wr.ReadEntityBody (buf, buf.Length));
+			var e = Assert.Throws<System.Web.HttpException> (() => wr.ReadEntityBody (buf, buf.Length));
+			Assert.AreEqual (400, e.GetHttpCode ());
+		}
+
+		[Test]
+		public void StreamedBody_BadOffset_Throws ()
+		{
+			byte[] body = Pattern (5000, 12);
+			var wr = Streamed (body, new PieceSource (body, 5000));
+			Assert.Throws<ArgumentOutOfRangeException> (() => wr.ReadEntityBody (new byte [10], 5, 10));
+		}
+
+		[Test]
+		public void StreamedBody_ThroughSystemWebInputStream ()
+		{
+			// What HttpRequest.InputStream makes of it (ASP.NET reads it via ReadEntityBody).
+			byte[] body = Pattern (70 * 1024, 13); // under ASP.NET's 80 KB disk threshold
+			var wr = Streamed (body, new PieceSource (body, 4096));
+			var ctx = new System.Web.HttpContext (wr);
+			var got = new MemoryStream ();
+			ctx.Request.InputStream.CopyTo (got);
+			CollectionAssert.AreEqual (body, got.ToArray ());
+		}
 	}
 }

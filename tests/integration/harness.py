@@ -60,6 +60,7 @@ class Server:
         # race on) it, so every server gets a temporary directory of its own.
         tmp = os.path.join(workdir, f"tmp-{n}")
         os.makedirs(tmp)
+        self.tmp = tmp
         env = dict(env or os.environ, TMPDIR=tmp)
         self.proc = subprocess.Popen([SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=workdir, env=env)
@@ -79,6 +80,24 @@ class Server:
                 return "ready:" in self.log_text()
 
         wait_for(ready, 60, "scgi-mono-server to listen")
+
+    def status_kib(self, key):
+        """A VmRSS/VmHWM-style figure of /proc/PID/status, in KiB."""
+        for line in open(f"/proc/{self.proc.pid}/status"):
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        raise AssertionError(f"{key} not in /proc/{self.proc.pid}/status")
+
+    def open_files(self):
+        """Targets of the server's open file descriptors."""
+        out = []
+        fd_dir = f"/proc/{self.proc.pid}/fd"
+        for fd in os.listdir(fd_dir):
+            try:
+                out.append(os.readlink(os.path.join(fd_dir, fd)))
+            except OSError:
+                pass
+        return out
 
     def log_text(self):
         if not self.log.closed:

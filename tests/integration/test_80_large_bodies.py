@@ -1,0 +1,247 @@
+"""Large request bodies are never held whole in memory: a body with a known
+length streams to the application as it reads it, a chunked one is spooled to
+an unlinked temporary file; a body that ends early is never taken for a whole
+one; a body the application leaves unread does not break the response."""
+import os
+import socket
+import threading
+import time
+
+import harness
+from common import check, eq, main_nginx
+
+GIB = 1 << 30
+MIB = 1 << 20
+PATTERN = bytes(range(256)) * 4096  # 1 MiB; its byte sum is 32640 * 4096
+
+
+def expected_sum(size):
+    # the body is PATTERN repeated; size is a multiple of 256
+    return (size // 256 * 32640) & 0xFFFFFFFF
+
+
+def big_server(env):
+    """Bodies up to 2 GiB accepted; body_timeout short enough to watch it fire."""
+    def make():
+        w = env.work.path
+        port = harness.free_port()
+        conf = os.path.join(w, "big.conf")
+        open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\n"
+                              f"max_body = 2147483647\nbody_timeout = 2\n\n"
+                              f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
+        srv = env.server(["--config", conf], ready_port=port)
+        eq(harness.request(port, "POST", "/upload.ashx", body=PATTERN[:256]).text,
+           f"bodylength=256\nbodysum={expected_sum(256)}\n", "warm-up")
+        return srv
+    return env.once("big_server", make)
+
+
+def parse_response(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    return lines[0], lines[1:], body
+
+
+def send_body(sock, size, chunked, on_progress=None):
+    sent = 0
+    while sent < size:
+        n = min(len(PATTERN), size - sent)
+        piece = PATTERN[:n]
+        sock.sendall(b"%x\r\n" % n + piece + b"\r\n" if chunked else piece)
+        sent += n
+        if on_progress:
+            on_progress(sent)
+    if chunked:
+        sock.sendall(b"0\r\n\r\n")
+
+
+def upload(srv, size, how, on_progress=None):
+    """Sends size bytes to upload.ashx ("http", "chunked" or "scgi"); returns
+    (first line, body of the response, peak VmRSS growth in KiB, seconds)."""
+    base = srv.status_kib("VmRSS")
+    peak = [base]
+
+    def progress(sent):
+        if sent % (32 * MIB) == 0:
+            peak[0] = max(peak[0], srv.status_kib("VmRSS"))
+        if on_progress:
+            on_progress(sent)
+
+    t = time.monotonic()
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=60) as s:
+        if how == "scgi":
+            s.sendall(scgi_head(size))
+        elif how == "chunked":
+            s.sendall(b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                      b"Connection: close\r\n\r\n")
+        else:
+            s.sendall(b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                      b"Connection: close\r\n\r\n" % size)
+        send_body(s, size, how == "chunked", progress)
+        data = harness.read_all(s)
+    secs = time.monotonic() - t
+    peak[0] = max(peak[0], srv.status_kib("VmRSS"))
+    first, _, body = parse_response(data)
+    return first, body.decode("latin-1"), peak[0] - base, secs
+
+
+def scgi_head(size, uri="/upload.ashx"):
+    pairs = [("CONTENT_LENGTH", str(size)), ("SCGI", "1"), ("REQUEST_METHOD", "POST"), ("REQUEST_URI", uri),
+             ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_PORT", "80"), ("REMOTE_ADDR", "127.0.0.1")]
+    block = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in pairs)
+    return str(len(block)).encode() + b":" + block + b","
+
+
+def check_upload(srv, size, how):
+    first, body, growth, secs = upload(srv, size, how)
+    print(f"# {how}: {size // MIB} MiB in {secs:.1f} s, server VmRSS growth {growth // 1024} MiB")
+    check(first.endswith("200 OK"), f"{how}: first line {first!r}")
+    eq(body, f"bodylength={size}\nbodysum={expected_sum(size)}\n", f"{how}: what upload.ashx read")
+    check(growth <= 64 * 1024, f"{how}: resident memory grew by {growth // 1024} MiB (limit 64 MiB)")
+
+
+def test_1gib_upload_over_http_grows_memory_at_most_64mib(env):
+    check_upload(big_server(env), GIB, "http")
+
+
+def test_1gib_upload_over_scgi_grows_memory_at_most_64mib(env):
+    check_upload(big_server(env), GIB, "scgi")
+
+
+def test_chunked_upload_spools_to_a_temporary_file_that_is_removed(env):
+    srv = big_server(env)
+    seen = []
+
+    def look(sent):
+        if sent == 128 * MIB:
+            time.sleep(0.3)
+            seen.extend(f for f in srv.open_files() if f.startswith(srv.tmp))
+    first, body, growth, secs = upload(srv, 256 * MIB, "chunked", look)
+    print(f"# chunked: 256 MiB in {secs:.1f} s, VmRSS growth {growth // 1024} MiB, spool seen as {seen}")
+    check(first.endswith("200 OK"), f"first line {first!r}")
+    eq(body, f"bodylength={256 * MIB}\nbodysum={expected_sum(256 * MIB)}\n", "what upload.ashx read")
+    check(growth <= 64 * 1024, f"resident memory grew by {growth // 1024} MiB (limit 64 MiB)")
+    check(len(seen) == 1 and seen[0].endswith("(deleted)"),
+          f"while uploading, one unlinked file in the server's TMPDIR is open: {seen}")
+    time.sleep(0.2)
+    left = [f for f in srv.open_files() if f.startswith(srv.tmp)]
+    eq(left, [], "spool files still open after the request")
+    spools = [n for n in os.listdir(srv.tmp) if n.startswith("scgi-mono-body")]
+    eq(spools, [], "spool files left in TMPDIR")
+
+
+def test_large_upload_through_nginx_streams(env):
+    ng = main_nginx(env)
+    size = 64 * MIB
+    with socket.create_connection(("127.0.0.1", ng.port), timeout=60) as s:
+        s.sendall(b"POST /upload.ashx HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n"
+                  b"Connection: close\r\n\r\n" % size)
+        send_body(s, size, False)
+        first, _, body = parse_response(harness.read_all(s))
+    check(first.endswith("200 OK"), f"first line {first!r}")
+    eq(body.decode(), f"bodylength={size}\nbodysum={expected_sum(size)}\n", "what upload.ashx read")
+
+
+def incomplete(srv):
+    return harness.request(srv.port, "GET", "/upload.ashx?report=1").text.strip()
+
+
+def test_streamed_body_cut_short_is_not_taken_as_whole(env):
+    srv = big_server(env)
+    for how in ("http", "scgi"):
+        before = incomplete(srv)
+        log_before = len(srv.log_text())
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+            s.sendall(scgi_head(8 * MIB) if how == "scgi" else
+                      b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (8 * MIB))
+            s.sendall(PATTERN * 3)
+            s.shutdown(socket.SHUT_WR)
+            data = harness.read_all(s)
+        check(b"bodylength" not in data, f"{how}: the handler finished with a short body: {data[-200:]!r}")
+        n_before = int(before.split("=")[1])
+        harness.wait_for(lambda: incomplete(srv) == f"incomplete={n_before + 1}", 5,
+                         f"{how}: upload.ashx to see its read fail")
+        new = srv.log_text()[log_before:]
+        check("request body: the client closed the connection before sending the whole body" in new,
+              f"{how}: logged: {new[-400:]}")
+
+
+def test_streamed_body_stalled_past_body_timeout_fails(env):
+    srv = big_server(env)
+    before = int(incomplete(srv).split("=")[1])
+    log_before = len(srv.log_text())
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (8 * MIB))
+        s.sendall(PATTERN * 2)
+        t = time.monotonic()
+        data = harness.read_all(s)  # the server gives up after body_timeout (2 s) and closes
+        waited = time.monotonic() - t
+    check(b"bodylength" not in data, f"the handler finished with a short body: {data[-200:]!r}")
+    check(1.5 < waited < 10, f"closed after {waited:.1f} s (body_timeout is 2 s)")
+    eq(incomplete(srv), f"incomplete={before + 1}", "upload.ashx saw its read fail")
+    check("no body bytes arrived for body_timeout seconds" in srv.log_text()[log_before:], "logged")
+
+
+def test_unread_large_body_gets_its_response_and_a_close(env):
+    srv = big_server(env)
+    size = 16 * MIB
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(b"POST /hello.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+        errors = []
+
+        def sender():
+            try:
+                send_body(s, size, False)
+            except OSError as e:
+                errors.append(e)  # the server may close once it drained enough
+        t = threading.Thread(target=sender)
+        t.start()
+        data = b""
+        while b"Hello, World" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        t.join(30)
+    first, headers, body = parse_response(data)
+    eq(first, "HTTP/1.1 200 OK", "first line")
+    eq(body, b"Hello, World", "body")
+    check("Connection: close" in headers, f"the connection cannot carry another request: {headers}")
+
+
+def test_expect_continue_only_when_the_application_reads(env):
+    srv = big_server(env)
+    size = 4 * MIB
+    # hello.ashx never reads the body: no 100 Continue, the answer comes at once
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(b"POST /hello.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Expect: 100-continue\r\n\r\n" % size)
+        data = harness.read_all(s)
+    check(data.startswith(b"HTTP/1.1 200 OK\r\n"), f"answer without reading: {data[:80]!r}")
+    check(b"100 Continue" not in data, "no 100 Continue for a body nobody reads")
+    # upload.ashx reads it: 100 Continue first, then the final answer
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Expect: 100-continue\r\nConnection: close\r\n\r\n" % size)
+        cont = s.recv(100)
+        eq(cont, b"HTTP/1.1 100 Continue\r\n\r\n", "interim answer")
+        send_body(s, size, False)
+        first, _, body = parse_response(harness.read_all(s))
+    eq(first, "HTTP/1.1 200 OK", "final answer")
+    eq(body.decode(), f"bodylength={size}\nbodysum={expected_sum(size)}\n", "what upload.ashx read")
+
+
+def test_keep_alive_and_pipelining_after_a_streamed_body(env):
+    srv = big_server(env)
+    size = 3 * MIB
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+        send_body(s, size, False)
+        # the next request right behind the body, in the same stream
+        s.sendall(b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = harness.read_all(s)
+    answers = data.split(b"HTTP/1.1 200 OK\r\n")
+    eq(len(answers), 3, f"two answers on one connection: {data!r}")
+    check(f"bodylength={size}\n".encode() in answers[1], f"first answer: {answers[1]!r}")
+    check(b"Connection: close" not in answers[1], "the connection stayed open after a fully read body")
+    check(answers[2].endswith(b"Hello, World"), f"second answer: {answers[2]!r}")
