@@ -19,7 +19,11 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
-             native/monohost.c native/log.c native/main.c
+             native/route.c native/monohost.c native/log.c native/main.c
+# The whole request path without Mono (event loop, workers, bodies, routing,
+# responses): fuzzed by tests/fuzz/fuzz_request_path.c.
+PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/listener.c native/conn.c \
+             native/body.c native/pool.c native/response.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
 HOST_OBJS := $(HOST_SRCS:native/%.c=$(B)/obj/%.o)
@@ -29,7 +33,7 @@ LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
 UNIT_TESTS := test_scgi_parse test_config test_http_req
-FUZZERS    := fuzz_scgi_parse fuzz_http_req
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path
 
 .PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -61,6 +65,16 @@ $(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 
 $(B)/scgi-mono-server: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
 	$(CC) -o $@ $^ $(MONO_LIBS) $(GLIB_LIBS) -lpthread
+
+# The request-path harness links every Mono-free module (explicit rules win over
+# the pattern rules below).
+$(B)/asan/fuzz_request_path-replay: tests/fuzz/fuzz_request_path.c tests/fuzz/replay_main.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/fuzz/fuzz_request_path: tests/fuzz/fuzz_request_path.c $(PATH_SRCS) native/*.h $(LLHTTP_FUZZOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)

@@ -803,6 +803,7 @@ static gboolean apply_command_line(config *c, const cli_options *o, GError **err
         }
         g_ptr_array_unref(c->listen);
         c->listen = list;
+        c->listen_from_cli = TRUE;
     }
     if (o->apps) {
         GPtrArray *apps = app_array_new();

@@ -32,6 +32,7 @@ typedef struct {
 
 typedef struct {
     GPtrArray *listen;     /* of listen_spec*; default: one TCP 127.0.0.1:8000 */
+    gboolean listen_from_cli; /* --listen was given: it wins over inherited sockets too */
     GPtrArray *apps;       /* of app_spec*; may be empty (the server then refuses to start) */
     int threads;           /* worker threads; default 4 * number of cores */
     int queue;             /* requests waiting for a worker before 503; default 256 */

@@ -19,7 +19,7 @@
 #include "response.h"
 
 /* epoll tags below this value name the loop's own descriptors; anything else is a conn*. */
-enum { TAG_EVENTFD = 1, TAG_SIGNALFD = 2, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
+enum { TAG_EVENTFD = 1, TAG_SIGNALFD = 2, TAG_PARENT = 3, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
 
 struct server {
     server_opts o;
@@ -509,6 +509,12 @@ server *server_new(const server_opts *opts, GError **error)
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev);
     ev.data.u64 = TAG_SIGNALFD;
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev);
+    if (opts->parent_fd >= 0) {
+        ev.data.u64 = TAG_PARENT;
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, opts->parent_fd, &ev) < 0)
+            g_warning("cannot watch file descriptor %d for the parent going away: %s", opts->parent_fd,
+                      g_strerror(errno));
+    }
     for (guint i = 0; i < opts->listeners->len; i++) {
         listener *l = g_ptr_array_index(opts->listeners, i);
         ev.data.u64 = TAG_LISTENER0 + i;
@@ -552,6 +558,17 @@ void server_run(server *s)
             guint64 tag = evs[i].data.u64;
             if (tag == TAG_EVENTFD) {
                 take_resumed(s);
+            } else if (tag == TAG_PARENT) {
+                char sink[4096];
+                ssize_t r = read(s->o.parent_fd, sink, sizeof sink);
+                if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
+                    continue; /* the parent wrote something: ignored */
+                epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->o.parent_fd, NULL);
+                if (!s->stopping) {
+                    g_message("standard input closed: the parent process went away");
+                    begin_stop(s);
+                    stop_deadline = now_us() + (gint64)s->cfg->shutdown_timeout * G_USEC_PER_SEC;
+                }
             } else if (tag == TAG_SIGNALFD) {
                 struct signalfd_siginfo si;
                 while (read(s->sigfd, &si, sizeof si) == sizeof si)
@@ -569,6 +586,8 @@ void server_run(server *s)
         sweep_timeouts(s);
     }
 }
+
+int server_connections(server *s) { return g_atomic_int_get(&s->nconns); }
 
 void server_free(server *s)
 {

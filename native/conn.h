@@ -99,6 +99,10 @@ typedef struct {
     /* Number of requests queued or being served, for the shutdown wait. */
     int (*busy)(void *ud);
     void *ud;
+    /* A descriptor whose EOF or hang-up means the parent that started us went
+     * away (SCGI autolaunch: standard input), or -1. The server then stops as
+     * on SIGTERM. */
+    int parent_fd;
 } server_opts;
 
 server *server_new(const server_opts *opts, GError **error);
@@ -107,6 +111,8 @@ server *server_new(const server_opts *opts, GError **error);
  * (at most cfg->shutdown_timeout seconds) and returns. */
 void server_run(server *s);
 void server_free(server *s);
+/* Connections open now (owned by the loop or a worker). */
+int server_connections(server *s);
 
 /* Worker side: the response to the current request is complete. The connection
  * goes back to the loop for the next request (HTTP keep-alive) or is freed. */

@@ -1,7 +1,9 @@
 /* listener: see listener.h. */
 #include "listener.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -103,6 +105,53 @@ listener *listener_open(const listen_spec *spec, int socket_mode, int backlog, G
     if (spec->kind == LISTEN_UNIX)
         return open_unix(spec, socket_mode, backlog, error);
     return open_tcp(spec, backlog, error);
+}
+
+gboolean listener_is_listening(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+listener *listener_adopt(int fd, const char *origin, GError **error)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+        !listener_is_listening(fd)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: file descriptor %d is not a listening stream socket", origin, fd);
+        return NULL;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+        ss.ss_family = AF_UNSPEC;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: file descriptor %d: %s",
+                    origin, fd, g_strerror(errno));
+        return NULL;
+    }
+    listener *l = g_new0(listener, 1);
+    l->fd = fd;
+    l->kind = ss.ss_family == AF_UNIX ? LISTEN_UNIX : LISTEN_TCP;
+    char where[128] = "";
+    if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *su = (const void *)&ss;
+        g_snprintf(where, sizeof where, "unix:%s", su->sun_path[0] ? su->sun_path : "(unnamed)");
+    } else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+        char addr[64];
+        const void *a = ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+                                                : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+        int port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+        inet_ntop(ss.ss_family, a, addr, sizeof addr);
+        g_snprintf(where, sizeof where, ss.ss_family == AF_INET ? "tcp:%s:%d" : "tcp:[%s]:%d", addr, port);
+    }
+    l->desc = g_strdup_printf("%s (fd %d from %s)", where, fd, origin);
+    return l; /* path stays NULL: the socket file is not ours to remove */
 }
 
 void listener_free(listener *l)

@@ -21,6 +21,13 @@ typedef struct {
 
 /* Returns NULL and sets error (naming the spec and the system error) on failure. */
 listener *listener_open(const listen_spec *spec, int socket_mode, int backlog, GError **error);
+/* A listening socket this process was started with (systemd socket activation,
+ * or fd 0 after the FastCGI convention lighttpd's bin-path follows). NULL and
+ * error if fd is not a listening stream socket. It is made non-blocking and
+ * close-on-exec; origin names it in messages. */
+listener *listener_adopt(int fd, const char *origin, GError **error);
+/* TRUE if fd is a socket in the listening state. */
+gboolean listener_is_listening(int fd);
 void listener_free(listener *l);
 
 #endif

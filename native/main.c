@@ -4,18 +4,19 @@
  * or configuration (before anything listens), 1 for any other failure to start.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "body.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
 #include "monohost.h"
 #include "pool.h"
 #include "response.h"
+#include "route.h"
 
 typedef struct {
     config *cfg;
@@ -23,77 +24,17 @@ typedef struct {
     pool *workers;
 } server_ctx;
 
-/* Does the URL path start with the application's mount, at a segment boundary? */
-static gboolean mount_matches(const char *vpath, const char *path, gsize path_len)
+static void run_app(int app, conn *c, void *ud)
 {
-    gsize n = strlen(vpath);
-    if (n == 1)
-        return TRUE; /* "/" */
-    if (path_len < n || memcmp(path, vpath, n) != 0)
-        return FALSE;
-    return path_len == n || path[n] == '/' || path[n] == '?';
-}
-
-/* Host name the request was addressed to, lower case, without port. */
-static char *request_host(const conn *c)
-{
-    const char *h = conn_var(c, "HTTP_HOST", NULL);
-    if (!h || !*h)
-        h = conn_var(c, "SERVER_NAME", NULL);
-    if (!h)
-        return NULL;
-    const char *end = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
-    gsize len = !end ? strlen(h) : (gsize)(h[0] == '[' ? end - h + 1 : end - h);
-    return g_ascii_strdown(h, (gssize)len);
-}
-
-/* Picks the application for a request: a matching vhost beats any-host; then the
- * longest mount. NULL when none matches. */
-static mh_app *route(server_ctx *ctx, const conn *c)
-{
-    gsize len = 0;
-    const char *uri = conn_var(c, "REQUEST_URI", &len);
-    char *rebuilt = NULL;
-    if (!uri) {
-        const char *sn = conn_var(c, "SCRIPT_NAME", NULL), *pi = conn_var(c, "PATH_INFO", NULL);
-        uri = rebuilt = g_strconcat(sn ? sn : "", pi ? pi : "", NULL);
-        len = strlen(uri);
-    }
-    char *host = request_host(c);
-    mh_app *best = NULL;
-    int best_score = -1;
-    for (guint i = 0; i < ctx->apps->len; i++) {
-        mh_app *app = g_ptr_array_index(ctx->apps, i);
-        const app_spec *s = monohost_app_spec(app);
-        if (s->vhost && (!host || strcmp(s->vhost, host) != 0))
-            continue;
-        if (!mount_matches(s->vpath, uri, len))
-            continue;
-        int score = (int)strlen(s->vpath) * 2 + (s->vhost ? 1 : 0);
-        if (score > best_score) {
-            best = app;
-            best_score = score;
-        }
-    }
-    g_free(host);
-    g_free(rebuilt);
-    return best;
+    server_ctx *ctx = ud;
+    monohost_process(g_ptr_array_index(ctx->apps, app), c);
 }
 
 static void work(gpointer item, gpointer ud)
 {
     conn *c = item;
     server_ctx *ctx = ud;
-    mh_app *app = route(ctx, c);
-    int status = 0;
-    if (!app) {
-        resp_simple(c, 404, "Not Found: no application is mounted at this URL");
-    } else if (c->body_mode == BODY_SPOOL_PENDING && !body_spool(c, &status)) {
-        c->r.close_after = TRUE;
-        resp_simple(c, status, c->body_error);
-    } else {
-        monohost_process(app, c);
-    }
+    route_serve(ctx->cfg->apps, c, run_app, ctx);
     conn_done(c);
 }
 
@@ -119,6 +60,48 @@ static int busy(void *ud)
 {
     server_ctx *ctx = ud;
     return pool_busy(ctx->workers);
+}
+
+/* Sockets handed over at start: systemd socket activation (LISTEN_PID/LISTEN_FDS,
+ * fds 3...), else a listening socket on fd 0 (lighttpd's bin-path, FastCGI
+ * style). They take the place of the configured listen addresses unless
+ * --listen was given on the command line. Returns NULL on error. */
+static GPtrArray *open_listeners(const config *cfg, GError **error)
+{
+    GPtrArray *ls = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
+    const char *pid = g_getenv("LISTEN_PID"), *fds = g_getenv("LISTEN_FDS");
+    gboolean systemd = pid && fds && g_ascii_strtoll(pid, NULL, 10) == (gint64)getpid();
+    if (systemd) {
+        gint64 n = g_ascii_strtoll(fds, NULL, 10);
+        for (gint64 i = 0; i < n && i < 64 && !cfg->listen_from_cli; i++) {
+            listener *l = listener_adopt(3 + (int)i, "systemd", error);
+            if (!l)
+                goto fail;
+            g_ptr_array_add(ls, l);
+        }
+    }
+    /* not for the children: they are not the process systemd meant */
+    g_unsetenv("LISTEN_PID");
+    g_unsetenv("LISTEN_FDS");
+    g_unsetenv("LISTEN_FDNAMES");
+    if (!systemd && !cfg->listen_from_cli && listener_is_listening(0)) {
+        listener *l = listener_adopt(0, "standard input", error);
+        if (!l)
+            goto fail;
+        g_ptr_array_add(ls, l);
+    }
+    if (ls->len > 0)
+        return ls;
+    for (guint i = 0; i < cfg->listen->len; i++) {
+        listener *l = listener_open(g_ptr_array_index(cfg->listen, i), cfg->socket_mode, 1024, error);
+        if (!l)
+            goto fail;
+        g_ptr_array_add(ls, l);
+    }
+    return ls;
+fail:
+    g_ptr_array_free(ls, TRUE);
+    return NULL;
 }
 
 /* ScgiMono.dll sits next to the executable. */
@@ -156,14 +139,25 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    GPtrArray *listeners = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
-    for (guint i = 0; i < ctx.cfg->listen->len; i++) {
-        listener *l = listener_open(g_ptr_array_index(ctx.cfg->listen, i), ctx.cfg->socket_mode, 1024, &error);
-        if (!l) {
-            fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+    /* Started by a front end through the SCGI autolaunch convention: the
+     * applications must not inherit the marker, and the server must not outlive
+     * its parent. */
+    gboolean autolaunched = g_strcmp0(g_getenv("SCGI"), "1") == 0;
+    g_unsetenv("SCGI");
+    GPtrArray *listeners = open_listeners(ctx.cfg, &error);
+    if (!listeners) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
+    }
+    int parent_fd = -1;
+    if (autolaunched) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1) {
+            fprintf(stderr, "scgi-mono-server: started with SCGI=1 but the parent is already gone\n");
             return 1;
         }
-        g_ptr_array_add(listeners, l);
+        if (!listener_is_listening(0))
+            parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
     }
 
     char *dll = managed_dll_path();
@@ -187,7 +181,8 @@ int main(int argc, char **argv)
                     .thread_init = worker_init, .thread_fini = worker_fini, .ud = &ctx};
     ctx.workers = pool_new(&po);
 
-    server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx};
+    server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
+                      .parent_fd = parent_fd};
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);

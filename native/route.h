@@ -1,0 +1,27 @@
+/* route: which application a request is for, and what a worker does with it.
+ *
+ * Routing: an application whose vhost matches the request's host (HTTP_HOST,
+ * else SERVER_NAME; case-insensitive, without the port) beats one for any host;
+ * then the longest mount (vpath) that the URL path starts with at a segment
+ * boundary. The URL path is REQUEST_URI, or SCRIPT_NAME + PATH_INFO when a front
+ * end (IIS's isapi_scgi) sends no REQUEST_URI.
+ *
+ * route_serve is the whole of a worker's part before the application: no
+ * application → 404; a chunked body too big for memory → spooled first (or the
+ * error answered); then run() with the application's index. It does not call
+ * conn_done: the caller does, after it.
+ */
+#ifndef ROUTE_H
+#define ROUTE_H
+
+#include <glib.h>
+#include "config.h"
+#include "conn.h"
+
+/* Index into specs (of app_spec*) of the application for c, or -1. */
+int route_pick(const GPtrArray *specs, const conn *c);
+
+typedef void (*route_run_fn)(int app, conn *c, void *ud);
+void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud);
+
+#endif

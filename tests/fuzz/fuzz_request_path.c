@@ -1,0 +1,310 @@
+/* libFuzzer harness for the whole request path, minus Mono.
+ *
+ * The real event loop (conn.c), worker pool, body reading (body.c), routing
+ * (route.c) and response framing (response.c) run in this process, listening
+ * on a UNIX socket; each input is one client connection. Where the server
+ * would enter Mono, a small C application stands in: it reads the variables
+ * ASP.NET would read, reads the body (all, half or none of it), and answers
+ * with what it saw, in one piece or flushed in parts.
+ *
+ * Input: two selector bytes, then the bytes the client sends.
+ *   byte 0: how they are written: 0 = at once; k = pieces of 1..k bytes
+ *   byte 1: bits 0-1 how much body the application reads: all, none, half, all
+ *           bit 2   the application flushes after every line (a chunked or
+ *                   close-delimited response instead of Content-Length)
+ *           bit 3   the client half-closes only after reading a first answer
+ * The server's limits are small (max_header 1024, body_buffer 64, max_body
+ * 4096), so streamed, spooled and refused bodies are all within reach.
+ *
+ * Invariants (abort on violation):
+ *  - after the client has sent everything and half-closed, the server closes
+ *    the connection within 10 s (nothing a client sends can hang it);
+ *  - what comes back is a sequence of responses, each starting with
+ *    "HTTP/1.1 " (plain HTTP) or "Status: " (SCGI), or nothing;
+ *  - afterwards no connection stays open and no request stays queued
+ *    (no leak of connections, spool files or workers);
+ *  - the application never sees more body bytes than announced, a body the
+ *    server calls complete has exactly the announced length, variables are
+ *    NUL-terminated pairs with non-empty names;
+ *  - ASan/UBSan: no memory error, no undefined behaviour, in any of it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "config.h"
+#include "conn.h"
+#include "listener.h"
+#include "pool.h"
+#include "response.h"
+#include "route.h"
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                      \
+            abort();                                                             \
+        }                                                                        \
+    } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static config cfg;
+static GPtrArray *listeners;
+static pool *workers;
+static server *srv;
+static char sock_path[108];
+static int app_mode; /* byte 1 of the current input; read by the worker */
+
+static void quiet(const gchar *d, GLogLevelFlags l, const gchar *m, gpointer ud)
+{
+    (void)d, (void)ud;
+    if (l & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+        fprintf(stderr, "%s\n", m);
+}
+
+/* The stand-in for ASP.NET. */
+static void run_app(int app, conn *c, void *ud)
+{
+    (void)ud;
+    gsize pos = 0, nl, vl;
+    const char *n, *v;
+    int vars = 0;
+    while (scgi_block_next(c->vars, c->vars_len, &pos, &n, &nl, &v, &vl)) {
+        CHECK(nl > 0 && n[nl] == '\0' && v[vl] == '\0');
+        vars++;
+    }
+    CHECK(pos == c->vars_len);
+    const char *uri = conn_var(c, "REQUEST_URI", NULL);
+    gint64 want = (app_mode & 3) == 1 ? 0 : (app_mode & 3) == 2 ? c->body_total / 2 : c->body_total;
+    gint64 got = 0;
+    guint32 sum = 0;
+    gboolean failed = FALSE;
+    char buf[700];
+    while (got < want) {
+        gssize r = body_read(c, buf, (gsize)MIN((gint64)sizeof buf, want - got));
+        if (r < 0) {
+            failed = TRUE;
+            break;
+        }
+        CHECK(r > 0); /* 0 only at the end of the body */
+        for (gssize i = 0; i < r; i++)
+            sum += (guint8)buf[i];
+        got += r;
+    }
+    if (!failed && want == c->body_total)
+        CHECK(body_read(c, buf, sizeof buf) == 0 && !body_unread(c));
+    if (failed) {
+        /* what ASP.NET does with the HttpException from ReadEntityBody */
+        resp_simple(c, 400, "incomplete body");
+        return;
+    }
+    char line[256];
+    static const char head[] = "Content-Type: text/plain\r\n";
+    resp_start(c, 200, NULL, 0, head, sizeof head - 1, -1);
+    int k = g_snprintf(line, sizeof line, "app=%d\nvars=%d\nuri=%s\n", app, vars, uri ? uri : "");
+    resp_body(c, line, (gsize)MIN(k, (int)sizeof line - 1));
+    if (app_mode & 4)
+        resp_flush(c, FALSE);
+    k = g_snprintf(line, sizeof line, "body=%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " sum=%u\n", got,
+                   c->body_total, sum);
+    resp_body(c, line, (gsize)k);
+    resp_flush(c, TRUE);
+}
+
+static void work(gpointer item, gpointer ud)
+{
+    conn *c = item;
+    route_serve(ud, c, run_app, NULL);
+    conn_done(c);
+}
+
+static gboolean dispatch(conn *c, void *ud)
+{
+    (void)ud;
+    return pool_push(workers, c);
+}
+
+static int busy(void *ud)
+{
+    (void)ud;
+    return pool_busy(workers);
+}
+
+static void *loop_main(void *arg)
+{
+    (void)arg;
+    server_run(srv);
+    return NULL;
+}
+
+static app_spec *spec(const char *vhost, const char *vpath)
+{
+    app_spec *a = g_new0(app_spec, 1);
+    a->name = g_strdup(vpath);
+    a->vhost = vhost ? g_strdup(vhost) : NULL;
+    a->vpath = g_strdup(vpath);
+    a->path = g_strdup("/nonexistent");
+    a->apache_status = -1;
+    return a;
+}
+
+static void start_server(void)
+{
+    g_log_set_default_handler(quiet, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    cfg.threads = 2;
+    cfg.queue = 64;
+    cfg.max_connections = 64;
+    cfg.max_header = 1024;
+    cfg.max_body = 4096;
+    cfg.body_buffer = 64;
+    cfg.header_timeout = cfg.body_timeout = cfg.write_timeout = cfg.keepalive_timeout = 5;
+    cfg.shutdown_timeout = 1;
+    cfg.apache_status = TRUE;
+    cfg.scgi_lenient = FALSE;
+    cfg.apps = g_ptr_array_new();
+    g_ptr_array_add(cfg.apps, spec(NULL, "/"));
+    g_ptr_array_add(cfg.apps, spec(NULL, "/app"));
+    g_ptr_array_add(cfg.apps, spec("example.org", "/"));
+
+    char *dir = g_dir_make_tmp("fuzz-request-path-XXXXXX", NULL);
+    CHECK(dir != NULL);
+    g_setenv("TMPDIR", dir, TRUE); /* spool files */
+    g_snprintf(sock_path, sizeof sock_path, "%s/s", dir);
+    char *text = g_strdup_printf("unix:%s", sock_path);
+    listen_spec *ls = config_parse_listen(text, NULL);
+    CHECK(ls != NULL);
+    listeners = g_ptr_array_new();
+    g_ptr_array_add(listeners, listener_open(ls, 0600, 64, NULL));
+    CHECK(g_ptr_array_index(listeners, 0) != NULL);
+    listen_spec_free(ls);
+
+    pool_opts po = {.threads = cfg.threads, .queue = cfg.queue, .work = work, .ud = cfg.apps};
+    workers = pool_new(&po);
+    server_opts so = {.cfg = &cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .parent_fd = -1};
+    srv = server_new(&so, NULL);
+    CHECK(srv != NULL);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, loop_main, NULL) == 0);
+    pthread_detach(t);
+    g_free(text);
+    g_free(dir);
+}
+
+/* Does out hold a sequence of responses? Each starts with a status line; the
+ * rest is checked only as far as the framing is unambiguous: a response with
+ * Content-Length is skipped by it, anything else runs to the end. */
+static void check_responses(const char *out, size_t len)
+{
+    size_t at = 0;
+    while (at < len) {
+        const char *p = out + at;
+        size_t left = len - at;
+        CHECK((left >= 9 && memcmp(p, "HTTP/1.1 ", 9) == 0) || (left >= 8 && memcmp(p, "Status: ", 8) == 0));
+        const char *end = g_strstr_len(p, (gssize)left, "\r\n\r\n");
+        if (!end)
+            return; /* the head itself was cut off (the client went away first) */
+        const char *cl = g_strstr_len(p, end - p, "\r\nContent-Length: ");
+        if (!cl || g_strstr_len(p, end - p, "\r\nTransfer-Encoding: chunked"))
+            return;
+        size_t body = strtoul(cl + 18, NULL, 10);
+        at = (size_t)(end + 4 - out) + body;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        start_server();
+        g_once_init_leave(&once, 1);
+    }
+    if (size < 2)
+        return 0;
+    unsigned piece = data[0];
+    app_mode = data[1];
+    data += 2;
+    size -= 2;
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+    CHECK(fd >= 0);
+    CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+
+    GByteArray *out = g_byte_array_new();
+    size_t sent = 0;
+    guint32 rnd = (guint32)size * 2654435761u + piece;
+    gboolean shut = FALSE;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    for (;;) {
+        if (sent == size && !shut && (!(app_mode & 8) || out->len > 0 || size == 0)) {
+            shutdown(fd, SHUT_WR);
+            shut = TRUE;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN | (sent < size ? POLLOUT : 0)};
+        int timeout = (int)((deadline - g_get_monotonic_time()) / 1000);
+        CHECK(timeout > 0); /* the server must close within 10 s of the client's EOF */
+        if (sent == size && !shut)
+            timeout = MIN(timeout, 20); /* waiting for a first answer that may not come */
+        int r = poll(&p, 1, timeout);
+        if (r == 0 && sent == size && !shut) {
+            shutdown(fd, SHUT_WR);
+            shut = TRUE;
+            continue;
+        }
+        CHECK(r > 0 || (r < 0 && errno == EINTR));
+        if (p.revents & POLLOUT) {
+            size_t n = size - sent;
+            if (piece) {
+                rnd = rnd * 1103515245u + 12345u;
+                n = MIN(n, 1 + (rnd >> 16) % piece);
+            }
+            ssize_t w = send(fd, data + sent, n, MSG_NOSIGNAL);
+            if (w > 0)
+                sent += (size_t)w;
+            else if (w < 0 && errno != EAGAIN)
+                sent = size; /* the server closed on us: stop sending */
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[16384];
+            ssize_t n = recv(fd, buf, sizeof buf, 0);
+            if (n > 0) {
+                g_byte_array_append(out, (guint8 *)buf, (guint)n);
+                CHECK(out->len < (64u << 20));
+            } else if (n == 0 || errno != EAGAIN) {
+                break;
+            }
+        }
+    }
+    close(fd);
+    if (g_getenv("FUZZ_SHOW")) /* to see what an input gets: FUZZ_SHOW=1 fuzz_request_path-replay FILE */
+        fprintf(stderr, "--- %u bytes back:\n%.*s\n", out->len, (int)out->len, (const char *)out->data);
+    check_responses((const char *)out->data, out->len);
+    g_byte_array_free(out, TRUE);
+
+    /* Everything is given back: no connection, no request left. */
+    gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (server_connections(srv) > 0 || pool_busy(workers) > 0) {
+        CHECK(g_get_monotonic_time() < until);
+        g_usleep(100);
+    }
+    return 0;
+}
