@@ -68,6 +68,10 @@ public class EchoHandler : IHttpHandler
         Line(sb, "bodylength", length.ToString());
         Line(sb, "bodysum", sum.ToString());
         Line(sb, "appdomain", AppDomain.CurrentDomain.Id.ToString());
+        // ?env=NAME shows an environment variable of the server process.
+        string env = req.QueryString["env"];
+        if (env != null)
+            Line(sb, "env." + env, Environment.GetEnvironmentVariable(env) ?? "(unset)");
         Line(sb, "started", (string)context.Application["started"]);
 
         resp.ContentType = "text/plain";

@@ -51,7 +51,8 @@ def copy_sample(dest_parent, name, apache_status=None):
 class Server:
     """scgi-mono-server running in the foreground of a child process."""
 
-    def __init__(self, args, workdir, ready_port=None, ready_unix=None, env=None):
+    def __init__(self, args, workdir, ready_port=None, ready_unix=None, env=None, stdin=None, preexec_fn=None,
+                 pass_fds=(), wrap=()):
         n = len(os.listdir(workdir))
         self.log_path = os.path.join(workdir, f"server-{n}.log")
         self.log = open(self.log_path, "wb")
@@ -62,8 +63,9 @@ class Server:
         os.makedirs(tmp)
         self.tmp = tmp
         env = dict(env or os.environ, TMPDIR=tmp)
-        self.proc = subprocess.Popen([SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     cwd=workdir, env=env)
+        self.proc = subprocess.Popen(list(wrap) + [SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=workdir, env=env, stdin=stdin, preexec_fn=preexec_fn,
+                                     pass_fds=pass_fds)
         self.port = ready_port
 
         def ready():

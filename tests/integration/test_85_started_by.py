@@ -1,0 +1,121 @@
+"""However the server is started, it serves: sockets handed over by systemd
+(samples/scgi-mono.socket and .service, set up the way systemd does), a
+listening socket on standard input (lighttpd's bin-path, the FastCGI
+convention), and the SCGI autolaunch convention (SCGI=1: the marker is not
+passed on to applications, and the server exits when its parent goes away)."""
+import os
+import re
+import shlex
+import socket
+import subprocess
+import time
+
+import harness
+from common import check, eq
+
+ROOT = harness.ROOT
+
+
+def unit_value(path, key):
+    for line in open(path):
+        m = re.match(rf"\s*{key}\s*=\s*(.*)$", line)
+        if m:
+            return m.group(1).strip()
+    raise AssertionError(f"{path}: no {key}=")
+
+
+def conf(env, name):
+    path = os.path.join(env.work.path, name)
+    # the file names an address the inherited sockets must win over
+    open(path, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{harness.free_port()}\nthreads = 2\n\n"
+                          f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
+    return path
+
+
+def listening_tcp():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    return s
+
+
+def test_systemd_socket_activation_with_the_sample_units(env):
+    sock_unit = os.path.join(ROOT, "samples", "scgi-mono.socket")
+    svc_unit = os.path.join(ROOT, "samples", "scgi-mono.service")
+    eq(unit_value(sock_unit, "ListenStream"), "127.0.0.1:8000", "the sample socket's address")
+    exec_start = shlex.split(unit_value(svc_unit, "ExecStart"))
+    check(exec_start[0].endswith("/scgi-mono-server") and exec_start[1] == "--config",
+          f"ExecStart runs the server with a configuration: {exec_start}")
+    lsock = listening_tcp()  # what systemd binds for ListenStream (on a free port here)
+    port = lsock.getsockname()[1]
+
+    def fd3():  # in the child, before exec: the socket as fd 3
+        os.dup2(lsock.fileno(), 3)
+    args = exec_start[1:]
+    args[1] = conf(env, "systemd.conf")
+    # LISTEN_PID is the pid of the process that execs the server: a shell that execs it
+    as_systemd = ["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"']
+    srv = env.server(args, ready_port=port, preexec_fn=fd3, pass_fds=(lsock.fileno(),), wrap=as_systemd,
+                     env=dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="scgi-mono.socket"))
+    lsock.close()
+    r = harness.request(port, "GET", "/echo.ashx?env=LISTEN_FDS")
+    eq(r.status, 200, "served on the socket systemd handed over")
+    eq(r.echo()["env.LISTEN_FDS"], "(unset)", "LISTEN_* not passed on to the application")
+    out = harness.scgi_get(("127.0.0.1", port), "/hello.ashx")
+    check(out.startswith(b"Status: 200 OK") and out.endswith(b"Hello, World"), f"SCGI too: {out[:60]!r}")
+    check("(fd 3 from systemd)" in srv.log_text(), "the log names the inherited socket")
+    check(srv.stop() == 0, "SIGTERM: exit 0")
+
+
+def test_listening_socket_on_stdin_is_served(env):
+    lsock = listening_tcp()
+    port = lsock.getsockname()[1]
+    srv = env.server(["--config", conf(env, "stdin.conf")], ready_port=port, stdin=lsock.fileno())
+    lsock.close()
+    eq(harness.request(port, "GET", "/hello.ashx").text, "Hello, World", "served on fd 0")
+    check("(fd 0 from standard input)" in srv.log_text(), "the log names the inherited socket")
+
+
+def test_listen_on_the_command_line_wins_over_an_inherited_socket(env):
+    lsock = listening_tcp()
+    port = harness.free_port()
+    env.server(["--config", conf(env, "cli.conf"), "--listen", f"tcp:127.0.0.1:{port}"], ready_port=port,
+               stdin=lsock.fileno())
+    eq(harness.request(port, "GET", "/hello.ashx").status, 200, "served on --listen")
+    lsock.settimeout(0.5)
+    c = socket.create_connection(lsock.getsockname(), timeout=2)  # queued in the backlog, never accepted
+    try:
+        lsock.accept()[0].close()  # only this test process accepts on it
+    finally:
+        c.close()
+        lsock.close()
+
+
+def test_scgi_autolaunch_marker_removed_and_exit_when_parent_goes_away(env):
+    port = harness.free_port()
+    r, w = os.pipe()  # the parent's end of our standard input
+    srv = env.server(["--config", conf(env, "auto.conf"), "--listen", f"tcp:127.0.0.1:{port}"], ready_port=port,
+                     stdin=r, env=dict(os.environ, SCGI="1"))
+    os.close(r)
+    resp = harness.request(port, "GET", "/echo.ashx?env=SCGI")
+    eq(resp.echo()["env.SCGI"], "(unset)", "SCGI=1 is not passed on to the application")
+    t = time.monotonic()
+    os.close(w)  # the parent goes away
+    try:
+        code = srv.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the server outlived its parent's standard input by 30 s")
+    eq(code, 0, "clean exit")
+    print(f"# exited {time.monotonic() - t:.1f} s after standard input closed")
+    check("standard input closed" in srv.log_text(), "logged why it stopped")
+
+
+def test_scgi_autolaunch_with_a_listening_socket_on_stdin(env):
+    lsock = listening_tcp()
+    port = lsock.getsockname()[1]
+    env.server(["--config", conf(env, "auto-sock.conf")], ready_port=port, stdin=lsock.fileno(),
+               env=dict(os.environ, SCGI="1"))
+    lsock.close()
+    out = harness.scgi_get(("127.0.0.1", port), "/echo.ashx?env=SCGI")
+    check(out.startswith(b"Status: 200 OK"), f"served: {out[:60]!r}")
+    check(b"env.SCGI=(unset)" in out, "SCGI=1 not passed on")
