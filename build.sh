@@ -85,6 +85,11 @@ fuzz() {
 }
 
 run_tests() {
+  # The front ends the integration tests run (nginx is already in DEPS).
+  DEPS+=(
+    "apache2:/usr/lib/apache2/modules/mod_proxy_scgi.so"
+    "lighttpd:/usr/sbin/lighttpd"
+  )
   deps
   build server managed tests asan
   exec "$ROOT/tests/run_all.sh"
@@ -100,7 +105,7 @@ case "${1:-}" in
     shift
     DEPS+=(
       "wrk:/usr/bin/wrk"
-      "apache2:/usr/sbin/apache2"
+      "apache2:/usr/lib/apache2/modules/mod_proxy_scgi.so"
       "libapache2-mod-mono:/usr/lib/apache2/modules/mod_mono.so"
       "mono-fastcgi-server4:/usr/bin/fastcgi-mono-server4"
     )

@@ -162,6 +162,132 @@ class Nginx:
                 self.proc.wait()
 
 
+APACHE_SAMPLE = os.path.join(ROOT, "samples", "apache2.conf")
+LIGHTTPD_SAMPLE = os.path.join(ROOT, "samples", "lighttpd.conf")
+APACHE_MODULES = "/usr/lib/apache2/modules"
+
+
+def _replace(text, old, new):
+    assert old in text, f"sample lost {old!r}"
+    return text.replace(old, new)
+
+
+class Apache:
+    """apache2 from Debian with samples/apache2.conf as its site, on the test's
+    ports; backend "127.0.0.1:PORT" or "unix:/path" (the sample's commented
+    UNIX line is used then)."""
+
+    def __init__(self, workdir, backend, port=None):
+        self.prefix = os.path.join(workdir, f"apache-{free_port()}")
+        os.makedirs(self.prefix)
+        self.port = port or free_port()
+        site = _replace(open(APACHE_SAMPLE).read(), "127.0.0.1:8080", f"127.0.0.1:{self.port}")
+        if backend.startswith("unix:"):
+            site = _replace(site, "    ProxyPass / scgi://127.0.0.1:8000/\n", "")
+            site = _replace(site, "    #ProxyPass / unix:/run/scgi-mono/scgi.sock|",
+                            f"    ProxyPass / {backend}|")
+        else:
+            site = _replace(site, "scgi://127.0.0.1:8000/", f"scgi://{backend}/")
+        open(os.path.join(self.prefix, "site.conf"), "w").write(site)
+        mods = ["mpm_event", "authz_core", "proxy", "proxy_scgi"]
+        conf = "\n".join([f"ServerRoot {self.prefix}", f"DefaultRuntimeDir {self.prefix}",
+                          f"PidFile {self.prefix}/httpd.pid", f"ErrorLog {self.prefix}/error.log",
+                          "LogLevel warn", "User www-data", "Group www-data", "ServerName localhost"] +
+                         [f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in mods] +
+                         [f"Include {self.prefix}/site.conf", ""])
+        self.conf = os.path.join(self.prefix, "httpd.conf")
+        open(self.conf, "w").write(conf)
+        self.proc = subprocess.Popen(["apache2", "-f", self.conf, "-DFOREGROUND"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("apache2 exited: " + self.error_log())
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+
+        wait_for(ready, 20, "apache2 to listen")
+
+    def error_log(self):
+        try:
+            return open(os.path.join(self.prefix, "error.log")).read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Lighttpd:
+    """lighttpd from Debian running samples/lighttpd.conf with the test's ports;
+    backend "127.0.0.1:PORT", "unix:/path", or ("spawn", [server args]) for the
+    sample's bin-path variant (lighttpd starts the server itself)."""
+
+    def __init__(self, workdir, backend, port=None, extra_env=None):
+        self.prefix = os.path.join(workdir, f"lighttpd-{free_port()}")
+        os.makedirs(self.prefix)
+        self.port = port or free_port()
+        conf = open(LIGHTTPD_SAMPLE).read()
+        conf = _replace(conf, "server.port          = 8080", f"server.port          = {self.port}")
+        conf = _replace(conf, '"/var/log/lighttpd/error.log"', f'"{self.prefix}/error.log"')
+        conf = _replace(conf, '"/run/lighttpd.pid"', f'"{self.prefix}/lighttpd.pid"')
+        conf = _replace(conf, '"/var/www/html"', f'"{self.prefix}"')
+        if isinstance(backend, tuple):
+            _, args = backend
+            start = conf.index("scgi.server = ( \"/\" => ((")
+            end = conf.index(")))", start) + 3
+            conf = conf[:start] + conf[end:]  # drop the TCP variant
+            lines = conf.splitlines()
+            first = lines.index("#scgi.server = ( \"/\" => ((")
+            last = next(i for i in range(first, len(lines)) if lines[i] == "#)))")
+            for i in range(first, last + 1):
+                lines[i] = lines[i][1:]
+            conf = "\n".join(lines) + "\n"
+            conf = _replace(conf, '"/run/lighttpd/scgi-mono.sock"', f'"{self.prefix}/scgi-mono.sock"')
+            conf = _replace(conf, '"/usr/local/lib/scgi-mono/scgi-mono-server --config /etc/scgi-mono/scgi-mono.conf"',
+                            '"' + " ".join([SERVER] + args) + '"')
+        elif backend.startswith("unix:"):
+            conf = _replace(conf, '    "host" => "127.0.0.1",\n    "port" => 8000,\n', "")
+            conf = _replace(conf, '    #"socket" => "/run/scgi-mono/scgi.sock",', f'    "socket" => "{backend[5:]}",')
+        else:
+            host, port = backend.rsplit(":", 1)
+            conf = _replace(conf, '"port" => 8000,', f'"port" => {port},')
+        self.conf = os.path.join(self.prefix, "lighttpd.conf")
+        open(self.conf, "w").write(conf)
+        env = dict(os.environ, **(extra_env or {}))
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", self.conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, env=env)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("lighttpd exited: " + self.error_log())
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+
+        wait_for(ready, 20, "lighttpd to listen")
+
+    def error_log(self):
+        try:
+            return open(os.path.join(self.prefix, "error.log")).read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Response:
     def __init__(self, status, reason, headers, body):
         self.status = status

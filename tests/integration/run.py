@@ -43,6 +43,16 @@ class Env:
         self.on_exit(n.stop)
         return n
 
+    def apache(self, backend):
+        a = harness.Apache(self.work.path, backend)
+        self.on_exit(a.stop)
+        return a
+
+    def lighttpd(self, backend, **kw):
+        lt = harness.Lighttpd(self.work.path, backend, **kw)
+        self.on_exit(lt.stop)
+        return lt
+
     def close(self):
         for fn in reversed(self._stoppers):
             try:
