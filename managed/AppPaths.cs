@@ -41,6 +41,26 @@ namespace ScgiMono
 			return null;
 		}
 
+		static readonly string[] PrivateDirs = {
+			"bin", "App_Code", "App_Data", "App_GlobalResources", "App_LocalResources",
+			"App_WebReferences", "App_Browsers",
+		};
+
+		// TRUE when the path is inside one of ASP.NET's private directories of
+		// this application (App_LocalResources may be at any depth).
+		public bool IsPrivate (string path)
+		{
+			string rel = Relative (path);
+			if (rel == null)
+				return false;
+			int slash = rel.IndexOf ('/');
+			string first = slash < 0 ? rel : rel.Substring (0, slash);
+			foreach (string d in PrivateDirs)
+				if (string.Equals (first, d, StringComparison.OrdinalIgnoreCase))
+					return true;
+			return rel.IndexOf ("App_LocalResources/", StringComparison.OrdinalIgnoreCase) >= 0;
+		}
+
 		// TRUE when a segment of the path is "." or "..".
 		public static bool HasDotSegment (string path)
 		{
@@ -65,6 +85,14 @@ namespace ScgiMono
 			string rel = Relative (path);
 			if (rel == null)
 				return null;
+			// Empty segments ("//") name nothing on disk: "a//b" is "a/b".
+			if (rel.IndexOf ("//", StringComparison.Ordinal) >= 0 || rel.StartsWith ("/", StringComparison.Ordinal)) {
+				var sb = new System.Text.StringBuilder (rel.Length);
+				foreach (char ch in rel)
+					if (ch != '/' || (sb.Length > 0 && sb [sb.Length - 1] != '/'))
+						sb.Append (ch);
+				rel = sb.ToString ();
+			}
 			if (rel.Length == 0)
 				return PhysicalPath;
 			return PhysicalPath + rel;

@@ -97,6 +97,10 @@ namespace ScgiMono
 				wr.SendBadRequest ("Bad Request: the path has '.' or '..' segments");
 				return;
 			}
+			if (wr.IsHiddenPath) {
+				wr.SendNotFound ();
+				return;
+			}
 			if (wr.NeedsSlashRedirect) {
 				wr.SendSlashRedirect ();
 				return;

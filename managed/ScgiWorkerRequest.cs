@@ -69,11 +69,18 @@ namespace ScgiMono
 			paths.Split (uriPath, out filePath, out pathInfo);
 		}
 
-		// Without REQUEST_URI (IIS's isapi_scgi sends none) the URL is
-		// SCRIPT_NAME + PATH_INFO + "?" + QUERY_STRING, re-encoded.
+		// Without REQUEST_URI (IIS's isapi_scgi sends none): the URL the client
+		// used as IIS's URL Rewrite module reports it (HTTP_X_ORIGINAL_URL), else
+		// SCRIPT_NAME + PATH_INFO + "?" + QUERY_STRING, re-encoded. IIS may send a
+		// PATH_INFO that already starts with SCRIPT_NAME (the whole path): it is
+		// not repeated then.
 		static string RebuildUrl (RequestVars vars)
 		{
-			string path = (vars.Get ("SCRIPT_NAME") ?? "") + (vars.Get ("PATH_INFO") ?? "");
+			string original = vars.Get ("HTTP_X_ORIGINAL_URL");
+			if (!string.IsNullOrEmpty (original) && original [0] == '/')
+				return original;
+			string sn = vars.Get ("SCRIPT_NAME") ?? "", pi = vars.Get ("PATH_INFO") ?? "";
+			string path = sn.Length > 0 && pi.StartsWith (sn, StringComparison.Ordinal) ? pi : sn + pi;
 			if (path.Length == 0)
 				path = "/";
 			// EscapeUriString leaves '?' and '#', which would end the path early.
@@ -131,6 +138,21 @@ namespace ScgiMono
 		// the application whatever way it was encoded.
 		public bool HasDotSegments {
 			get { return AppPaths.HasDotSegment (uriPath); }
+		}
+
+		// True for files that are never served, whatever the front end lets
+		// through (answered 404, as if absent, like IIS's hidden segments):
+		// a segment starting with '.' (".git", ".env", ".htpasswd") anywhere, and
+		// ASP.NET's private directories at the application's root (bin,
+		// App_Code, App_Data, ...), in any letter case. Mono's ASP.NET itself
+		// would serve bin/ as static files. PathInfo is the application's.
+		public bool IsHiddenPath {
+			get { return filePath.IndexOf ("/.", StringComparison.Ordinal) >= 0 || paths.IsPrivate (filePath); }
+		}
+
+		public void SendNotFound ()
+		{
+			SendSimple (404, "Not Found", "text/plain", null, null, "Not Found\n");
 		}
 
 		public void SendSlashRedirect ()

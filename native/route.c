@@ -32,12 +32,20 @@ static char *request_host(const conn *c)
 
 int route_pick(const GPtrArray *specs, const conn *c)
 {
+    /* the URL path the same way the managed side rebuilds it (RebuildUrl) */
     gsize len = 0;
     const char *uri = conn_var(c, "REQUEST_URI", &len);
     char *rebuilt = NULL;
     if (!uri) {
+        uri = conn_var(c, "HTTP_X_ORIGINAL_URL", &len);
+        if (uri && uri[0] != '/')
+            uri = NULL;
+    }
+    if (!uri) {
         const char *sn = conn_var(c, "SCRIPT_NAME", NULL), *pi = conn_var(c, "PATH_INFO", NULL);
-        uri = rebuilt = g_strconcat(sn ? sn : "", pi ? pi : "", NULL);
+        sn = sn ? sn : "";
+        pi = pi ? pi : "";
+        uri = rebuilt = *sn && g_str_has_prefix(pi, sn) ? g_strdup(pi) : g_strconcat(sn, pi, NULL);
         len = strlen(uri);
     }
     char *host = request_host(c);

@@ -3,8 +3,9 @@
  * Routing: an application whose vhost matches the request's host (HTTP_HOST,
  * else SERVER_NAME; case-insensitive, without the port) beats one for any host;
  * then the longest mount (vpath) that the URL path starts with at a segment
- * boundary. The URL path is REQUEST_URI, or SCRIPT_NAME + PATH_INFO when a front
- * end (IIS's isapi_scgi) sends no REQUEST_URI.
+ * boundary. The URL path is REQUEST_URI; without it (IIS's isapi_scgi) the
+ * HTTP_X_ORIGINAL_URL of IIS's URL Rewrite, else SCRIPT_NAME + PATH_INFO (PATH_INFO
+ * alone when it already starts with SCRIPT_NAME, as IIS may send it).
  *
  * route_serve is the whole of a worker's part before the application: no
  * application → 404; a chunked body too big for memory → spooled first (or the

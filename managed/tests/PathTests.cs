@@ -257,6 +257,36 @@ namespace ScgiMono.Tests
 		}
 
 		[Test]
+		public void NoRequestUri_PathInfoHoldingScriptName_NotRepeated ()
+		{
+			// IIS's PATH_INFO for script mappings is the whole path
+			var wr = Request ("REQUEST_METHOD", "GET", "SCRIPT_NAME", "/page.aspx",
+			                  "PATH_INFO", "/page.aspx/extra", "QUERY_STRING", "q=1");
+			Assert.AreEqual ("/page.aspx/extra?q=1", wr.GetRawUrl ());
+			Assert.AreEqual ("/page.aspx", wr.GetFilePath ());
+			Assert.AreEqual ("/extra", wr.GetPathInfo ());
+		}
+
+		[Test]
+		public void NoRequestUri_XOriginalUrl_FromUrlRewrite_Wins ()
+		{
+			var wr = Request ("REQUEST_METHOD", "GET", "SCRIPT_NAME", "/sandbox/isapi_scgi.dll",
+			                  "PATH_INFO", "/page.aspx", "QUERY_STRING", "q=1",
+			                  "HTTP_X_ORIGINAL_URL", "/page.aspx/more?q=1");
+			Assert.AreEqual ("/page.aspx/more?q=1", wr.GetRawUrl ());
+			Assert.AreEqual ("/page.aspx", wr.GetFilePath ());
+			Assert.AreEqual ("/more", wr.GetPathInfo ());
+			Assert.AreEqual ("q=1", wr.GetQueryString ());
+		}
+
+		[Test]
+		public void RequestUri_WinsOverXOriginalUrl ()
+		{
+			var wr = Request ("REQUEST_METHOD", "GET", "REQUEST_URI", "/a.aspx", "HTTP_X_ORIGINAL_URL", "/b.aspx");
+			Assert.AreEqual ("/a.aspx", wr.GetRawUrl ());
+		}
+
+		[Test]
 		public void NoRequestUri_QuestionMarkInPathInfo_StaysInPath ()
 		{
 			var wr = Request ("REQUEST_METHOD", "GET", "SCRIPT_NAME", "/page.aspx",
@@ -277,6 +307,43 @@ namespace ScgiMono.Tests
 			var wr = Get ("/");
 			Assert.AreEqual (PhysRoot, wr.MapPath ("/"));
 			Assert.AreEqual (PhysRoot, wr.MapPath (""));
+		}
+
+		[Test]
+		public void HiddenPath_DotFilesAndDirectories ()
+		{
+			Assert.IsTrue (Get ("/.env").IsHiddenPath);
+			Assert.IsTrue (Get ("/.git/config").IsHiddenPath);
+			Assert.IsTrue (Get ("/dir/.htpasswd").IsHiddenPath);
+			Assert.IsTrue (Get ("/%2Egit/config").IsHiddenPath);
+			Assert.IsFalse (Get ("/page.aspx").IsHiddenPath);
+			Assert.IsFalse (Get ("/dir/a.b.c").IsHiddenPath);
+			Assert.IsFalse (Get ("/page.aspx/.info").IsHiddenPath, "PathInfo is the application's");
+		}
+
+		[Test]
+		public void HiddenPath_AspNetPrivateDirectories ()
+		{
+			Assert.IsTrue (Get ("/bin/x.dll").IsHiddenPath);
+			Assert.IsTrue (Get ("/BIN/x.txt").IsHiddenPath);
+			Assert.IsTrue (Get ("/App_Data/db.mdf").IsHiddenPath);
+			Assert.IsTrue (Get ("/app_code/a.cs").IsHiddenPath);
+			Assert.IsTrue (Get ("/dir/App_LocalResources/x.resx").IsHiddenPath);
+			Assert.IsTrue (Get ("/bin").IsHiddenPath);
+			Assert.IsFalse (Get ("/binder.aspx").IsHiddenPath);
+			Assert.IsFalse (Get ("/dir/bin/x.txt").IsHiddenPath, "only at the application's root");
+			Assert.IsFalse (Get ("/App_Themes/site.css").IsHiddenPath);
+			Assert.IsTrue (GetAt ("/app", "/app/bin/x.txt").IsHiddenPath);
+			Assert.IsFalse (GetAt ("/app", "/app/page.aspx").IsHiddenPath);
+		}
+
+		[Test]
+		public void MapPath_EmptySegments_Collapsed ()
+		{
+			var wr = Get ("/");
+			Assert.AreEqual (PhysRoot, wr.MapPath ("//"));
+			Assert.AreEqual (PhysRoot + "dir/Default.aspx", wr.MapPath ("/dir//Default.aspx"));
+			Assert.AreEqual (PhysRoot + "dir/", wr.MapPath ("//dir//"));
 		}
 
 		[Test]

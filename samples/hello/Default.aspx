@@ -1,4 +1,5 @@
 <%@ Page Language="C#" %>
+<%@ Register Src="~/paths.ascx" TagPrefix="s" TagName="Paths" %>
 <!DOCTYPE html>
 <html>
 <head>
@@ -30,5 +31,6 @@
         </p>
         <p><asp:Label ID="Result" runat="server" /></p>
     </form>
+<s:Paths runat="server" />
 </body>
 </html>

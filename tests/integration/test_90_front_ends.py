@@ -7,49 +7,9 @@ import os
 import socket
 
 import harness
-from common import check, eq
+from common import check, eq, front
 
 MIB = 1 << 20
-
-
-def two_apps_server(env):
-    """samples/hello at / and a second copy at /app, TCP and a UNIX socket."""
-    def make():
-        w = env.work.path
-        port = harness.free_port()
-        sock = os.path.join(w, "fe.sock")
-        root = harness.copy_sample(w, "fe-root")
-        sub = harness.copy_sample(w, "fe-app")
-        conf = os.path.join(w, "fe.conf")
-        open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port};unix:{sock}\nsocket_mode = 0666\n"
-                              f"threads = 4\n\n[app:root]\nvpath = /\npath = {root}\n\n"
-                              f"[app:sub]\nvpath = /app\npath = {sub}\n")
-        srv = env.server(["--config", conf], ready_port=port)
-        srv.sock = sock
-        srv.roots = {"/": root, "/app": sub}
-        return srv
-    return env.once("two_apps_server", make)
-
-
-def front(env, kind):
-    srv = two_apps_server(env)
-    key = f"front:{kind}"
-
-    def make():
-        if kind == "http":
-            return srv
-        if kind == "nginx":
-            return env.nginx(f"127.0.0.1:{srv.port}")
-        if kind == "apache":
-            return env.apache(f"127.0.0.1:{srv.port}")
-        if kind == "apache-unix":
-            return env.apache(f"unix:{srv.sock}")
-        if kind == "lighttpd":
-            return env.lighttpd(f"127.0.0.1:{srv.port}")
-        if kind == "lighttpd-unix":
-            return env.lighttpd(f"unix:{srv.sock}")
-        raise AssertionError(kind)
-    return env.once(key, make)
 
 
 def get(fe, path, **kw):

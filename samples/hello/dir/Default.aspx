@@ -1,4 +1,5 @@
 <%@ Page Language="C#" %>
+<%@ Register Src="~/paths.ascx" TagPrefix="s" TagName="Paths" %>
 <!DOCTYPE html>
 <html>
 <head>
@@ -8,5 +9,6 @@
 <body>
     <p>dir default page</p>
     <p><a href="../">Back</a></p>
+<s:Paths runat="server" />
 </body>
 </html>
