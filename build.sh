@@ -85,10 +85,13 @@ fuzz() {
 }
 
 run_tests() {
-  # The front ends the integration tests run (nginx is already in DEPS).
+  # The front ends the integration tests run (nginx is already in DEPS), PHP
+  # beside them, and the load generator of the side-by-side test.
   DEPS+=(
     "apache2:/usr/lib/apache2/modules/mod_proxy_scgi.so"
     "lighttpd:/usr/sbin/lighttpd"
+    "php8.2-fpm:/usr/sbin/php-fpm8.2"
+    "wrk:/usr/bin/wrk"
   )
   deps
   build server managed tests asan

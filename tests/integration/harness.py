@@ -122,11 +122,13 @@ class Server:
 class Nginx:
     """nginx from Debian running samples/nginx.conf with the test's ports."""
 
-    def __init__(self, workdir, backend, port=None):
+    def __init__(self, workdir, backend, port=None, sample=NGINX_SAMPLE, subst=None):
         self.prefix = os.path.join(workdir, f"nginx-{free_port()}")
         os.makedirs(self.prefix)
         self.port = port or free_port()
-        conf = open(NGINX_SAMPLE).read()
+        conf = open(sample).read()
+        for old, new in (subst or {}).items():
+            conf = _replace(conf, old, new)
         conf = conf.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};")
         if backend.startswith("unix:"):
             conf = conf.replace("scgi_pass 127.0.0.1:8000;", f"scgi_pass {backend};")
@@ -177,19 +179,23 @@ class Apache:
     ports; backend "127.0.0.1:PORT" or "unix:/path" (the sample's commented
     UNIX line is used then)."""
 
-    def __init__(self, workdir, backend, port=None):
+    def __init__(self, workdir, backend, port=None, sample=APACHE_SAMPLE, subst=None):
         self.prefix = os.path.join(workdir, f"apache-{free_port()}")
         os.makedirs(self.prefix)
         self.port = port or free_port()
-        site = _replace(open(APACHE_SAMPLE).read(), "127.0.0.1:8080", f"127.0.0.1:{self.port}")
-        if backend.startswith("unix:"):
+        site = _replace(open(sample).read(), "127.0.0.1:8080", f"127.0.0.1:{self.port}")
+        for old, new in (subst or {}).items():
+            site = _replace(site, old, new)
+        if sample != APACHE_SAMPLE:
+            site = _replace(site, "127.0.0.1:8000", backend)
+        elif backend.startswith("unix:"):
             site = _replace(site, "    ProxyPass / scgi://127.0.0.1:8000/\n", "")
             site = _replace(site, "    #ProxyPass / unix:/run/scgi-mono/scgi.sock|",
                             f"    ProxyPass / {backend}|")
         else:
             site = _replace(site, "scgi://127.0.0.1:8000/", f"scgi://{backend}/")
         open(os.path.join(self.prefix, "site.conf"), "w").write(site)
-        mods = ["mpm_event", "authz_core", "proxy", "proxy_scgi"]
+        mods = ["mpm_event", "authz_core", "proxy", "proxy_scgi", "proxy_fcgi"]
         conf = "\n".join([f"ServerRoot {self.prefix}", f"DefaultRuntimeDir {self.prefix}",
                           f"PidFile {self.prefix}/httpd.pid", f"ErrorLog {self.prefix}/error.log",
                           "LogLevel warn", "User www-data", "Group www-data", "ServerName localhost"] +
@@ -229,15 +235,18 @@ class Lighttpd:
     backend "127.0.0.1:PORT", "unix:/path", or ("spawn", [server args]) for the
     sample's bin-path variant (lighttpd starts the server itself)."""
 
-    def __init__(self, workdir, backend, port=None, extra_env=None):
+    def __init__(self, workdir, backend, port=None, extra_env=None, sample=LIGHTTPD_SAMPLE, subst=None):
         self.prefix = os.path.join(workdir, f"lighttpd-{free_port()}")
         os.makedirs(self.prefix)
         self.port = port or free_port()
-        conf = open(LIGHTTPD_SAMPLE).read()
+        conf = open(sample).read()
+        for old, new in (subst or {}).items():
+            conf = _replace(conf, old, new)
         conf = _replace(conf, "server.port          = 8080", f"server.port          = {self.port}")
         conf = _replace(conf, '"/var/log/lighttpd/error.log"', f'"{self.prefix}/error.log"')
         conf = _replace(conf, '"/run/lighttpd.pid"', f'"{self.prefix}/lighttpd.pid"')
-        conf = _replace(conf, '"/var/www/html"', f'"{self.prefix}"')
+        if '"/var/www/html"' in conf:
+            conf = _replace(conf, '"/var/www/html"', f'"{self.prefix}"')
         if isinstance(backend, tuple):
             _, args = backend
             start = conf.index("scgi.server = ( \"/\" => ((")
@@ -283,6 +292,51 @@ class Lighttpd:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class PhpFpm:
+    """Debian's php-fpm with one pool on a UNIX socket, as its packaged pool
+    (www-data, /run/php/php8.2-fpm.sock) but under the test's directory."""
+
+    def __init__(self, workdir):
+        self.prefix = os.path.join(workdir, f"php-fpm-{free_port()}")
+        os.makedirs(self.prefix)
+        os.chmod(self.prefix, 0o755)
+        self.sock = os.path.join(self.prefix, "php-fpm.sock")
+        conf = os.path.join(self.prefix, "php-fpm.conf")
+        open(conf, "w").write(f"[global]\npid = {self.prefix}/php-fpm.pid\nerror_log = {self.prefix}/error.log\n"
+                              f"daemonize = no\n\n[www]\nuser = www-data\ngroup = www-data\n"
+                              f"listen = {self.sock}\nlisten.mode = 0666\npm = static\npm.max_children = 4\n")
+        binary = sorted(p for p in os.listdir("/usr/sbin") if p.startswith("php-fpm"))[-1]
+        self.proc = subprocess.Popen([f"/usr/sbin/{binary}", "-F", "-R", "-y", conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("php-fpm exited: " + self.error_log())
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(self.sock)
+                return True
+            finally:
+                s.close()
+
+        wait_for(ready, 20, "php-fpm to listen")
+
+    def error_log(self):
+        try:
+            return open(os.path.join(self.prefix, "error.log")).read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

@@ -38,13 +38,18 @@ class Env:
         self.on_exit(s.stop)
         return s
 
-    def nginx(self, backend):
-        n = harness.Nginx(self.work.path, backend)
+    def php_fpm(self):
+        p = harness.PhpFpm(self.work.path)
+        self.on_exit(p.stop)
+        return p
+
+    def nginx(self, backend, **kw):
+        n = harness.Nginx(self.work.path, backend, **kw)
         self.on_exit(n.stop)
         return n
 
-    def apache(self, backend):
-        a = harness.Apache(self.work.path, backend)
+    def apache(self, backend, **kw):
+        a = harness.Apache(self.work.path, backend, **kw)
         self.on_exit(a.stop)
         return a
 
