@@ -13,10 +13,13 @@ namespace ScgiMono
 	{
 		// Called by C in the root domain. The new domain reports itself to C
 		// (Native.DomainReady) from AppHost.Init, running inside it.
-		public static void CreateApp (string virtualPath, string physicalPath, IntPtr gen)
+		// sendfile: 0 off, 1 X-Sendfile, 2 X-Accel-Redirect (with accelPrefix), from
+		// the application's group in scgi-mono.conf.
+		public static void CreateApp (string virtualPath, string physicalPath, IntPtr gen, int sendfile,
+		                              string accelPrefix)
 		{
 			var host = (AppHost) ApplicationHost.CreateApplicationHost (typeof (AppHost), virtualPath, physicalPath);
-			host.Init (gen, virtualPath, physicalPath);
+			host.Init (gen, virtualPath, physicalPath, sendfile, accelPrefix);
 		}
 	}
 
@@ -29,9 +32,9 @@ namespace ScgiMono
 			return null; // never collected by remoting leases
 		}
 
-		public void Init (IntPtr gen, string virtualPath, string physicalPath)
+		public void Init (IntPtr gen, string virtualPath, string physicalPath, int sendfile, string accelPrefix)
 		{
-			Entry.Start (gen, virtualPath, physicalPath);
+			Entry.Start (gen, virtualPath, physicalPath, (FrontEndSendfile) sendfile, accelPrefix);
 		}
 	}
 
@@ -40,10 +43,15 @@ namespace ScgiMono
 		static AppPaths paths;
 		static IntPtr generation;
 		static Timer schedulerTick;
+		static FrontEndSendfile sendfile;
+		static string accelPrefix;
 
-		internal static void Start (IntPtr gen, string virtualPath, string physicalPath)
+		internal static void Start (IntPtr gen, string virtualPath, string physicalPath, FrontEndSendfile mode,
+		                            string prefix)
 		{
 			generation = gen;
+			sendfile = mode;
+			accelPrefix = prefix;
 			paths = new AppPaths (virtualPath, physicalPath);
 			AppDomain.CurrentDomain.DomainUnload += OnDomainUnload;
 			// ASP.NET starts a System.Threading.Timer per request (due after
@@ -93,6 +101,8 @@ namespace ScgiMono
 			var sink = new NativeSink (conn);
 			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen), paths, sink,
 			                                body, bodyLen, (flags & 2) != 0 ? sink : null);
+			if ((flags & 1) == 0) // a front end is there to take files over
+				wr.SetFrontEndSendfile (sendfile, accelPrefix);
 			if (wr.HasDotSegments) {
 				wr.SendBadRequest ("Bad Request: the path has '.' or '..' segments");
 				return;

@@ -16,6 +16,10 @@ using System.Web;
 
 namespace ScgiMono
 {
+	// How SendResponseFromFile may hand a whole file to the SCGI front end
+	// instead of sending its bytes (scgi-mono.conf, per application).
+	public enum FrontEndSendfile { Off = 0, XSendfile = 1, XAccelRedirect = 2 }
+
 	public sealed class ScgiWorkerRequest : HttpWorkerRequest
 	{
 		// Bodies up to this size are handed to ASP.NET preloaded; larger ones are
@@ -424,28 +428,73 @@ namespace ScgiMono
 
 		public override void SendResponseFromMemory (byte[] data, int length)
 		{
-			if (ended || data == null)
+			if (ended || data == null || handedOff)
 				return;
 			EnsureHeaders ();
+			bodyStarted |= length > 0;
 			sink.SendBody (data, 0, Math.Min (length, data.Length));
 		}
 
 		public override unsafe void SendResponseFromMemory (IntPtr data, int length)
 		{
-			if (ended || data == IntPtr.Zero)
+			if (ended || data == IntPtr.Zero || handedOff)
 				return;
 			EnsureHeaders ();
+			bodyStarted |= length > 0;
 			sink.SendBody ((byte*) data.ToPointer (), length);
+		}
+
+		FrontEndSendfile frontEndSendfile;
+		string accelPrefix;
+		bool bodyStarted;       // body bytes were handed to the sink
+		bool handedOff;         // the front end sends the body (X-Sendfile, X-Accel-Redirect)
+
+		public void SetFrontEndSendfile (FrontEndSendfile mode, string prefix)
+		{
+			frontEndSendfile = mode;
+			accelPrefix = prefix ?? "";
+		}
+
+		// The whole of a file, before any body and before the headers went out,
+		// can go to the front end by name: it then sends the file itself. Paths
+		// that are not plain ASCII are sent by the server (header values are not
+		// a safe place for them).
+		bool HandOff (string filename, long offset, long length)
+		{
+			if (frontEndSendfile == FrontEndSendfile.Off || headersSent || bodyStarted || handedOff || offset != 0)
+				return false;
+			string full;
+			try {
+				full = Path.GetFullPath (filename);
+				var fi = new FileInfo (full);
+				if (!fi.Exists || (length >= 0 && length != fi.Length))
+					return false;
+			} catch (Exception) {
+				return false;
+			}
+			foreach (char ch in full)
+				if (ch < 0x21 || ch > 0x7e)
+					return false;
+			if (frontEndSendfile == FrontEndSendfile.XSendfile)
+				SendUnknownResponseHeader ("X-Sendfile", full);
+			else
+				SendUnknownResponseHeader ("X-Accel-Redirect", accelPrefix + full);
+			handedOff = true;
+			return true;
 		}
 
 		public override void SendResponseFromFile (string filename, long offset, long length)
 		{
+			if (ended || HandOff (filename, offset, length))
+				return;
 			using (var fs = new FileStream (filename, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1))
 				SendFromStream (fs, offset, length);
 		}
 
 		public override void SendResponseFromFile (IntPtr handle, long offset, long length)
 		{
+			if (ended || handedOff)
+				return;
 			var sh = new Microsoft.Win32.SafeHandles.SafeFileHandle (handle, false);
 			using (var fs = new FileStream (sh, FileAccess.Read, 1))
 				SendFromStream (fs, offset, length);
@@ -453,8 +502,9 @@ namespace ScgiMono
 
 		void SendFromStream (FileStream fs, long offset, long length)
 		{
-			if (ended)
+			if (ended || handedOff)
 				return;
+			bodyStarted = true;
 			if (length < 0)
 				length = fs.Length - offset;
 			EnsureHeaders ();

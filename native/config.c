@@ -40,6 +40,7 @@ void app_spec_free(app_spec *a)
         return;
     g_free(a->name);
     g_free(a->vhost);
+    g_free(a->x_accel_prefix);
     g_free(a->vpath);
     g_free(a->path);
     g_free(a);
@@ -319,6 +320,7 @@ app_spec *config_parse_app(const char *text, GError **error)
     g_return_val_if_fail(text != NULL, NULL);
     a = g_new0(app_spec, 1);
     a->apache_status = -1;
+    a->x_accel_prefix = g_strdup("/scgi-mono-files");
     a->name = g_strdup("cli");
     if (text[0] != '/') {
         char *vhost;
@@ -408,7 +410,7 @@ static const server_key server_keys[] = {
     { "socket_mode", K_MODE, offsetof(config, socket_mode), 0, 0 },
 };
 
-static const char *const app_keys[] = { "vpath", "path", "vhost" };
+static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix" };
 
 static gboolean prefix_fails_to_parse(const char *data, gsize len)
 {
@@ -591,7 +593,8 @@ static gboolean check_app_keys(GKeyFile *kf, const char *file, const char *group
             ok = ok || strcmp(*key, app_keys[i]) == 0;
         if (!ok)
             g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
-                        "%s: [%s] %s: unknown key (known: vpath, path, vhost)", file, group, *key);
+                        "%s: [%s] %s: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix)",
+                        file, group, *key);
     }
     g_strfreev(keys);
     return ok;
@@ -633,6 +636,7 @@ static app_spec *load_app_group(GKeyFile *kf, const char *file, const char *grou
     GError *err = NULL;
 
     a->apache_status = -1;
+    a->x_accel_prefix = g_strdup("/scgi-mono-files");
     a->name = g_strdup(group + strlen("app:"));
     if (a->name[0] == '\0') {
         g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
@@ -647,6 +651,40 @@ static app_spec *load_app_group(GKeyFile *kf, const char *file, const char *grou
     if (err) {
         g_propagate_error(error, err);
         goto fail;
+    }
+    if (g_key_file_has_key(kf, group, "sendfile", NULL)) {
+        char *v = get_string(kf, file, group, "sendfile", error);
+        if (!v)
+            goto fail;
+        if (strcmp(v, "off") == 0)
+            a->sendfile = SENDFILE_OFF;
+        else if (strcmp(v, "x-sendfile") == 0)
+            a->sendfile = SENDFILE_X_SENDFILE;
+        else if (strcmp(v, "x-accel-redirect") == 0)
+            a->sendfile = SENDFILE_X_ACCEL;
+        else {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                        "%s: [%s] sendfile: '%s' is not one of off, x-sendfile, x-accel-redirect", file, group, v);
+            g_free(v);
+            goto fail;
+        }
+        g_free(v);
+    }
+    if (g_key_file_has_key(kf, group, "x_accel_prefix", NULL)) {
+        char *v = get_string(kf, file, group, "x_accel_prefix", error);
+        if (!v)
+            goto fail;
+        if (v[0] != '/' || strpbrk(v, " \t\r\n?#")) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                        "%s: [%s] x_accel_prefix: '%s' must be a URI path starting with '/'", file, group, v);
+            g_free(v);
+            goto fail;
+        }
+        gsize n = strlen(v);
+        while (n > 1 && v[n - 1] == '/')
+            v[--n] = '\0';
+        g_free(a->x_accel_prefix);
+        a->x_accel_prefix = v;
     }
     return a;
 fail:

@@ -22,12 +22,21 @@ typedef struct {
     char *spec;        /* the text as the user wrote it, for messages */
 } listen_spec;
 
+/* How an application's SendResponseFromFile reaches an SCGI front end. */
+typedef enum {
+    SENDFILE_OFF = 0,       /* the server sends the bytes (sendfile(2)) */
+    SENDFILE_X_SENDFILE,    /* "X-Sendfile: PATH" (Apache ProxySCGISendfile, lighttpd x-sendfile) */
+    SENDFILE_X_ACCEL,       /* "X-Accel-Redirect: PREFIX/PATH" (nginx, an internal location) */
+} app_sendfile;
+
 typedef struct {
     char *name;        /* group name after "app:", or "cli1", "cli2"... for --app */
     char *vhost;       /* host name this application answers for, or NULL for any */
     char *vpath;       /* virtual path, always starts with '/', no trailing '/' except "/" itself */
     char *path;        /* physical directory, absolute, no trailing '/' */
     int apache_status; /* -1: use the server default; 0/1 not set by config today */
+    app_sendfile sendfile; /* hand files from SendResponseFromFile to the front end; default off */
+    char *x_accel_prefix;  /* URI prefix for X-Accel-Redirect; default "/scgi-mono-files" */
 } app_spec;
 
 typedef struct {

@@ -182,6 +182,15 @@ gboolean monohost_init(const char *managed_dll, GError **error)
      * until it returns. Preemptive suspend stops such threads with a signal
      * instead, so blocking in C is safe anywhere. */
     g_setenv("MONO_THREADS_SUSPEND", "preemptive", TRUE);
+    /* Mono 6.8's FileSystemWatcher takes one inotify instance per watcher, and
+     * ASP.NET makes a couple of dozen per application (web.config, bin/,
+     * App_Code/, every compiled file...): the default per-user limit of 128
+     * instances is gone with a few applications or processes, after which
+     * ASP.NET answers every new page with 500. Mono's managed watcher polls
+     * instead (one thread, well under 1% CPU idle) and has no such limit. An
+     * operator's own MONO_MANAGED_WATCHER wins. */
+    if (!g_getenv("MONO_MANAGED_WATCHER"))
+        g_setenv("MONO_MANAGED_WATCHER", "enabled", TRUE);
     apply_env_options();
     mono_config_parse(NULL);
     mono_install_assembly_preload_hook(preload_hook, NULL);
@@ -197,7 +206,7 @@ gboolean monohost_init(const char *managed_dll, GError **error)
         return FALSE;
     }
     image = mono_assembly_get_image(a);
-    create_method = find_method("Bootstrap", "CreateApp", 3, error);
+    create_method = find_method("Bootstrap", "CreateApp", 5, error);
     if (!create_method)
         return FALSE;
     process_method = find_method("Entry", "Process", 6, error);
@@ -239,7 +248,9 @@ static gen *create_gen(mh_app *app, GError **error)
     mono_domain_set(root, FALSE);
     MonoString *vpath = mono_string_new(root, app->spec->vpath);
     MonoString *path = mono_string_new(root, app->spec->path);
-    void *args[3] = {vpath, path, &g};
+    gint32 sendfile = (gint32)app->spec->sendfile;
+    MonoString *prefix = mono_string_new(root, app->spec->x_accel_prefix ? app->spec->x_accel_prefix : "");
+    void *args[5] = {vpath, path, &g, &sendfile, prefix};
     MonoObject *exc = NULL;
     mono_runtime_invoke(create_method, NULL, args, &exc);
     if (exc || !g->domain) {

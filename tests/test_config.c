@@ -189,6 +189,8 @@ static void test_defaults(fixture *fx, gconstpointer data)
     g_assert_cmpstr(a->vpath, ==, "/");
     g_assert_cmpstr(a->path, ==, fx->app);
     g_assert_cmpint(a->apache_status, ==, -1);
+    g_assert_cmpint(a->sendfile, ==, SENDFILE_OFF);
+    g_assert_cmpstr(a->x_accel_prefix, ==, "/scgi-mono-files");
     config_free(c);
     g_free(arg);
 }
@@ -393,6 +395,8 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "vpath = /hello/\n"
                     "path = app\n"
                     "vhost = WWW.Example.com\n"
+                    "sendfile = x-accel-redirect\n"
+                    "x_accel_prefix = /internal/files/\n"
                     "[app:root]\n"
                     "vpath = /\n"
                     "path = sub/../app/\n");
@@ -430,11 +434,14 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpstr(a->path, ==, fx->app);
     g_assert_cmpstr(a->vhost, ==, "www.example.com");
     g_assert_cmpint(a->apache_status, ==, -1);
+    g_assert_cmpint(a->sendfile, ==, SENDFILE_X_ACCEL);
+    g_assert_cmpstr(a->x_accel_prefix, ==, "/internal/files");
     a = app_at(c, 1);
     g_assert_cmpstr(a->name, ==, "root");
     g_assert_cmpstr(a->vpath, ==, "/");
     g_assert_cmpstr(a->path, ==, fx->app);
     g_assert_null(a->vhost);
+    g_assert_cmpint(a->sendfile, ==, SENDFILE_OFF);
     config_free(c);
     g_free(file);
 }
@@ -622,7 +629,10 @@ static void test_file_bad_app_values(fixture *fx, gconstpointer data)
         { "[app:a]\nvpath = /\npath = app\nvhost =\n", ": [app:a] vhost: '' is neither" },
         { "[app:a]\nvpath = /\npath = app\nvhost = a/b\n", ": [app:a] vhost: 'a/b'" },
         { "[app:]\nvpath = /\npath = app\n", ": [app:]: the application name after 'app:' is empty" },
-        { "[app:a]\nvpath = /\npath = app\nvpth = /x\n", ": [app:a] vpth: unknown key (known: vpath, path, vhost)" },
+        { "[app:a]\nvpath = /\npath = app\nvpth = /x\n", ": [app:a] vpth: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix)" },
+        { "[app:a]\nvpath = /\npath = app\nsendfile = yes\n", ": [app:a] sendfile: 'yes' is not one of off, x-sendfile, x-accel-redirect" },
+        { "[app:a]\nvpath = /\npath = app\nx_accel_prefix = files\n", ": [app:a] x_accel_prefix: 'files' must be a URI path starting with '/'" },
+        { "[app:a]\nvpath = /\npath = app\nx_accel_prefix = /a b\n", ": [app:a] x_accel_prefix: '/a b' must be a URI path" },
     };
 
     (void)data;

@@ -8,6 +8,7 @@ import re
 import shlex
 import socket
 import subprocess
+import sys
 import time
 
 import harness
@@ -49,13 +50,20 @@ def test_systemd_socket_activation_with_the_sample_units(env):
     lsock = listening_tcp()  # what systemd binds for ListenStream (on a free port here)
     port = lsock.getsockname()[1]
 
-    def fd3():  # in the child, before exec: the socket as fd 3
-        os.dup2(lsock.fileno(), 3)
     args = exec_start[1:]
     args[1] = conf(env, "systemd.conf")
-    # LISTEN_PID is the pid of the process that execs the server: a shell that execs it
-    as_systemd = ["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"']
-    srv = env.server(args, ready_port=port, preexec_fn=fd3, pass_fds=(lsock.fileno(),), wrap=as_systemd,
+    # As systemd: the socket as fd 3 (and nothing else extra), LISTEN_PID the pid
+    # of the process that runs the server: a tiny launcher that moves the fd and
+    # execs the server (same pid).
+    n = lsock.fileno()
+    launcher = ("import os, sys\n"
+                "n = int(sys.argv[1])\n"
+                "if n != 3:\n    os.dup2(n, 3)\n    os.close(n)\n"
+                "os.set_inheritable(3, True)\n"
+                "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+                "os.execv(sys.argv[2], sys.argv[2:])\n")
+    as_systemd = [sys.executable, "-c", launcher, str(n)]
+    srv = env.server(args, ready_port=port, pass_fds=(n,), wrap=as_systemd,
                      env=dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="scgi-mono.socket"))
     lsock.close()
     r = harness.request(port, "GET", "/echo.ashx?env=LISTEN_FDS")

@@ -112,3 +112,20 @@ def test_iis_isapi_scgi_request_without_request_uri(env):
         v = view_of(data)
         eq((v["path"], v["pathinfo"], v["rawurl"], v["url"], v["apppath"]),
            (path, pathinfo, rawurl, url, apppath), f"IIS request for {rawurl}")
+
+
+def test_directory_redirect_keeps_https_host_and_port_from_the_front_end(env):
+    srv = front(env, "http")
+    for extra, location in (
+            ([("HTTPS", "on"), ("SERVER_PORT", "443"), ("HTTP_HOST", "shop.example")],
+             "https://shop.example/app/dir/?x=1"),
+            ([("HTTPS", "on"), ("SERVER_PORT", "8443"), ("HTTP_HOST", "shop.example:8443")],
+             "https://shop.example:8443/app/dir/?x=1"),
+            ([("REQUEST_SCHEME", "http"), ("SERVER_PORT", "8080"), ("HTTP_HOST", "shop.example")],
+             "http://shop.example:8080/app/dir/?x=1")):
+        pairs = [("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/app/dir?x=1"), ("QUERY_STRING", "x=1"),
+                 ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_NAME", "shop.example"), ("REMOTE_ADDR", "10.0.0.1")]
+        data = harness.exchange(("127.0.0.1", srv.port), harness.scgi_request(pairs + extra))
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        check(head.startswith("Status: 301"), head)
+        check(f"\r\nLocation: {location}" in head, f"expected {location}: {head}")
