@@ -74,6 +74,8 @@ def front(env, kind):
             return srv
         if kind == "nginx":
             return env.nginx(f"127.0.0.1:{srv.port}")
+        if kind == "nginx-unix":
+            return env.nginx(f"unix:{srv.sock}")
         if kind == "apache":
             return env.apache(f"127.0.0.1:{srv.port}")
         if kind == "apache-unix":

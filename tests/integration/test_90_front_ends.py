@@ -16,7 +16,7 @@ def get(fe, path, **kw):
     return harness.request(fe.port, "GET", path, headers={"Host": f"127.0.0.1:{fe.port}"}, **kw)
 
 
-FRONTS = ["nginx", "apache", "apache-unix", "lighttpd", "lighttpd-unix"]
+FRONTS = ["nginx", "nginx-unix", "apache", "apache-unix", "lighttpd", "lighttpd-unix"]
 
 
 def basics(kind):

@@ -9,7 +9,7 @@ import re
 import harness
 from common import SECRET, check, eq, front
 
-FRONTS = ["http", "nginx", "apache", "apache-unix", "lighttpd", "lighttpd-unix"]
+FRONTS = ["http", "nginx", "nginx-unix", "apache", "apache-unix", "lighttpd", "lighttpd-unix"]
 URLS = ["/", "/dir/", "/page.aspx", "/page.aspx/extra/info?q=1", "/caf%C3%A9.aspx",
         "/echo.ashx/x%20y?a=%C3%A9"]
 
