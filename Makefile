@@ -68,11 +68,11 @@ $(B)/scgi-mono-server: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
 
 # The request-path harness links every Mono-free module (explicit rules win over
 # the pattern rules below).
-$(B)/asan/fuzz_request_path-replay: tests/fuzz/fuzz_request_path.c tests/fuzz/replay_main.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
+$(B)/asan/fuzz_request_path-replay: tests/fuzz/fuzz_request_path.c tests/fuzz/replay_main.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_SANOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
 
-$(B)/fuzz/fuzz_request_path: tests/fuzz/fuzz_request_path.c $(PATH_SRCS) native/*.h $(LLHTTP_FUZZOBJS)
+$(B)/fuzz/fuzz_request_path: tests/fuzz/fuzz_request_path.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
 
@@ -87,11 +87,11 @@ $(B)/asan/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_SANOBJS)
 
 # Corpus replay: the libFuzzer harness linked with a tiny main that runs each
 # file given on the command line once, under ASan + UBSan (no fuzzing engine needed).
-$(B)/asan/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c native/%.c native/*.h $(LLHTTP_SANOBJS)
+$(B)/asan/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c native/%.c native/*.h tests/fuzz/*.h $(LLHTTP_SANOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c native/$*.c $(LLHTTP_SANOBJS) $(GLIB_LIBS)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h $(LLHTTP_FUZZOBJS)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/$*.c $(LLHTTP_FUZZOBJS) $(GLIB_LIBS)
 

@@ -30,6 +30,7 @@
  *    a Content-Length header, when kept, agrees with the body (but for CONNECT).
  */
 #include "http_req.h"
+#include "fuzz_check.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,16 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                      \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_REQS 64
 /* The variables every block has before the headers' (CONTENT_LENGTH included). */

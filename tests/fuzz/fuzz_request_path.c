@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "fuzz_check.h"
 #include "config.h"
 #include "conn.h"
 #include "listener.h"
@@ -48,16 +49,6 @@
 #include "response.h"
 #include "route.h"
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                      \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static config cfg;
 static GPtrArray *listeners;

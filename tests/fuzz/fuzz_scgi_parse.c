@@ -17,22 +17,13 @@
  *    the block, obeying the CONTENT_LENGTH and SCGI rules.
  */
 #include "scgi_parse.h"
+#include "fuzz_check.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                      \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t fuzz_max_header[4] = { 4096, 70, SIZE_MAX, 0 };
 

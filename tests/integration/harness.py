@@ -119,34 +119,26 @@ class Server:
         return self.proc.returncode
 
 
-class Nginx:
-    """nginx from Debian running samples/nginx.conf with the test's ports."""
+class Daemon:
+    """A front end (or php-fpm) run in the foreground under self.prefix: started
+    by _start, ready once ready_check passes, stopped by its stop signal."""
 
-    def __init__(self, workdir, backend, port=None, sample=NGINX_SAMPLE, subst=None):
-        self.prefix = os.path.join(workdir, f"nginx-{free_port()}")
-        os.makedirs(self.prefix)
-        self.port = port or free_port()
-        conf = open(sample).read()
-        for old, new in (subst or {}).items():
-            conf = _replace(conf, old, new)
-        conf = conf.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};")
-        if backend.startswith("unix:"):
-            conf = conf.replace("scgi_pass 127.0.0.1:8000;", f"scgi_pass {backend};")
-        else:
-            conf = conf.replace("scgi_pass 127.0.0.1:8000;", f"scgi_pass {backend};")
-        assert f"listen 127.0.0.1:{self.port};" in conf and f"scgi_pass {backend};" in conf
-        self.conf = os.path.join(self.prefix, "nginx.conf")
-        open(self.conf, "w").write(conf)
-        self.proc = subprocess.Popen(["nginx", "-p", self.prefix, "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    stop_signal = signal.SIGTERM
+    name = "daemon"
+
+    def _start(self, argv, ready_check, env=None):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
 
         def ready():
             if self.proc.poll() is not None:
-                raise AssertionError("nginx exited: " + self.error_log())
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
+                raise AssertionError(f"{self.name} exited: " + self.error_log())
+            return ready_check()
 
-        wait_for(ready, 20, "nginx to listen")
+        wait_for(ready, 20, f"{self.name} to listen")
+
+    def _tcp_ready(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
 
     def error_log(self):
         try:
@@ -156,12 +148,33 @@ class Nginx:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
+            self.proc.send_signal(self.stop_signal)
             try:
-                self.proc.wait(10)
+                self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class Nginx(Daemon):
+    """nginx from Debian running samples/nginx.conf with the test's ports."""
+
+    stop_signal = signal.SIGQUIT
+    name = "nginx"
+
+    def __init__(self, workdir, backend, port=None, sample=NGINX_SAMPLE, subst=None):
+        self.prefix = os.path.join(workdir, f"nginx-{free_port()}")
+        os.makedirs(self.prefix)
+        self.port = port or free_port()
+        conf = open(sample).read()
+        for old, new in (subst or {}).items():
+            conf = _replace(conf, old, new)
+        conf = conf.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};")
+        conf = conf.replace("scgi_pass 127.0.0.1:8000;", f"scgi_pass {backend};")  # "unix:/path" too
+        assert f"listen 127.0.0.1:{self.port};" in conf and f"scgi_pass {backend};" in conf
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        open(self.conf, "w").write(conf)
+        self._start(["nginx", "-p", self.prefix, "-c", self.conf], self._tcp_ready)
 
 
 APACHE_SAMPLE = os.path.join(ROOT, "samples", "apache2.conf")
@@ -174,10 +187,12 @@ def _replace(text, old, new):
     return text.replace(old, new)
 
 
-class Apache:
+class Apache(Daemon):
     """apache2 from Debian with samples/apache2.conf as its site, on the test's
     ports; backend "127.0.0.1:PORT" or "unix:/path" (the sample's commented
     UNIX line is used then)."""
+
+    name = "apache2"
 
     def __init__(self, workdir, backend, port=None, sample=APACHE_SAMPLE, subst=None):
         self.prefix = os.path.join(workdir, f"apache-{free_port()}")
@@ -203,37 +218,15 @@ class Apache:
                          [f"Include {self.prefix}/site.conf", ""])
         self.conf = os.path.join(self.prefix, "httpd.conf")
         open(self.conf, "w").write(conf)
-        self.proc = subprocess.Popen(["apache2", "-f", self.conf, "-DFOREGROUND"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError("apache2 exited: " + self.error_log())
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-
-        wait_for(ready, 20, "apache2 to listen")
-
-    def error_log(self):
-        try:
-            return open(os.path.join(self.prefix, "error.log")).read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self._start(["apache2", "-f", self.conf, "-DFOREGROUND"], self._tcp_ready)
 
 
-class Lighttpd:
+class Lighttpd(Daemon):
     """lighttpd from Debian running samples/lighttpd.conf with the test's ports;
     backend "127.0.0.1:PORT", "unix:/path", or ("spawn", [server args]) for the
     sample's bin-path variant (lighttpd starts the server itself)."""
+
+    name = "lighttpd"
 
     def __init__(self, workdir, backend, port=None, extra_env=None, sample=LIGHTTPD_SAMPLE, subst=None):
         self.prefix = os.path.join(workdir, f"lighttpd-{free_port()}")
@@ -269,37 +262,15 @@ class Lighttpd:
             conf = _replace(conf, '"port" => 8000,', f'"port" => {port},')
         self.conf = os.path.join(self.prefix, "lighttpd.conf")
         open(self.conf, "w").write(conf)
-        env = dict(os.environ, **(extra_env or {}))
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", self.conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, env=env)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError("lighttpd exited: " + self.error_log())
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-
-        wait_for(ready, 20, "lighttpd to listen")
-
-    def error_log(self):
-        try:
-            return open(os.path.join(self.prefix, "error.log")).read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self._start(["lighttpd", "-D", "-f", self.conf], self._tcp_ready, env=dict(os.environ, **(extra_env or {})))
 
 
-class PhpFpm:
+class PhpFpm(Daemon):
     """Debian's php-fpm with one pool on a UNIX socket, as its packaged pool
     (www-data, /run/php/php8.2-fpm.sock) but under the test's directory."""
+
+    stop_signal = signal.SIGQUIT
+    name = "php-fpm"
 
     def __init__(self, workdir):
         self.prefix = os.path.join(workdir, f"php-fpm-{free_port()}")
@@ -311,35 +282,15 @@ class PhpFpm:
                               f"daemonize = no\n\n[www]\nuser = www-data\ngroup = www-data\n"
                               f"listen = {self.sock}\nlisten.mode = 0666\npm = static\npm.max_children = 4\n")
         binary = sorted(p for p in os.listdir("/usr/sbin") if p.startswith("php-fpm"))[-1]
-        self.proc = subprocess.Popen([f"/usr/sbin/{binary}", "-F", "-R", "-y", conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self._start([f"/usr/sbin/{binary}", "-F", "-R", "-y", conf], self._unix_ready)
 
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError("php-fpm exited: " + self.error_log())
-            s = socket.socket(socket.AF_UNIX)
-            try:
-                s.connect(self.sock)
-                return True
-            finally:
-                s.close()
-
-        wait_for(ready, 20, "php-fpm to listen")
-
-    def error_log(self):
+    def _unix_ready(self):
+        s = socket.socket(socket.AF_UNIX)
         try:
-            return open(os.path.join(self.prefix, "error.log")).read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            s.connect(self.sock)
+            return True
+        finally:
+            s.close()
 
 
 class Response:
