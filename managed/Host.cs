@@ -94,7 +94,8 @@ namespace ScgiMono
 
 		// One request. flags bit 0: the client speaks plain HTTP (no front end); the
 		// C host frames the response accordingly, ASP.NET sees no difference.
-		// Bit 1: the body (bodyLen bytes) is not in memory at body but streams
+		// Bit 1: the body (bodyLen bytes) is not in memory at body but in the C
+		// host's temporary file; it is read
 		// through Native.ReadBody.
 		public static void Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags)
 		{

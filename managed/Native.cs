@@ -61,7 +61,7 @@ namespace ScgiMono
 		void CloseConnection ();
 	}
 
-	// Where a streamed request body comes from (a body the C host read whole is
+	// Where a large request body comes from (the C host's temporary file; a small one is
 	// handed over as memory instead).
 	public interface IBodySource
 	{

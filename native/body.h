@@ -1,17 +1,17 @@
-/* body: the request body as the application reads it, on the worker's thread.
+/* body: where a request body waits for the application, and how it reads it.
  *
- * The loop reads bodies up to body_buffer bytes whole before dispatch
- * (BODY_MEMORY). A larger body with a known length (SCGI's CONTENT_LENGTH, HTTP's
- * Content-Length) is dispatched as soon as the headers are in and streams: each
- * body_read takes what arrived already, then reads the socket (BODY_STREAM), so
- * memory stays bounded whatever the size. A chunked HTTP body that outgrows
- * body_buffer has no length to announce to ASP.NET, so the worker first spools
- * it to an unlinked temporary file in $TMPDIR (body_spool; BODY_SPOOL): nothing
- * is left on disk, whatever happens to the process.
+ * The event loop reads every body whole before the request goes to a worker, so
+ * a slow or stalled client never holds a worker, only its connection slot and
+ * timer. A body up to body_buffer bytes stays in memory (BODY_MEMORY); a larger
+ * one (a known length over body_buffer, or a chunked body that outgrows it) is
+ * written, as it arrives, to an unlinked temporary file in $TMPDIR
+ * (BODY_SPOOL): memory stays bounded whatever the size, and nothing is left on
+ * disk whatever happens to the process. A body that ends early (EOF,
+ * body_timeout of silence, bad chunked framing, max_body) never reaches the
+ * application: the loop refuses or closes the connection.
  *
- * A body that ends early (EOF, body_timeout of silence, bad chunked framing,
- * max_body) is an error, never a short body: body_read returns -1 and sets
- * conn.body_error. Only the worker owning the connection calls these.
+ * body_read is what the application's ReadEntityBody comes down to, on the
+ * worker's thread; the spool functions are the loop's.
  */
 #ifndef BODY_H
 #define BODY_H
@@ -20,17 +20,14 @@
 #include "conn.h"
 
 /* Copies up to len next body bytes to dst. Returns the count, 0 at the end of
- * the body, -1 on error (conn.body_error says why; logged once). */
+ * the body, -1 if the spool file cannot be read (conn.body_error says why). */
 gssize body_read(conn *c, void *dst, gsize len);
 
-/* BODY_SPOOL_PENDING: reads the rest of the body into a temporary file and
- * rebuilds the CGI block with its length. On failure returns FALSE with the
- * status to answer (400, 408, 413 or 500) in *status. */
-gboolean body_spool(conn *c, int *status);
-
-/* TRUE while body bytes are still unread on the socket (the connection cannot
- * carry another request, and closing it at once could lose the response). */
-gboolean body_unread(const conn *c);
+/* Starts spooling: an unlinked file in $TMPDIR as conn.spool_fd. FALSE (and a
+ * warning in the log) if none can be made. */
+gboolean body_spool_open(conn *c);
+/* Appends n bytes to the spool file. FALSE (and a warning) on a write error. */
+gboolean body_spool_write(conn *c, const void *p, gsize n);
 
 /* Releases what the body held (the spool file); resets the body fields. */
 void body_reset(conn *c);

@@ -18,6 +18,9 @@
 #include "listener.h"
 #include "response.h"
 
+/* Free buffer space kept for reading a body that goes to a spool file. */
+#define SPOOL_READ (64 * 1024)
+
 /* epoll tags below this value name the loop's own descriptors; anything else is a conn*. */
 enum { TAG_EVENTFD = 1, TAG_SIGNALFD = 2, TAG_PARENT = 3, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
 
@@ -146,7 +149,6 @@ static void on_accept(server *s, listener *l)
         c->buf = g_malloc(c->cap);
         c->r.apache_status = s->cfg->apache_status;
         c->write_timeout_ms = s->cfg->write_timeout * 1000;
-        c->body_timeout_ms = s->cfg->body_timeout * 1000;
         c->spool_fd = -1;
         describe_peer(c, &ss);
         c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
@@ -242,20 +244,34 @@ static gboolean process_scgi(conn *c)
     if (c->scgi.content_length > (guint64)cfg->max_body)
         return refuse(c, 413, "request body larger than max_body");
     gint64 length = (gint64)c->scgi.content_length;
-    gsize total = c->scgi.header_end + (gsize)length;
-    gboolean stream = length > cfg->body_buffer;
-    if (c->len < total && !stream) {
-        grow(c, total);
+    gsize end = c->scgi.header_end;
+    if (length > cfg->body_buffer) {
+        /* Too big to hold: to the spool file as it comes; the buffer keeps
+         * only the header (the variables point into it). */
+        if (c->spool_fd < 0 && !body_spool_open(c))
+            return refuse(c, 500, "no temporary file for the request body");
+        gsize n = (gsize)MIN((gint64)(c->len - end), length - c->spooled);
+        if (!body_spool_write(c, c->buf + end, n))
+            return refuse(c, 500, "the request body could not be written to a temporary file");
+        c->len = end;
+        grow(c, end + SPOOL_READ); /* room to read the body in large pieces */
+        if (c->spooled < length) {
+            c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
+            return TRUE;
+        }
+        c->body_mode = BODY_SPOOL;
+    } else if (c->len < end + (gsize)length) {
+        grow(c, end + (gsize)length);
         c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
         return TRUE;
+    } else {
+        c->body_mode = BODY_MEMORY;
+        c->body = c->buf + end;
+        c->body_len = (gsize)length;
     }
     c->vars = c->buf + c->scgi.block_start;
     c->vars_len = c->scgi.block_len;
-    c->body = c->buf + c->scgi.header_end;
-    c->body_len = MIN(c->len, total) - c->scgi.header_end;
     c->body_total = length;
-    c->body_socket_left = length - (gint64)c->body_len;
-    c->body_mode = stream ? BODY_STREAM : BODY_MEMORY;
     c->keep_alive = FALSE;
     return dispatch(c);
 }
@@ -267,18 +283,6 @@ static void send_continue(conn *c)
     if (send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL) < 0) {
         /* a failed write shows up as EOF or an error on the next read */
     }
-}
-
-void conn_build_http_vars(conn *c)
-{
-    describe_local(c);
-    http_conn_info ci = {c->remote_addr, c->remote_port, c->local_addr, c->local_port};
-    if (!c->http_vars)
-        c->http_vars = g_string_sized_new(1024);
-    g_string_truncate(c->http_vars, 0);
-    http_req_cgi_block(c->http, &ci, c->http_vars);
-    c->vars = c->http_vars->str;
-    c->vars_len = c->http_vars->len;
 }
 
 static gboolean process_http(conn *c)
@@ -293,31 +297,43 @@ static gboolean process_http(conn *c)
     c->len -= used;
     if (st == HTTP_REQ_ERROR)
         return refuse(c, h->error_status, h->error_reason);
+    if (!http_req_headers_complete(h))
+        return TRUE;
+    /* A body too big to hold (announced, or a chunked one that outgrew
+     * body_buffer) goes to the spool file as it is decoded. */
+    if (c->spool_fd >= 0 || h->content_length > cfg->body_buffer ||
+        (gint64)h->body_received > cfg->body_buffer) {
+        if (c->spool_fd < 0 && !body_spool_open(c))
+            return refuse(c, 500, "no temporary file for the request body");
+        grow(c, c->len + SPOOL_READ);
+        if (!body_spool_write(c, h->body->data, h->body->len))
+            return refuse(c, 500, "the request body could not be written to a temporary file");
+        g_byte_array_set_size(h->body, 0);
+    }
     if (st == HTTP_REQ_AGAIN) {
-        if (!http_req_headers_complete(h))
-            return TRUE;
-        /* A body too big to hold streams (known length) or is spooled by the
-         * worker (chunked): dispatch now, the worker reads the rest. */
-        if (h->content_length > cfg->body_buffer) {
-            c->body_mode = BODY_STREAM;
-            c->body_total = h->content_length;
-            c->body_continue = h->expect_continue && !c->sent_continue;
-        } else if (h->content_length < 0 && (gint64)h->body_received > cfg->body_buffer) {
-            c->body_mode = BODY_SPOOL_PENDING;
-        } else {
-            c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
-            if (h->expect_continue && !c->sent_continue)
-                send_continue(c);
-            return TRUE;
-        }
+        c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
+        if (h->expect_continue && !c->sent_continue)
+            send_continue(c);
+        return TRUE;
+    }
+    if (c->spool_fd >= 0) {
+        c->body_mode = BODY_SPOOL;
+        c->body_total = c->spooled;
     } else {
         c->body_mode = BODY_MEMORY;
         c->body = (const char *)h->body->data;
         c->body_len = h->body->len;
         c->body_total = (gint64)h->body->len;
     }
-    conn_build_http_vars(c);
-    c->keep_alive = h->done ? h->keep_alive : TRUE; /* known when the body is in */
+    describe_local(c);
+    http_conn_info ci = {c->remote_addr, c->remote_port, c->local_addr, c->local_port};
+    if (!c->http_vars)
+        c->http_vars = g_string_sized_new(1024);
+    g_string_truncate(c->http_vars, 0);
+    http_req_cgi_block(h, &ci, c->http_vars);
+    c->vars = c->http_vars->str;
+    c->vars_len = c->http_vars->len;
+    c->keep_alive = h->keep_alive;
     c->is_head = http_req_is_head(c->http);
     c->http_minor = http_req_minor(c->http);
     return dispatch(c);
@@ -414,16 +430,6 @@ static void take_resumed(server *s)
         conn *next = c->next;
         c->next = NULL;
         list_add(s, c);
-        if (c->linger) {
-            /* The worker answered without reading the whole body and shut down
-             * its side: discard what the client still sends, then close. */
-            c->draining = TRUE;
-            c->drained = 0;
-            c->deadline = now_us() + 2 * G_USEC_PER_SEC;
-            watch(s, c);
-            c = next;
-            continue;
-        }
         http_req_reset(c->http);
         body_reset(c);
         c->sent_continue = FALSE;
@@ -446,16 +452,8 @@ static void take_resumed(server *s)
 void conn_done(conn *c)
 {
     server *s = c->srv;
-    gboolean unread = body_unread(c);
-    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && c->http->keep_alive && !unread &&
-                     !c->r.close_after && !c->r.client_gone && !g_atomic_int_get(&s->stopping);
-    if (!again && unread && !c->r.client_gone && !g_atomic_int_get(&s->stopping)) {
-        /* Closing with body bytes unread would reset the connection, and the
-         * client could lose the response: let the loop drain, then close. */
-        shutdown(c->fd, SHUT_WR);
-        c->linger = TRUE;
-        again = TRUE;
-    }
+    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after &&
+                     !c->r.client_gone && !g_atomic_int_get(&s->stopping);
     if (!again) {
         conn_free(c);
         return;

@@ -19,12 +19,10 @@
 
 typedef enum { PROTO_UNKNOWN = 0, PROTO_SCGI, PROTO_HTTP } conn_proto;
 
-/* Where the request body is (see body.h). */
+/* Where the request body is (see body.h); the loop reads it whole either way. */
 typedef enum {
-    BODY_MEMORY = 0,  /* whole, at conn.body (read by the loop before dispatch) */
-    BODY_STREAM,      /* read from the socket by the worker as the application asks */
-    BODY_SPOOL_PENDING, /* chunked HTTP body too big for memory: the worker spools it first */
-    BODY_SPOOL,       /* whole, in the unlinked temporary file spool_fd */
+    BODY_MEMORY = 0,  /* at conn.body */
+    BODY_SPOOL,       /* in the unlinked temporary file spool_fd */
 } body_mode;
 
 typedef struct server server;
@@ -54,7 +52,6 @@ typedef struct conn {
     char remote_addr[64];
     int remote_port;
     int write_timeout_ms;
-    int body_timeout_ms;
 
     /* reading (loop-owned) */
     char *buf;
@@ -63,24 +60,21 @@ typedef struct conn {
     http_req *http;
     gint64 deadline;        /* monotonic µs; 0 = none */
     gboolean sent_continue;
-    gboolean draining;      /* answer sent: discarding input until EOF, then close */
-    gboolean linger;        /* handed back by a worker to be drained and closed */
+    gboolean draining;      /* refused: answer sent, discarding input until EOF */
     gsize drained;
     struct conn *prev, *next; /* the loop's list of connections it owns */
 
     /* the request being served (valid from dispatch to conn_done) */
     const char *vars;       /* CGI block: "NAME\0value\0"... */
     gsize vars_len;
-    const char *body;       /* BODY_MEMORY: the body; BODY_STREAM over SCGI: the part read already */
+    const char *body;       /* BODY_MEMORY: the body */
     gsize body_len;         /* bytes at body */
     body_mode body_mode;
     gint64 body_total;      /* body bytes the application sees */
     gint64 body_taken;      /* body bytes handed to the application so far */
-    gint64 body_socket_left;/* SCGI BODY_STREAM: body bytes not yet read from the socket */
-    int spool_fd;           /* BODY_SPOOL: the temporary file, else -1 */
+    int spool_fd;           /* the temporary file a large body is written to, else -1 */
+    gint64 spooled;         /* bytes written to it so far */
     const char *body_error; /* why the body could not be read, or NULL */
-    int body_error_status;  /* the HTTP status that error calls for (400, 413), or 0 */
-    gboolean body_continue; /* HTTP BODY_STREAM: "100 Continue" owed before the first read */
     GString *http_vars;     /* backing store of vars for HTTP */
     gboolean keep_alive;
     gboolean is_head;
@@ -117,9 +111,6 @@ int server_connections(server *s);
 /* Worker side: the response to the current request is complete. The connection
  * goes back to the loop for the next request (HTTP keep-alive) or is freed. */
 void conn_done(conn *c);
-
-/* (Re)builds the CGI block of a parsed HTTP request into vars/vars_len. */
-void conn_build_http_vars(conn *c);
 
 /* Looks up a variable of the current request; NULL if absent. */
 const char *conn_var(const conn *c, const char *name, gsize *len);

@@ -1,8 +1,6 @@
 /* response: see response.h. */
 #include "response.h"
 
-#include "body.h"
-
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -142,8 +140,7 @@ static void commit(conn *c, gboolean final)
         }
         if (r->chunked)
             g_string_append(r->head, "Transfer-Encoding: chunked\r\n");
-        /* Body bytes still unread: the connection cannot carry another request. */
-        if (!c->keep_alive || r->close_after || body_unread(c) || !c->http->keep_alive) {
+        if (!c->keep_alive || r->close_after) {
             r->close_after = TRUE;
             g_string_append(r->head, "Connection: close\r\n");
         } else if (c->http_minor == 0) {

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "body.h"
 #include "response.h"
 
 /* Does the URL path start with the application's mount, at a segment boundary? */
@@ -71,13 +70,8 @@ int route_pick(const GPtrArray *specs, const conn *c)
 void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud)
 {
     int app = route_pick(specs, c);
-    int status = 0;
-    if (app < 0) {
+    if (app < 0)
         resp_simple(c, 404, "Not Found: no application is mounted at this URL");
-    } else if (c->body_mode == BODY_SPOOL_PENDING && !body_spool(c, &status)) {
-        c->r.close_after = TRUE;
-        resp_simple(c, status, c->body_error);
-    } else {
+    else
         run(app, c, ud);
-    }
 }

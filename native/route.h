@@ -7,10 +7,9 @@
  * HTTP_X_ORIGINAL_URL of IIS's URL Rewrite, else SCRIPT_NAME + PATH_INFO (PATH_INFO
  * alone when it already starts with SCRIPT_NAME, as IIS may send it).
  *
- * route_serve is the whole of a worker's part before the application: no
- * application → 404; a chunked body too big for memory → spooled first (or the
- * error answered); then run() with the application's index. It does not call
- * conn_done: the caller does, after it.
+ * route_serve is the worker's part before the application: no application ->
+ * 404, else run() with the application's index. It does not call conn_done:
+ * the caller does, after it.
  */
 #ifndef ROUTE_H
 #define ROUTE_H

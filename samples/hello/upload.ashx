@@ -1,7 +1,8 @@
 <%@ WebHandler Language="C#" Class="UploadHandler" %>
-// Reads the request body as it arrives, 64 KiB at a time, without ASP.NET
-// buffering it (GetBufferlessInputStream), and reports its length and a
-// checksum: the way to take uploads of any size in bounded memory.
+// Reads the request body 64 KiB at a time without ASP.NET buffering it again
+// (GetBufferlessInputStream; the server has it in memory or, when large, in a
+// temporary file) and reports its length and a checksum: the way to take
+// uploads of any size in bounded memory.
 // ?report=1 answers how many uploads ended early (the read threw) instead.
 using System;
 using System.IO;
