@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,6 +105,26 @@ fail:
     return NULL;
 }
 
+/* Each connection can hold two descriptors (its socket and a body spool file):
+ * raise the soft limit on open files to the hard one, and say so when even that
+ * is short of what max_connections asks. */
+static void raise_file_limit(const config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t want = (rlim_t)cfg->max_connections * 2 + 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+        g_warning("open files are limited to %lu (ulimit -n); max_connections = %d may need %lu: "
+                  "connections past the limit are refused", (unsigned long)rl.rlim_cur,
+                  cfg->max_connections, (unsigned long)want);
+}
+
 /* ScgiMono.dll sits next to the executable. */
 static char *managed_dll_path(void)
 {
@@ -144,6 +165,7 @@ int main(int argc, char **argv)
      * its parent. */
     gboolean autolaunched = g_strcmp0(g_getenv("SCGI"), "1") == 0;
     g_unsetenv("SCGI");
+    raise_file_limit(ctx.cfg);
     GPtrArray *listeners = open_listeners(ctx.cfg, &error);
     if (!listeners) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);

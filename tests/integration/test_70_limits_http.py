@@ -15,7 +15,8 @@ def limits_server(env):
         port = harness.free_port()
         conf = os.path.join(w, "limits.conf")
         open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\nmax_connections = 2000\n"
-                              f"header_timeout = 2\nbody_timeout = 2\nkeepalive_timeout = 2\nwrite_timeout = 2\nmax_body = 100000\n\n"
+                              f"header_timeout = 2\nbody_timeout = 2\nkeepalive_timeout = 2\nwrite_timeout = 2\nmax_body = 100000\n"
+                              f"body_buffer = 1000\n\n"
                               f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
         srv = env.server(["--config", conf], ready_port=port)
         eq(harness.request(port, "GET", "/hello.ashx").status, 200, "warm-up")
@@ -35,8 +36,10 @@ def test_1000_trickling_clients_do_not_delay_a_normal_request(env):
     try:
         for i in range(1000):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
-            # half a request line (HTTP) or half an SCGI header: never completed
-            s.sendall(b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\n" if i % 2 else b"70:CONTENT_LENGTH\x000\x00")
+            # half an HTTP header, half an SCGI header, or a body stopped half way
+            # (past body_buffer: its spool file is open): never completed
+            s.sendall([b"GET /hello.ashx HTTP/1.1\r\nHost: x\r\n", b"70:CONTENT_LENGTH\x000\x00",
+                       b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: 90000\r\n\r\n" + b"b" * 5000][i % 3])
             slow.append(s)
         during = []
         for _ in range(5):
