@@ -82,6 +82,7 @@ static config *config_new_defaults(void)
     c->max_header = 65536;
     c->max_body = G_GINT64_CONSTANT(104857600);
     c->body_buffer = 1048576;
+    c->max_spool = G_GINT64_CONSTANT(4294967296);
     c->header_timeout = 30;
     c->body_timeout = 30;
     c->write_timeout = 60;
@@ -400,6 +401,7 @@ static const server_key server_keys[] = {
     { "max_header", K_SIZE, offsetof(config, max_header), 1024, 16777216 },
     { "max_body", K_INT64, offsetof(config, max_body), 0, G_MAXINT32 },
     { "body_buffer", K_INT64, offsetof(config, body_buffer), 0, G_MAXINT32 },
+    { "max_spool", K_INT64, offsetof(config, max_spool), 0, G_MAXINT64 },
     { "header_timeout", K_INT, offsetof(config, header_timeout), 1, MAX_TIMEOUT },
     { "body_timeout", K_INT, offsetof(config, body_timeout), 1, MAX_TIMEOUT },
     { "write_timeout", K_INT, offsetof(config, write_timeout), 1, MAX_TIMEOUT },

@@ -49,6 +49,8 @@ typedef struct {
     gsize max_header;      /* SCGI header block / HTTP header bytes; default 65536 */
     gint64 max_body;       /* request body bytes; default 100 MiB (104857600), at most 2^31-1
                               (ASP.NET counts body bytes in an int) */
+    gint64 max_spool;      /* bytes of request bodies in temporary files at once, all
+                              connections together; past it: 503; default 4 GiB */
     gint64 body_buffer;    /* bodies up to this size are read whole before the application
                               runs; larger ones stream to it; default 1 MiB (1048576) */
     int header_timeout;    /* seconds to receive a whole request header; default 30 */

@@ -32,6 +32,7 @@ struct server {
     conn *resumed;          /* singly linked through ->next, handed back by workers */
     conn owned;             /* sentinel of the list of loop-owned connections */
     gint nconns;            /* atomic: open connections */
+    gint64 spooled;         /* atomic: body bytes in spool files, all connections */
     gboolean stopping;
     gint64 last_sweep;
 };
@@ -55,10 +56,41 @@ static void list_del(conn *c)
     c->prev = c->next = NULL;
 }
 
+/* Gives the connection's spool bytes back to the server's budget; then
+ * body_reset. Any thread. */
+static void conn_body_reset(conn *c)
+{
+    if (c->spooled)
+        __atomic_fetch_sub(&c->srv->spooled, c->spooled, __ATOMIC_RELAXED);
+    body_reset(c);
+}
+
+static gboolean refuse(conn *c, int status, const char *why);
+
+/* Writes n body bytes to the connection's spool file (opened on first use)
+ * within max_spool. On failure refuses the request (503 or 500), sets *owned
+ * to refuse()'s result (c may be gone) and returns FALSE. Loop only. */
+static gboolean spool(conn *c, const void *p, gsize n, gboolean *owned)
+{
+    server *s = c->srv;
+    if (__atomic_add_fetch(&s->spooled, (gint64)n, __ATOMIC_RELAXED) > s->cfg->max_spool) {
+        __atomic_fetch_sub(&s->spooled, (gint64)n, __ATOMIC_RELAXED);
+        *owned = refuse(c, 503, "server busy: request bodies waiting in temporary files exceed max_spool");
+        return FALSE;
+    }
+    gint64 before = c->spooled;
+    gboolean ok = (c->spool_fd >= 0 || body_spool_open(c)) && body_spool_write(c, p, n);
+    /* what did not reach the file is not owed */
+    __atomic_fetch_sub(&s->spooled, (gint64)n - (c->spooled - before), __ATOMIC_RELAXED);
+    if (!ok)
+        *owned = refuse(c, 500, "the request body could not be written to a temporary file");
+    return ok;
+}
+
 static void conn_free(conn *c)
 {
     server *s = c->srv;
-    body_reset(c);
+    conn_body_reset(c);
     close(c->fd);
     http_req_free(c->http);
     if (c->http_vars)
@@ -248,11 +280,10 @@ static gboolean process_scgi(conn *c)
     if (length > cfg->body_buffer) {
         /* Too big to hold: to the spool file as it comes; the buffer keeps
          * only the header (the variables point into it). */
-        if (c->spool_fd < 0 && !body_spool_open(c))
-            return refuse(c, 500, "no temporary file for the request body");
         gsize n = (gsize)MIN((gint64)(c->len - end), length - c->spooled);
-        if (!body_spool_write(c, c->buf + end, n))
-            return refuse(c, 500, "the request body could not be written to a temporary file");
+        gboolean owned;
+        if (!spool(c, c->buf + end, n, &owned))
+            return owned;
         c->len = end;
         grow(c, end + SPOOL_READ); /* room to read the body in large pieces */
         if (c->spooled < length) {
@@ -303,11 +334,10 @@ static gboolean process_http(conn *c)
      * body_buffer) goes to the spool file as it is decoded. */
     if (c->spool_fd >= 0 || h->content_length > cfg->body_buffer ||
         (gint64)h->body_received > cfg->body_buffer) {
-        if (c->spool_fd < 0 && !body_spool_open(c))
-            return refuse(c, 500, "no temporary file for the request body");
         grow(c, c->len + SPOOL_READ);
-        if (!body_spool_write(c, h->body->data, h->body->len))
-            return refuse(c, 500, "the request body could not be written to a temporary file");
+        gboolean owned;
+        if (!spool(c, h->body->data, h->body->len, &owned))
+            return owned;
         g_byte_array_set_size(h->body, 0);
     }
     if (st == HTTP_REQ_AGAIN) {
@@ -431,7 +461,7 @@ static void take_resumed(server *s)
         c->next = NULL;
         list_add(s, c);
         http_req_reset(c->http);
-        body_reset(c);
+        conn_body_reset(c);
         c->sent_continue = FALSE;
         c->vars = NULL;
         c->vars_len = 0;
@@ -586,6 +616,8 @@ void server_run(server *s)
 }
 
 int server_connections(server *s) { return g_atomic_int_get(&s->nconns); }
+
+gint64 server_spooled(server *s) { return __atomic_load_n(&s->spooled, __ATOMIC_RELAXED); }
 
 void server_free(server *s)
 {

@@ -107,6 +107,8 @@ void server_run(server *s);
 void server_free(server *s);
 /* Connections open now (owned by the loop or a worker). */
 int server_connections(server *s);
+/* Request body bytes in spool files now, all connections together. */
+gint64 server_spooled(server *s);
 
 /* Worker side: the response to the current request is complete. The connection
  * goes back to the loop for the next request (HTTP keep-alive) or is freed. */

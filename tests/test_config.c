@@ -147,6 +147,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpuint(c->max_header, ==, 65536);
     g_assert_cmpint(c->max_body, ==, 104857600);
     g_assert_cmpint(c->body_buffer, ==, 1048576);
+    g_assert_cmpint(c->max_spool, ==, G_GINT64_CONSTANT(4294967296));
     g_assert_cmpint(c->header_timeout, ==, 30);
     g_assert_cmpint(c->body_timeout, ==, 30);
     g_assert_cmpint(c->write_timeout, ==, 60);
@@ -382,6 +383,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "max_header = 2048\n"
                     "max_body = 2000000000\n"
                     "body_buffer = 65536\n"
+                    "max_spool = 0\n"
                     "header_timeout = 1\n"
                     "body_timeout = 2\n"
                     "write_timeout = 3\n"
@@ -419,6 +421,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpuint(c->max_header, ==, 2048);
     g_assert_cmpint(c->max_body, ==, 2000000000);
     g_assert_cmpint(c->body_buffer, ==, 65536);
+    g_assert_cmpint(c->max_spool, ==, 0);
     g_assert_cmpint(c->header_timeout, ==, 1);
     g_assert_cmpint(c->body_timeout, ==, 2);
     g_assert_cmpint(c->write_timeout, ==, 3);
@@ -564,6 +567,7 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "max_body = 2147483648", "max_body: '2147483648' is out of range: must be between 0 and 2147483647" },
         { "body_buffer = -5", "body_buffer: '-5' is not a non-negative integer" },
         { "body_buffer = 2147483648", "body_buffer: '2147483648' is out of range" },
+        { "max_spool = -1", "max_spool: '-1' is not a non-negative integer" },
         { "header_timeout = 0", "header_timeout: '0' is out of range: must be between 1 and 86400" },
         { "body_timeout = 86401", "body_timeout: '86401' is out of range" },
         { "write_timeout = soon", "write_timeout: 'soon' is not a positive integer" },
@@ -743,7 +747,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
     assert_default_listen(c);
     config_free(c);
     {
-        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_body", "body_buffer",
+        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_body", "body_buffer", "max_spool",
                                              "header_timeout", "body_timeout", "write_timeout",
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen" };

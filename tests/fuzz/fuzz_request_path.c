@@ -14,15 +14,16 @@
  *                   close-delimited response instead of Content-Length)
  *           bit 3   the client half-closes only after reading a first answer
  * The server's limits are small (max_header 1024, body_buffer 64, max_body
- * 4096), so streamed, spooled and refused bodies are all within reach.
+ * 4096, max_spool 3000), so bodies in memory, spooled, over the spool budget
+ * and refused are all within reach.
  *
  * Invariants (abort on violation):
  *  - after the client has sent everything and half-closed, the server closes
  *    the connection within 10 s (nothing a client sends can hang it);
  *  - what comes back is a sequence of responses, each starting with
  *    "HTTP/1.1 " (plain HTTP) or "Status: " (SCGI), or nothing;
- *  - afterwards no connection stays open and no request stays queued
- *    (no leak of connections, spool files or workers);
+ *  - afterwards no connection stays open, no request stays queued and the
+ *    spool budget is back to 0 (no leak of connections, spool files, workers);
  *  - the application only ever gets whole bodies (in memory or spooled): it
  *    reads exactly the announced length, never fails, never more; variables
  *    are NUL-terminated pairs with non-empty names;
@@ -162,6 +163,7 @@ static void start_server(void)
     cfg.max_header = 1024;
     cfg.max_body = 4096;
     cfg.body_buffer = 64;
+    cfg.max_spool = 3000; /* a body of 3000..4096 bytes meets the spool budget */
     cfg.header_timeout = cfg.body_timeout = cfg.write_timeout = cfg.keepalive_timeout = 5;
     cfg.shutdown_timeout = 1;
     cfg.apache_status = TRUE;
@@ -289,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Everything is given back: no connection, no request left. */
     gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (server_connections(srv) > 0 || pool_busy(workers) > 0) {
+    while (server_connections(srv) > 0 || pool_busy(workers) > 0 || server_spooled(srv) != 0) {
         CHECK(g_get_monotonic_time() < until);
         g_usleep(100);
     }

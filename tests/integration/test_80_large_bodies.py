@@ -248,3 +248,33 @@ def test_keep_alive_and_pipelining_after_a_spooled_body(env):
     check(f"bodylength={size}\n".encode() in answers[1], f"first answer: {answers[1]!r}")
     check(b"Connection: close" not in answers[1], "the connection stayed open after a fully read body")
     check(answers[2].endswith(b"Hello, World"), f"second answer: {answers[2]!r}")
+
+
+def test_spool_budget_max_spool_answers_503_then_recovers(env):
+    w = env.work.path
+    port = harness.free_port()
+    conf = os.path.join(w, "spool-budget.conf")
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 2\nbody_buffer = 65536\n"
+                          f"max_spool = 3145728\n\n[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
+    srv = env.server(["--config", conf], ready_port=port)
+    head = b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (2 * MIB)
+    a = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        a.sendall(head + PATTERN + PATTERN[:MIB // 2])  # 1.5 MiB waiting in a spool file
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as b:
+            b.sendall(head)
+            try:
+                send_body(b, 2 * MIB, False)  # 1.5 + 2 MiB > max_spool (3 MiB)
+            except OSError:
+                pass  # refused part way: the server stops reading
+            first, _, body = parse_response(harness.read_all(b))
+        eq(first, "HTTP/1.1 503 Service Unavailable", "a body past the spool budget")
+        check(b"max_spool" in body, f"the answer says why: {body!r}")
+    finally:
+        a.close()  # its 1.5 MiB go back to the budget
+    time.sleep(0.3)
+    first, body, _, _ = upload(srv, 2 * MIB, "http")
+    check(first.endswith("200 OK"), f"after the stalled upload went away: {first}")
+    eq(body, f"bodylength={2 * MIB}\nbodysum={expected_sum(2 * MIB)}\n", "what upload.ashx read")
+    check("exceed max_spool" in srv.log_text(), "logged")
