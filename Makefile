@@ -32,7 +32,7 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_route
 FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path
 
 .PHONY: all server managed tests asan fuzz replay clean
@@ -75,6 +75,15 @@ $(B)/asan/fuzz_request_path-replay: tests/fuzz/fuzz_request_path.c tests/fuzz/re
 $(B)/fuzz/fuzz_request_path: tests/fuzz/fuzz_request_path.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
+
+# Routing reads requests through conn.c: its test links the Mono-free modules.
+$(B)/tests/test_route: tests/test_route.c $(PATH_SRCS) native/*.h $(LLHTTP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(PATH_SRCS) $(LLHTTP_OBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/asan/test_route: tests/test_route.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)
