@@ -51,8 +51,9 @@ typedef struct {
                               (ASP.NET counts body bytes in an int) */
     gint64 max_spool;      /* bytes of request bodies in temporary files at once, all
                               connections together; past it: 503; default 4 GiB */
-    gint64 body_buffer;    /* bodies up to this size are read whole before the application
-                              runs; larger ones stream to it; default 1 MiB (1048576) */
+    gint64 body_buffer;    /* bodies up to this size are held in memory, larger ones go to a
+                              spool file; either way whole before the application runs;
+                              default 1 MiB (1048576) */
     int header_timeout;    /* seconds to receive a whole request header; default 30 */
     int body_timeout;      /* seconds of idle time between body reads; default 30 */
     int write_timeout;     /* seconds a response write may stall; default 60 */

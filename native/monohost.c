@@ -326,7 +326,7 @@ static gboolean invoke(gen *g, conn *c)
     if (!mono_domain_set(g->domain, FALSE))
         return FALSE;
     /* A body in memory is read by the managed side straight from it; any other
-     * (streamed, spooled) through the ReadBody internal call. */
+     * (spooled to a temporary file) through the ReadBody internal call. */
     gboolean in_memory = c->body_mode == BODY_MEMORY;
     gpointer vars = (gpointer)c->vars, body = in_memory ? (gpointer)c->body : NULL;
     gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_total;

@@ -116,7 +116,7 @@ namespace ScgiMono.Tests
 			Assert.AreEqual (0, wr.ReadEntityBody (null, 10));
 		}
 	
-		// A body the C host streams: given in pieces, possibly failing.
+		// A body read through IBodySource (the C host's spool file): in pieces, possibly failing.
 		sealed unsafe class PieceSource : IBodySource
 		{
 			readonly byte[] data;
@@ -145,7 +145,7 @@ namespace ScgiMono.Tests
 			}
 		}
 
-		ScgiWorkerRequest Streamed (byte[] body, IBodySource source)
+		ScgiWorkerRequest FromSource (byte[] body, IBodySource source)
 		{
 			var vars = CgiBlock.Vars ("CONTENT_LENGTH", body.Length.ToString (), "REQUEST_METHOD", "POST",
 			                          "REQUEST_URI", "/page.aspx", "CONTENT_TYPE", "application/octet-stream");
@@ -153,10 +153,10 @@ namespace ScgiMono.Tests
 		}
 
 		[Test]
-		public void StreamedBody_NothingPreloaded_EvenWhenSmall ()
+		public void BodyFromSource_NothingPreloaded_EvenWhenSmall ()
 		{
 			byte[] body = Pattern (100, 9);
-			var wr = Streamed (body, new PieceSource (body, 1000));
+			var wr = FromSource (body, new PieceSource (body, 1000));
 			Assert.AreEqual (100, wr.GetTotalEntityBodyLength ());
 			Assert.AreEqual (0, wr.GetPreloadedEntityBodyLength ());
 			Assert.IsFalse (wr.IsEntireEntityBodyIsPreloaded ());
@@ -164,11 +164,11 @@ namespace ScgiMono.Tests
 		}
 
 		[Test]
-		public void StreamedBody_ReadInPieces_ExactBytesAtOffsets ()
+		public void BodyFromSource_ReadInPieces_ExactBytesAtOffsets ()
 		{
 			byte[] body = Pattern (200 * 1024 + 3, 10);
 			var src = new PieceSource (body, 7000);
-			var wr = Streamed (body, src);
+			var wr = FromSource (body, src);
 			byte[] all = new byte [body.Length + 5];
 			int pos = 5, n;
 			while ((n = wr.ReadEntityBody (all, pos, Math.Min (32768, all.Length - pos))) > 0) {
@@ -185,10 +185,10 @@ namespace ScgiMono.Tests
 		}
 
 		[Test]
-		public void StreamedBody_SourceFails_ThrowsInsteadOfEndingShort ()
+		public void BodyFromSource_SourceFails_ThrowsInsteadOfEndingShort ()
 		{
 			byte[] body = Pattern (50000, 11);
-			var wr = Streamed (body, new PieceSource (body, 10000, 20000));
+			var wr = FromSource (body, new PieceSource (body, 10000, 20000));
 			byte[] buf = new byte [10000];
 			Assert.AreEqual (10000, wr.ReadEntityBody (buf, buf.Length));
 			Assert.AreEqual (10000, wr.ReadEntityBody (buf, buf.Length));
@@ -197,19 +197,19 @@ namespace ScgiMono.Tests
 		}
 
 		[Test]
-		public void StreamedBody_BadOffset_Throws ()
+		public void BodyFromSource_BadOffset_Throws ()
 		{
 			byte[] body = Pattern (5000, 12);
-			var wr = Streamed (body, new PieceSource (body, 5000));
+			var wr = FromSource (body, new PieceSource (body, 5000));
 			Assert.Throws<ArgumentOutOfRangeException> (() => wr.ReadEntityBody (new byte [10], 5, 10));
 		}
 
 		[Test]
-		public void StreamedBody_ThroughSystemWebInputStream ()
+		public void BodyFromSource_ThroughSystemWebInputStream ()
 		{
 			// What HttpRequest.InputStream makes of it (ASP.NET reads it via ReadEntityBody).
 			byte[] body = Pattern (70 * 1024, 13); // under ASP.NET's 80 KB disk threshold
-			var wr = Streamed (body, new PieceSource (body, 4096));
+			var wr = FromSource (body, new PieceSource (body, 4096));
 			var ctx = new System.Web.HttpContext (wr);
 			var got = new MemoryStream ();
 			ctx.Request.InputStream.CopyTo (got);
