@@ -78,6 +78,7 @@ void body_reset(conn *c)
         close(c->spool_fd);
     c->spool_fd = -1;
     c->spooled = 0;
+    c->announced = 0;
     c->body = NULL;
     c->body_len = 0;
     c->body_mode = BODY_MEMORY;

@@ -73,6 +73,12 @@ static gboolean refuse(conn *c, int status, const char *why);
 static gboolean spool(conn *c, const void *p, gsize n, gboolean *owned)
 {
     server *s = c->srv;
+    if (c->spool_fd < 0 && c->announced > 0 &&
+        __atomic_load_n(&s->spooled, __ATOMIC_RELAXED) + c->announced > s->cfg->max_spool) {
+        /* the announced length does not fit: say so before the body comes */
+        *owned = refuse(c, 503, "server busy: request bodies waiting in temporary files exceed max_spool");
+        return FALSE;
+    }
     if (__atomic_add_fetch(&s->spooled, (gint64)n, __ATOMIC_RELAXED) > s->cfg->max_spool) {
         __atomic_fetch_sub(&s->spooled, (gint64)n, __ATOMIC_RELAXED);
         *owned = refuse(c, 503, "server busy: request bodies waiting in temporary files exceed max_spool");
@@ -281,6 +287,7 @@ static gboolean process_scgi(conn *c)
         /* Too big to hold: to the spool file as it comes; the buffer keeps
          * only the header (the variables point into it). */
         gsize n = (gsize)MIN((gint64)(c->len - end), length - c->spooled);
+        c->announced = length;
         gboolean owned;
         if (!spool(c, c->buf + end, n, &owned))
             return owned;
@@ -335,6 +342,7 @@ static gboolean process_http(conn *c)
     if (c->spool_fd >= 0 || h->content_length > cfg->body_buffer ||
         (gint64)h->body_received > cfg->body_buffer) {
         grow(c, c->len + SPOOL_READ);
+        c->announced = h->content_length;
         gboolean owned;
         if (!spool(c, h->body->data, h->body->len, &owned))
             return owned;

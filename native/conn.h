@@ -74,6 +74,7 @@ typedef struct conn {
     gint64 body_taken;      /* body bytes handed to the application so far */
     int spool_fd;           /* the temporary file a large body is written to, else -1 */
     gint64 spooled;         /* bytes written to it so far */
+    gint64 announced;       /* the body's length as announced, or -1 (chunked) */
     const char *body_error; /* why the body could not be read, or NULL */
     GString *http_vars;     /* backing store of vars for HTTP */
     gboolean keep_alive;

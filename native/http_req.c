@@ -295,11 +295,9 @@ static void add_var(GString *out, const char *name, const char *value, gssize le
 void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *out)
 {
     char num[32];
-    /* The length of the body as decoded once the request is complete (a CONNECT
-     * has none, whatever it announced); before that (a body the application
-     * reads as it arrives) the announced length. */
-    g_snprintf(num, sizeof num, "%" G_GUINT64_FORMAT,
-               !r->done && r->content_length >= 0 ? (guint64)r->content_length : r->body_received);
+    /* The length of the body as decoded (a CONNECT has none, whatever it
+     * announced; a chunked body has no announced length). */
+    g_snprintf(num, sizeof num, "%" G_GUINT64_FORMAT, r->body_received);
     add_var(out, "CONTENT_LENGTH", num, -1);
     add_var(out, "REQUEST_METHOD", http_req_method(r), -1);
     add_var(out, "REQUEST_URI", r->url->str, r->url->len);

@@ -86,8 +86,8 @@ int http_req_minor(const http_req *r);
  * body instead of letting it accumulate); returns how many. */
 gsize http_req_take_body(http_req *r, void *dst, gsize len);
 
-/* Appends the CGI variable block ("NAME\0value\0" pairs, CONTENT_LENGTH first)
- * describing the finished request to out. */
+/* Appends the CGI variable block ("NAME\0value\0" pairs, CONTENT_LENGTH first,
+ * the decoded body's length) describing the finished request to out. */
 void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *out);
 
 #endif

@@ -271,6 +271,11 @@ def test_spool_budget_max_spool_answers_503_then_recovers(env):
             first, _, body = parse_response(harness.read_all(b))
         eq(first, "HTTP/1.1 503 Service Unavailable", "a body past the spool budget")
         check(b"max_spool" in body, f"the answer says why: {body!r}")
+        # a length announced past what is left: 503 at once, before any body (no 100 Continue)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+            c.sendall(head.replace(b"Connection: close", b"Expect: 100-continue"))
+            first, _, body = parse_response(harness.read_all(c))
+        eq(first, "HTTP/1.1 503 Service Unavailable", "announced past the spool budget")
     finally:
         a.close()  # its 1.5 MiB go back to the budget
     time.sleep(0.3)
