@@ -13,6 +13,19 @@ def main_server(env):
     return env.once("main_server", make)
 
 
+def conf_server(env, name, server="", apps=None, **kw):
+    """A server on a free TCP port, from a configuration file `name` written for
+    the test: `server` holds extra [server] lines, `apps` maps application names
+    to their group's lines (default: samples/hello at /)."""
+    port = harness.free_port()
+    apps = apps or {"hello": f"vpath = /\npath = {harness.SAMPLE}\n"}
+    text = f"[server]\nlisten = tcp:127.0.0.1:{port}\n{server}" + \
+        "".join(f"\n[app:{group}]\n{lines}" for group, lines in apps.items())
+    conf = os.path.join(env.work.path, name)
+    open(conf, "w").write(text)
+    return env.server(["--config", conf], ready_port=port, **kw)
+
+
 def main_nginx(env):
     """nginx (samples/nginx.conf) in front of main_server over TCP."""
     def make():

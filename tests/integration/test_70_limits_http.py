@@ -5,21 +5,16 @@ import socket
 import time
 
 import harness
-from common import check, eq
+from common import check, conf_server, eq
 
 
 def limits_server(env):
     """A server with short time-outs, so the tests can watch them fire."""
     def make():
-        w = env.work.path
-        port = harness.free_port()
-        conf = os.path.join(w, "limits.conf")
-        open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\nmax_connections = 2000\n"
-                              f"header_timeout = 2\nbody_timeout = 2\nkeepalive_timeout = 2\nwrite_timeout = 2\nmax_body = 100000\n"
-                              f"body_buffer = 1000\n\n"
-                              f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
-        srv = env.server(["--config", conf], ready_port=port)
-        eq(harness.request(port, "GET", "/hello.ashx").status, 200, "warm-up")
+        srv = conf_server(env, "limits.conf", "threads = 4\nmax_connections = 2000\nheader_timeout = 2\n"
+                          "body_timeout = 2\nkeepalive_timeout = 2\nwrite_timeout = 2\nmax_body = 100000\n"
+                          "body_buffer = 1000\n")
+        eq(harness.request(srv.port, "GET", "/hello.ashx").status, 200, "warm-up")
         return srv
     return env.once("limits_server", make)
 

@@ -7,7 +7,7 @@ import socket
 import time
 
 import harness
-from common import check, eq, main_nginx
+from common import check, conf_server, eq, main_nginx
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -22,14 +22,8 @@ def expected_sum(size):
 def big_server(env):
     """Bodies up to 2 GiB accepted; body_timeout short enough to watch it fire."""
     def make():
-        w = env.work.path
-        port = harness.free_port()
-        conf = os.path.join(w, "big.conf")
-        open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\n"
-                              f"max_body = 2147483647\nbody_timeout = 2\n\n"
-                              f"[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
-        srv = env.server(["--config", conf], ready_port=port)
-        eq(harness.request(port, "POST", "/upload.ashx", body=PATTERN[:256]).text,
+        srv = conf_server(env, "big.conf", "threads = 4\nmax_body = 2147483647\nbody_timeout = 2\n")
+        eq(harness.request(srv.port, "POST", "/upload.ashx", body=PATTERN[:256]).text,
            f"bodylength=256\nbodysum={expected_sum(256)}\n", "warm-up")
         return srv
     return env.once("big_server", make)
@@ -251,12 +245,8 @@ def test_keep_alive_and_pipelining_after_a_spooled_body(env):
 
 
 def test_spool_budget_max_spool_answers_503_then_recovers(env):
-    w = env.work.path
-    port = harness.free_port()
-    conf = os.path.join(w, "spool-budget.conf")
-    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 2\nbody_buffer = 65536\n"
-                          f"max_spool = 3145728\n\n[app:hello]\nvpath = /\npath = {harness.SAMPLE}\n")
-    srv = env.server(["--config", conf], ready_port=port)
+    srv = conf_server(env, "spool-budget.conf", "threads = 2\nbody_buffer = 65536\nmax_spool = 3145728\n")
+    port = srv.port
     head = b"POST /upload.ashx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (2 * MIB)
     a = socket.create_connection(("127.0.0.1", port), timeout=30)
     try:

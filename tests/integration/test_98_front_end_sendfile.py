@@ -6,7 +6,7 @@ The server then sends no file bytes; plain HTTP clients still get them."""
 import os
 
 import harness
-from common import check, eq
+from common import check, conf_server, eq
 
 MIB = 1 << 20
 
@@ -19,13 +19,10 @@ def sendfile_server(env):
         app = harness.copy_sample(w, "sendfile-app")
         data = os.urandom(3 * MIB)
         open(os.path.join(app, "big.bin"), "wb").write(data)
-        port = harness.free_port()
-        conf = os.path.join(w, "sendfile.conf")
-        open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\n\n"
-                              f"[app:off]\nvpath = /\npath = {app}\n\n"
-                              f"[app:xs]\nvpath = /xs\npath = {app}\nsendfile = x-sendfile\n\n"
-                              f"[app:xa]\nvpath = /xa\npath = {app}\nsendfile = x-accel-redirect\n")
-        srv = env.server(["--config", conf], ready_port=port)
+        srv = conf_server(env, "sendfile.conf", "threads = 4\n", {
+            "off": f"vpath = /\npath = {app}\n",
+            "xs": f"vpath = /xs\npath = {app}\nsendfile = x-sendfile\n",
+            "xa": f"vpath = /xa\npath = {app}\nsendfile = x-accel-redirect\n"})
         srv.app, srv.data = app, data
         return srv
     return env.once("sendfile_server", make)
