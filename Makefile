@@ -19,7 +19,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
-             native/route.c native/monohost.c native/log.c native/main.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/main.c
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/listener.c native/conn.c \
@@ -32,8 +32,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_route
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_route test_log test_tmpdir
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path fuzz_log
 
 .PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)

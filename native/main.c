@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "response.h"
 #include "route.h"
+#include "tmpdir.h"
 
 typedef struct {
     config *cfg;
@@ -182,9 +183,19 @@ int main(int argc, char **argv)
             parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
     }
 
+    /* ASP.NET compiles into $TMPDIR/<user>-temp-aspnet-N: make $TMPDIR a
+     * directory of our own before the runtime reads it (see tmpdir.h). */
+    char *private_tmp = tmpdir_create(NULL, &error);
+    if (!private_tmp) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
+    }
+    g_setenv("TMPDIR", private_tmp, TRUE);
+
     char *dll = managed_dll_path();
     if (!monohost_init(dll, &error)) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
         return 1;
     }
     g_free(dll);
@@ -208,6 +219,7 @@ int main(int argc, char **argv)
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
         return 1;
     }
     for (guint i = 0; i < listeners->len; i++)
@@ -218,6 +230,8 @@ int main(int argc, char **argv)
     server_run(srv);
     server_free(srv);
     g_ptr_array_free(listeners, TRUE);
+    if (!tmpdir_remove(private_tmp))
+        g_warning("could not remove all of %s", private_tmp);
     g_message("stopped");
     /* Mono's own shutdown can wait on ASP.NET's threads: the work is done, so
      * leave without it. */
