@@ -76,7 +76,7 @@ static GPtrArray *open_listeners(const config *cfg, GError **error)
     if (systemd) {
         gint64 n = g_ascii_strtoll(fds, NULL, 10);
         for (gint64 i = 0; i < n && i < 64 && !cfg->listen_from_cli; i++) {
-            listener *l = listener_adopt(3 + (int)i, "systemd", error);
+            listener *l = listener_adopt(3 + (int)i, "systemd", cfg->inherited_protocols, error);
             if (!l)
                 goto fail;
             g_ptr_array_add(ls, l);
@@ -87,7 +87,7 @@ static GPtrArray *open_listeners(const config *cfg, GError **error)
     g_unsetenv("LISTEN_FDS");
     g_unsetenv("LISTEN_FDNAMES");
     if (!systemd && !cfg->listen_from_cli && listener_is_listening(0)) {
-        listener *l = listener_adopt(0, "standard input", error);
+        listener *l = listener_adopt(0, "standard input", cfg->inherited_protocols, error);
         if (!l)
             goto fail;
         g_ptr_array_add(ls, l);
@@ -222,8 +222,10 @@ int main(int argc, char **argv)
         tmpdir_remove(private_tmp);
         return 1;
     }
-    for (guint i = 0; i < listeners->len; i++)
-        g_message("listening on %s (SCGI and HTTP)", ((listener *)g_ptr_array_index(listeners, i))->desc);
+    for (guint i = 0; i < listeners->len; i++) {
+        listener *l = g_ptr_array_index(listeners, i);
+        g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+    }
     g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
               ctx.cfg->threads, ctx.apps->len);
 
