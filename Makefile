@@ -55,15 +55,15 @@ $(B)/obj/%.o: native/%.c native/*.h
 
 # llhttp ships as C sources in Debian's node-llhttp; it is not our code, so it is
 # built without -Werror.
-$(B)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+$(B)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -w $(LLHTTP_DEFS) -I$(LLHTTP_INC) -c -o $@ $<
 
-$(B)/sanobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+$(B)/sanobj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CLANG) -O1 -g -w $(LLHTTP_DEFS) $(SAN) -I$(LLHTTP_INC) -c -o $@ $<
 
-$(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+$(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CLANG) -O1 -g -w $(LLHTTP_DEFS) $(SAN) -fsanitize=fuzzer-no-link -I$(LLHTTP_INC) -c -o $@ $<
 
