@@ -16,13 +16,13 @@ CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(G
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
-PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c
+PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
              native/route.c native/monohost.c native/log.c native/main.c
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
-PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/listener.c native/conn.c \
+PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/listener.c native/conn.c \
              native/body.c native/pool.c native/response.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
@@ -32,8 +32,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_route
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path
 
 .PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
