@@ -107,9 +107,14 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h tests/fuzz/*.h $(LLH
 # The managed side, compiled with Debian's mcs. ScgiMono.dll sits next to the
 # server binary, which loads it from there.
 MCS       := mcs -debug -unsafe -warnaserror -nologo
-MANAGED_SRCS := $(wildcard managed/*.cs)
+MANAGED_SRCS := $(wildcard managed/*.cs) $(B)/gen/RequestFlags.cs
 MANAGED_TESTS := $(wildcard managed/tests/*.cs)
 NUNIT_DIR := $(firstword $(wildcard /usr/lib/cli/nunit.framework-2.6*))
+
+# The request flag bits are defined once, in native/reqflags.h.
+$(B)/gen/RequestFlags.cs: native/reqflags.h managed/gen_reqflags.sh
+	@mkdir -p $(dir $@)
+	sh managed/gen_reqflags.sh $< > $@.tmp && mv $@.tmp $@
 
 $(B)/ScgiMono.dll: $(MANAGED_SRCS)
 	@mkdir -p $(B)

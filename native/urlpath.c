@@ -156,7 +156,7 @@ gboolean urlpath_is_private(const char *path, const char *mount)
 {
     if (strstr(path, "/."))
         return TRUE;
-    const char *rel = urlpath_under(path, mount, FALSE);
+    const char *rel = urlpath_under(path, mount, TRUE);
     if (!rel)
         return FALSE;
     gboolean first = TRUE;

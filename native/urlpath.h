@@ -60,8 +60,10 @@ urlpath_status urlpath_normalize(const char *raw, gsize len, GString *out);
 const char *urlpath_under(const char *path, const char *mount, gboolean fold_case);
 
 /* TRUE when a normalised path is private for the application mounted at mount
- * (see the rule above). A path not under mount is judged by its dot segments
- * only. */
+ * (see the rule above). The mount is matched in any letter case too ("/SUB/bin"
+ * is private for "/sub"): a case-insensitive layer (MONO_IOMAP, a file system)
+ * must not open a way around it. A path not under mount is judged by its dot
+ * segments only. */
 gboolean urlpath_is_private(const char *path, const char *mount);
 
 /* Appends s (a decoded path, as CGI's SCRIPT_NAME and PATH_INFO are) to out

@@ -179,7 +179,9 @@ static const private_case private_cases[] = {
     { "/sub/App_Data/x", "/sub", TRUE },
     { "/sub/.git/x", "/sub", TRUE },
     { "/sub/x/.env", "/sub", TRUE },
-    { "/x/.env", "/sub", TRUE },  /* dot segments are private anywhere */
+    { "/x/.env", "/sub", TRUE },
+    { "/SUB/bin/x", "/sub", TRUE },         /* the mount in any case */
+    { "/Sub/App_Data/x", "/sub", TRUE },  /* dot segments are private anywhere */
     /* not private */
     { "/", "/", FALSE },
     { "/page.aspx", "/", FALSE },
