@@ -20,13 +20,13 @@ CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(L
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
-PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c
+PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/main.c
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
-PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/listener.c native/conn.c \
+PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/listener.c native/conn.c \
              native/body.c native/pool.c native/response.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
@@ -36,8 +36,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_route test_log test_tmpdir
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path fuzz_log
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_log test_tmpdir
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_log
 
 .PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -111,9 +111,14 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h tests/fuzz/*.h $(LLH
 # The managed side, compiled with Debian's mcs. ScgiMono.dll sits next to the
 # server binary, which loads it from there.
 MCS       := mcs -debug -unsafe -warnaserror -nologo
-MANAGED_SRCS := $(wildcard managed/*.cs)
+MANAGED_SRCS := $(wildcard managed/*.cs) $(B)/gen/RequestFlags.cs
 MANAGED_TESTS := $(wildcard managed/tests/*.cs)
 NUNIT_DIR := $(firstword $(wildcard /usr/lib/cli/nunit.framework-2.6*))
+
+# The request flag bits are defined once, in native/reqflags.h.
+$(B)/gen/RequestFlags.cs: native/reqflags.h managed/gen_reqflags.sh
+	@mkdir -p $(dir $@)
+	sh managed/gen_reqflags.sh $< > $@.tmp && mv $@.tmp $@
 
 $(B)/ScgiMono.dll: $(MANAGED_SRCS)
 	@mkdir -p $(B)

@@ -26,11 +26,13 @@ namespace ScgiMono
 		}
 
 		// The path relative to the application ("" for its root), or null when
-		// the path is not inside the application, including by "." or ".."
-		// segments (a decoded "/%2e%2e/" must not reach outside the directory).
+		// the path is not inside the application. The request's own path comes
+		// from the C host already canonical; this serves MapPath too, for paths an
+		// application passes, where "." and ".." segments are resolved first.
 		public string Relative (string path)
 		{
-			if (path == null || HasDotSegment (path))
+			path = Reduce (path);
+			if (path == null)
 				return null;
 			if (VirtualPath == "/")
 				return path.StartsWith ("/") ? path.Substring (1) : null;
@@ -41,24 +43,38 @@ namespace ScgiMono
 			return null;
 		}
 
-		static readonly string[] PrivateDirs = {
-			"bin", "App_Code", "App_Data", "App_GlobalResources", "App_LocalResources",
-			"App_WebReferences", "App_Browsers",
-		};
-
-		// TRUE when the path is inside one of ASP.NET's private directories of
-		// this application (App_LocalResources may be at any depth).
-		public bool IsPrivate (string path)
+		// A rooted virtual path with its "." and ".." segments resolved and its
+		// empty segments collapsed ("/a/./b/../c//d/" -> "/a/c/d/"); a path that
+		// is not rooted is returned as it is. A ".." above the root throws
+		// ASP.NET's own HttpException, as ASP.NET does for Server.MapPath("/../x").
+		static string Reduce (string path)
 		{
-			string rel = Relative (path);
-			if (rel == null)
-				return false;
-			int slash = rel.IndexOf ('/');
-			string first = slash < 0 ? rel : rel.Substring (0, slash);
-			foreach (string d in PrivateDirs)
-				if (string.Equals (first, d, StringComparison.OrdinalIgnoreCase))
-					return true;
-			return rel.IndexOf ("App_LocalResources/", StringComparison.OrdinalIgnoreCase) >= 0;
+			if (path == null || path.Length == 0 || path [0] != '/')
+				return path;
+			if (path.IndexOf ("//", StringComparison.Ordinal) < 0 && !HasDotSegment (path))
+				return path;
+			var segs = new System.Collections.Generic.List<string> ();
+			string[] parts = path.Split ('/');
+			for (int i = 0; i < parts.Length; i++) {
+				string p = parts [i];
+				if (p.Length == 0 || p == ".")
+					continue;
+				if (p == "..") {
+					if (segs.Count == 0)
+						throw new System.Web.HttpException ("Cannot use a leading .. to exit above the top directory.");
+					segs.RemoveAt (segs.Count - 1);
+					continue;
+				}
+				segs.Add (p);
+			}
+			string last = parts [parts.Length - 1];
+			bool dir = last.Length == 0 || last == "." || last == "..";
+			var sb = new StringBuilder (path.Length);
+			foreach (string p in segs)
+				sb.Append ('/').Append (p);
+			if (dir || sb.Length == 0)
+				sb.Append ('/');
+			return sb.ToString ();
 		}
 
 		// TRUE when a segment of the path is "." or "..".
@@ -85,14 +101,6 @@ namespace ScgiMono
 			string rel = Relative (path);
 			if (rel == null)
 				return null;
-			// Empty segments ("//") name nothing on disk: "a//b" is "a/b".
-			if (rel.IndexOf ("//", StringComparison.Ordinal) >= 0 || rel.StartsWith ("/", StringComparison.Ordinal)) {
-				var sb = new System.Text.StringBuilder (rel.Length);
-				foreach (char ch in rel)
-					if (ch != '/' || (sb.Length > 0 && sb [sb.Length - 1] != '/'))
-						sb.Append (ch);
-				rel = sb.ToString ();
-			}
 			if (rel.Length == 0)
 				return PhysicalPath;
 			return PhysicalPath + rel;
@@ -145,40 +153,6 @@ namespace ScgiMono
 				return false;
 			string p = MapPath (uriPath);
 			return p != null && Directory.Exists (p);
-		}
-
-		// Percent-decodes a URL path as UTF-8 ('+' stays '+': it is not a space in a path).
-		public static string DecodePath (string raw)
-		{
-			if (raw.IndexOf ('%') < 0)
-				return raw;
-			var bytes = new byte [Encoding.UTF8.GetMaxByteCount (raw.Length)];
-			int n = 0;
-			for (int i = 0; i < raw.Length; i++) {
-				char c = raw [i];
-				int hi, lo;
-				if (c == '%' && i + 2 < raw.Length &&
-				    (hi = Hex (raw [i + 1])) >= 0 && (lo = Hex (raw [i + 2])) >= 0) {
-					bytes [n++] = (byte) (hi * 16 + lo);
-					i += 2;
-				} else if (c < 0x80) {
-					bytes [n++] = (byte) c;
-				} else if (char.IsHighSurrogate (c) && i + 1 < raw.Length) {
-					n += Encoding.UTF8.GetBytes (raw, i, 2, bytes, n);
-					i++;
-				} else {
-					n += Encoding.UTF8.GetBytes (raw, i, 1, bytes, n);
-				}
-			}
-			return Encoding.UTF8.GetString (bytes, 0, n);
-		}
-
-		static int Hex (char c)
-		{
-			if (c >= '0' && c <= '9') return c - '0';
-			if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-			if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-			return -1;
 		}
 	}
 }

@@ -92,26 +92,22 @@ namespace ScgiMono
 			Native.DomainGone (generation);
 		}
 
-		// One request. flags bit 0: the client speaks plain HTTP (no front end); the
-		// C host frames the response accordingly, ASP.NET sees no difference.
-		// Bit 1: the body (bodyLen bytes) is not in memory at body but in the C
-		// host's temporary file; it is read
-		// through Native.ReadBody.
-		public static void Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags)
+		// One request. flags: RequestFlags (from native/reqflags.h). PlainHttp:
+		// the client speaks plain HTTP (no front end); the C host frames the
+		// response accordingly, ASP.NET sees no difference. BodySpooled: the body
+		// (bodyLen bytes) is not in memory at body but in the C host's temporary
+		// file; it is read through Native.ReadBody. route: the C host's decision
+		// about the URL (RequestTarget); the request was already refused there if
+		// its URL is invalid or names a private file.
+		public static void Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags,
+		                            IntPtr route, int routeLen)
 		{
 			var sink = new NativeSink (conn);
-			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen), paths, sink,
-			                                body, bodyLen, (flags & 2) != 0 ? sink : null);
-			if ((flags & 1) == 0) // a front end is there to take files over
+			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen),
+			                                RequestTarget.FromNative (route, routeLen), paths, sink,
+			                                body, bodyLen, (flags & RequestFlags.BodySpooled) != 0 ? sink : null);
+			if ((flags & RequestFlags.PlainHttp) == 0) // a front end is there to take files over
 				wr.SetFrontEndSendfile (sendfile, accelPrefix);
-			if (wr.HasDotSegments) {
-				wr.SendBadRequest ("Bad Request: the path has '.' or '..' segments");
-				return;
-			}
-			if (wr.IsHiddenPath) {
-				wr.SendNotFound ();
-				return;
-			}
 			if (wr.NeedsSlashRedirect) {
 				wr.SendSlashRedirect ();
 				return;

@@ -1,9 +1,10 @@
 // ScgiWorkerRequest: what System.Web sees of one request that arrived over SCGI
 // (or plain HTTP, which the C host turns into the same CGI variables).
 //
-// Request side: everything comes from the CGI variables (RequestVars) and the
-// body, which stays in C memory and is copied out only when the application
-// reads it. Response side: status and header lines are collected here and handed
+// Request side: the URL, its path, the query and the server name as the C host
+// decided them (RequestTarget: decoded, routed and judged once, in C), the other
+// CGI variables (RequestVars) and the body, which stays in C memory and is copied
+// out only when the application reads it. Response side: status and header lines are collected here and handed
 // to the sink once, with the body, through internal calls; the C host frames them.
 using System;
 using System.Collections.Generic;
@@ -29,6 +30,7 @@ namespace ScgiMono
 		static readonly string[] KnownHeaderVars = BuildKnownHeaderVars ();
 
 		readonly RequestVars vars;
+		readonly RequestTarget target;
 		readonly AppPaths paths;
 		readonly IResponseSink sink;
 		readonly IntPtr body;      // C memory, valid until the response ends
@@ -52,10 +54,11 @@ namespace ScgiMono
 		EndOfSendNotification endNotify;
 		object endNotifyData;
 
-		public ScgiWorkerRequest (RequestVars vars, AppPaths paths, IResponseSink sink,
+		public ScgiWorkerRequest (RequestVars vars, RequestTarget target, AppPaths paths, IResponseSink sink,
 		                          IntPtr body, int bodyLength, IBodySource bodySource = null)
 		{
 			this.vars = vars;
+			this.target = target;
 			this.paths = paths;
 			this.sink = sink;
 			this.body = body;
@@ -63,34 +66,10 @@ namespace ScgiMono
 			this.bodySource = bodySource;
 
 			method = vars.Get ("REQUEST_METHOD") ?? "GET";
-			rawUrl = vars.Get ("REQUEST_URI") ?? RebuildUrl (vars);
-			int q = rawUrl.IndexOf ('?');
-			string rawPath = q < 0 ? rawUrl : rawUrl.Substring (0, q);
-			queryString = vars.Get ("QUERY_STRING") ?? (q < 0 ? "" : rawUrl.Substring (q + 1));
-			uriPath = AppPaths.DecodePath (rawPath);
-			if (uriPath.Length == 0 || uriPath [0] != '/')
-				uriPath = "/" + uriPath;
+			rawUrl = target.RawUrl;
+			queryString = target.QueryString;
+			uriPath = target.Path;
 			paths.Split (uriPath, out filePath, out pathInfo);
-		}
-
-		// Without REQUEST_URI (IIS's isapi_scgi sends none): the URL the client
-		// used as IIS's URL Rewrite module reports it (HTTP_X_ORIGINAL_URL), else
-		// SCRIPT_NAME + PATH_INFO + "?" + QUERY_STRING, re-encoded. IIS may send a
-		// PATH_INFO that already starts with SCRIPT_NAME (the whole path): it is
-		// not repeated then.
-		static string RebuildUrl (RequestVars vars)
-		{
-			string original = vars.Get ("HTTP_X_ORIGINAL_URL");
-			if (!string.IsNullOrEmpty (original) && original [0] == '/')
-				return original;
-			string sn = vars.Get ("SCRIPT_NAME") ?? "", pi = vars.Get ("PATH_INFO") ?? "";
-			string path = sn.Length > 0 && pi.StartsWith (sn, StringComparison.Ordinal) ? pi : sn + pi;
-			if (path.Length == 0)
-				path = "/";
-			// EscapeUriString leaves '?' and '#', which would end the path early.
-			string enc = Uri.EscapeUriString (path).Replace ("?", "%3F").Replace ("#", "%23");
-			string qs = vars.Get ("QUERY_STRING");
-			return string.IsNullOrEmpty (qs) ? enc : enc + "?" + qs;
 		}
 
 		static string[] BuildKnownHeaderVars ()
@@ -137,28 +116,6 @@ namespace ScgiMono
 			get { return filePath == uriPath && pathInfo.Length == 0 && paths.IsDirectoryWithoutSlash (uriPath); }
 		}
 
-		// True when the decoded path has "." or ".." segments; such a request is
-		// refused (400) before ASP.NET sees it, so it cannot name files outside
-		// the application whatever way it was encoded.
-		public bool HasDotSegments {
-			get { return AppPaths.HasDotSegment (uriPath); }
-		}
-
-		// True for files that are never served, whatever the front end lets
-		// through (answered 404, as if absent, like IIS's hidden segments):
-		// a segment starting with '.' (".git", ".env", ".htpasswd") anywhere, and
-		// ASP.NET's private directories at the application's root (bin,
-		// App_Code, App_Data, ...), in any letter case. Mono's ASP.NET itself
-		// would serve bin/ as static files. PathInfo is the application's.
-		public bool IsHiddenPath {
-			get { return filePath.IndexOf ("/.", StringComparison.Ordinal) >= 0 || paths.IsPrivate (filePath); }
-		}
-
-		public void SendNotFound ()
-		{
-			SendSimple (404, "Not Found", "text/plain", null, null, "Not Found\n");
-		}
-
 		public void SendSlashRedirect ()
 		{
 			string location = GetProtocol () + "://" + HostForUrl () + rawUrlPathWithSlash ();
@@ -196,7 +153,7 @@ namespace ScgiMono
 		{
 			string name = GetServerName ();
 			string host = vars.Get ("HTTP_HOST");
-			if (!string.IsNullOrEmpty (host) && StripPort (host) != host)
+			if (!string.IsNullOrEmpty (host) && host != name) // the server name is the Host without its port
 				return host;
 			int port = GetLocalPort ();
 			bool dflt = port == 0 || (port == 80 && !IsSecure ()) || (port == 443 && IsSecure ());
@@ -213,11 +170,7 @@ namespace ScgiMono
 		public override string GetPathInfo () { return pathInfo; }
 		public override string GetQueryString () { return queryString; }
 
-		public override byte[] GetQueryStringRawBytes ()
-		{
-			int i = vars.IndexOf ("QUERY_STRING");
-			return i >= 0 ? vars.RawValueAt (i) : Encoding.UTF8.GetBytes (queryString);
-		}
+		public override byte[] GetQueryStringRawBytes () { return target.QueryStringRawBytes; }
 
 		public override string GetAppPath () { return paths.VirtualPath; }
 		public override string GetAppPathTranslated () { return paths.PhysicalPath; }
@@ -236,23 +189,7 @@ namespace ScgiMono
 		public override int GetRemotePort () { return ParseInt (vars.Get ("REMOTE_PORT")); }
 		public override string GetRemoteName () { return vars.Get ("REMOTE_HOST") ?? GetRemoteAddress (); }
 
-		public override string GetServerName ()
-		{
-			string host = vars.Get ("HTTP_HOST");
-			if (!string.IsNullOrEmpty (host))
-				return StripPort (host);
-			return vars.Get ("SERVER_NAME") ?? GetLocalAddress ();
-		}
-
-		static string StripPort (string host)
-		{
-			if (host.StartsWith ("[")) {
-				int end = host.IndexOf (']');
-				return end > 0 ? host.Substring (0, end + 1) : host;
-			}
-			int colon = host.LastIndexOf (':');
-			return colon > 0 ? host.Substring (0, colon) : host;
-		}
+		public override string GetServerName () { return target.ServerName; }
 
 		public override bool IsSecure ()
 		{

@@ -26,10 +26,10 @@ typedef struct {
     pool *workers;
 } server_ctx;
 
-static void run_app(int app, conn *c, void *ud)
+static void run_app(int app, conn *c, const route_req *r, void *ud)
 {
     server_ctx *ctx = ud;
-    monohost_process(g_ptr_array_index(ctx->apps, app), c);
+    monohost_process(g_ptr_array_index(ctx->apps, app), c, r);
 }
 
 static void work(gpointer item, gpointer ud)

@@ -15,6 +15,7 @@
 #include <mono/metadata/threads.h>
 
 #include "body.h"
+#include "reqflags.h"
 #include "response.h"
 
 /* One AppDomain of an application. A request holds it (inflight) while inside. */
@@ -209,7 +210,7 @@ gboolean monohost_init(const char *managed_dll, GError **error)
     create_method = find_method("Bootstrap", "CreateApp", 5, error);
     if (!create_method)
         return FALSE;
-    process_method = find_method("Entry", "Process", 6, error);
+    process_method = find_method("Entry", "Process", 8, error);
     return process_method != NULL;
 }
 
@@ -346,8 +347,23 @@ void monohost_thread_detach(void)
         mono_thread_detach(t);
 }
 
+/* route's decision as "NAME\0value\0" pairs, in the format of the CGI block:
+ * the managed side takes these values as they are and derives none itself.
+ * No value holds a NUL (each comes from a CGI variable or from urlpath). */
+static void route_block(const route_req *r, GString *out)
+{
+    const struct { const char *name; const GString *value; } vals[] = {
+        { "RAW_URL", r->raw_url }, { "PATH", r->path }, { "QUERY_STRING", r->query },
+        { "SERVER_NAME", r->server_name },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(vals); i++) {
+        g_string_append_len(out, vals[i].name, (gssize)strlen(vals[i].name) + 1);
+        g_string_append_len(out, vals[i].value->str, (gssize)vals[i].value->len + 1);
+    }
+}
+
 /* One crossing: the whole request goes to ScgiMono.Entry.Process in the app's domain. */
-static gboolean invoke(gen *g, conn *c)
+static gboolean invoke(gen *g, conn *c, const GString *routed)
 {
     if (!mono_domain_set(g->domain, FALSE))
         return FALSE;
@@ -355,9 +371,10 @@ static gboolean invoke(gen *g, conn *c)
      * (spooled to a temporary file) through the ReadBody internal call. */
     gboolean in_memory = c->body_mode == BODY_MEMORY;
     gpointer vars = (gpointer)c->vars, body = in_memory ? (gpointer)c->body : NULL;
-    gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_total;
-    gint32 flags = (c->proto == PROTO_HTTP ? 1 : 0) | (in_memory ? 0 : 2);
-    void *args[6] = {&c, &vars, &vars_len, &body, &body_len, &flags};
+    gpointer route = routed->str;
+    gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_total, route_len = (gint32)routed->len;
+    gint32 flags = (c->proto == PROTO_HTTP ? REQ_FLAG_PLAIN_HTTP : 0) | (in_memory ? 0 : REQ_FLAG_BODY_SPOOLED);
+    void *args[8] = {&c, &vars, &vars_len, &body, &body_len, &flags, &route, &route_len};
     MonoObject *exc = NULL;
     mono_runtime_invoke(process_method, NULL, args, &exc);
     if (exc) {
@@ -381,19 +398,22 @@ static gboolean invoke(gen *g, conn *c)
     return TRUE;
 }
 
-void monohost_process(mh_app *app, conn *c)
+void monohost_process(mh_app *app, conn *c, const route_req *r)
 {
     GError *error = NULL;
+    GString *routed = g_string_sized_new(r->raw_url->len * 2 + r->query->len + 64);
+    route_block(r, routed);
     for (int attempt = 0; attempt < 2; attempt++) {
         gen *g = acquire(app, &error);
         if (!g) {
             g_warning("%s: %s", c->peer, error->message);
             g_clear_error(&error);
             resp_simple(c, 503, "Service Unavailable: the application could not be started");
+            g_string_free(routed, TRUE);
             return;
         }
         c->r.apache_status = g->apache_status >= 0 ? g->apache_status : app->default_apache_status;
-        gboolean ok = invoke(g, c);
+        gboolean ok = invoke(g, c, routed);
         release(g);
         if (ok)
             break;
@@ -403,6 +423,7 @@ void monohost_process(mh_app *app, conn *c)
             app->current = NULL;
         g_mutex_unlock(&app->lock);
     }
+    g_string_free(routed, TRUE);
     if (!c->r.finished)
         resp_flush(c, TRUE);
 }

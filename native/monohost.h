@@ -19,6 +19,7 @@
 #include <glib.h>
 #include "config.h"
 #include "conn.h"
+#include "route.h"
 
 typedef struct mh_app mh_app;
 
@@ -35,8 +36,10 @@ gboolean monohost_app_start(mh_app *app, GError **error);
 void monohost_thread_attach(void);
 void monohost_thread_detach(void);
 
-/* Serves the request on c through the application (one call into its domain).
- * On return the response is complete. Call on an attached thread. */
-void monohost_process(mh_app *app, conn *c);
+/* Serves the request on c through the application (one call into its domain),
+ * with route's decision (the raw URL, the normalised path, the query and the
+ * server name), which the managed side uses as given. On return the response
+ * is complete. Call on an attached thread. */
+void monohost_process(mh_app *app, conn *c, const route_req *r);
 
 #endif

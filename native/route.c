@@ -4,74 +4,152 @@
 #include <string.h>
 
 #include "response.h"
+#include "urlpath.h"
 
-/* Does the URL path start with the application's mount, at a segment boundary? */
-static gboolean mount_matches(const char *vpath, const char *path, gsize path_len)
-{
-    gsize n = strlen(vpath);
-    if (n == 1)
-        return TRUE; /* "/" */
-    if (path_len < n || memcmp(path, vpath, n) != 0)
-        return FALSE;
-    return path_len == n || path[n] == '/' || path[n] == '?';
-}
-
-/* Host name the request was addressed to, lower case, without port. */
-static char *request_host(const conn *c)
+/* The server name: the Host header without its port, else SERVER_NAME, else SERVER_ADDR. */
+static void server_name(const conn *c, GString *out)
 {
     const char *h = conn_var(c, "HTTP_HOST", NULL);
     if (!h || !*h)
         h = conn_var(c, "SERVER_NAME", NULL);
-    if (!h)
-        return NULL;
+    if (!h || !*h)
+        h = conn_var(c, "SERVER_ADDR", NULL);
+    if (!h || !*h)
+        h = "127.0.0.1";
     const char *end = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
     gsize len = !end ? strlen(h) : (gsize)(h[0] == '[' ? end - h + 1 : end - h);
-    return g_ascii_strdown(h, (gssize)len);
+    g_string_assign(out, "");
+    g_string_append_len(out, h, (gssize)len);
 }
 
-int route_pick(const GPtrArray *specs, const conn *c)
+/* The URL as the client sent it (see route.h for where it comes from). */
+static void raw_url(const conn *c, GString *out)
 {
-    /* the URL path the same way the managed side rebuilds it (RebuildUrl) */
     gsize len = 0;
     const char *uri = conn_var(c, "REQUEST_URI", &len);
-    char *rebuilt = NULL;
-    if (!uri) {
+    if (!uri && c->proto != PROTO_HTTP) {
         uri = conn_var(c, "HTTP_X_ORIGINAL_URL", &len);
         if (uri && uri[0] != '/')
             uri = NULL;
     }
-    if (!uri) {
-        const char *sn = conn_var(c, "SCRIPT_NAME", NULL), *pi = conn_var(c, "PATH_INFO", NULL);
-        sn = sn ? sn : "";
-        pi = pi ? pi : "";
-        uri = rebuilt = *sn && g_str_has_prefix(pi, sn) ? g_strdup(pi) : g_strconcat(sn, pi, NULL);
-        len = strlen(uri);
+    if (uri) {
+        g_string_append_len(out, uri, (gssize)len);
+        return;
     }
-    char *host = request_host(c);
-    int best = -1, best_score = -1;
+    if (c->proto == PROTO_HTTP) { /* http_req always sets REQUEST_URI */
+        g_string_append_c(out, '/');
+        return;
+    }
+    const char *sn = conn_var(c, "SCRIPT_NAME", NULL), *pi = conn_var(c, "PATH_INFO", NULL);
+    sn = sn ? sn : "";
+    pi = pi ? pi : "";
+    const char *path = *sn && g_str_has_prefix(pi, sn) ? pi : NULL;
+    if (path) {
+        urlpath_encode(path, strlen(path), out);
+    } else {
+        urlpath_encode(sn, strlen(sn), out);
+        urlpath_encode(pi, strlen(pi), out);
+    }
+    if (out->len == 0)
+        g_string_append_c(out, '/');
+    const char *qs = conn_var(c, "QUERY_STRING", &len);
+    if (qs && len) {
+        g_string_append_c(out, '?');
+        g_string_append_len(out, qs, (gssize)len);
+    }
+}
+
+void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
+{
+    r->app = -1;
+    r->status = 0;
+    r->why = NULL;
+    r->raw_url = g_string_new(NULL);
+    r->path = g_string_new(NULL);
+    r->query = g_string_new(NULL);
+    r->server_name = g_string_new(NULL);
+
+    raw_url(c, r->raw_url);
+    server_name(c, r->server_name);
+    const char *path, *query;
+    gsize path_len, query_len;
+    urlpath_split_target(r->raw_url->str, r->raw_url->len, &path, &path_len, &query, &query_len);
+    gsize qs_len = 0;
+    const char *qs = conn_var(c, "QUERY_STRING", &qs_len);
+    if (qs)
+        g_string_append_len(r->query, qs, (gssize)qs_len);
+    else if (query)
+        g_string_append_len(r->query, query, (gssize)query_len);
+
+    urlpath_status st = urlpath_normalize(path, path_len, r->path);
+    if (st != URLPATH_OK) {
+        r->status = 400;
+        r->why = urlpath_strerror(st);
+        return;
+    }
+    char *host = g_ascii_strdown(r->server_name->str, (gssize)r->server_name->len);
+    int best_score = -1;
+    gboolean private = FALSE;
     for (guint i = 0; i < specs->len; i++) {
         const app_spec *s = g_ptr_array_index(specs, i);
-        if (s->vhost && (!host || strcmp(s->vhost, host) != 0))
+        if (s->vhost && strcmp(s->vhost, host) != 0)
             continue;
-        if (!mount_matches(s->vpath, uri, len))
+        /* private for any application the path may be read as being under */
+        if (urlpath_is_private(r->path->str, s->vpath))
+            private = TRUE;
+        if (!urlpath_under(r->path->str, s->vpath, FALSE))
             continue;
         /* a matching vhost first, then the longest mount */
         int score = (s->vhost ? 1 << 24 : 0) + (int)MIN(strlen(s->vpath), (gsize)(1 << 23));
         if (score > best_score) {
-            best = (int)i;
+            r->app = (int)i;
             best_score = score;
         }
     }
     g_free(host);
-    g_free(rebuilt);
-    return best;
+    if (r->app < 0) {
+        r->status = 404;
+        r->why = "Not Found: no application is mounted at this URL";
+    } else if (private) {
+        r->status = 404;
+        r->why = "Not Found";
+    }
+}
+
+void route_req_clear(route_req *r)
+{
+    if (r->raw_url)
+        g_string_free(r->raw_url, TRUE);
+    if (r->path)
+        g_string_free(r->path, TRUE);
+    if (r->query)
+        g_string_free(r->query, TRUE);
+    if (r->server_name)
+        g_string_free(r->server_name, TRUE);
+    memset(r, 0, sizeof *r);
+}
+
+int route_pick(const GPtrArray *specs, const conn *c)
+{
+    route_req r;
+    route_resolve(specs, c, &r);
+    int app = r.status == 400 ? -1 : r.app;
+    route_req_clear(&r);
+    return app;
 }
 
 void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud)
 {
-    int app = route_pick(specs, c);
-    if (app < 0)
-        resp_simple(c, 404, "Not Found: no application is mounted at this URL");
-    else
-        run(app, c, ud);
+    route_req r;
+    route_resolve(specs, c, &r);
+    if (r.status == 400) {
+        char *text = g_strconcat("Bad Request: ", r.why, NULL);
+        resp_simple(c, 400, text);
+        g_free(text);
+    } else if (r.status) {
+        resp_simple(c, r.status, r.why);
+    } else {
+        run(r.app, c, &r, ud);
+    }
+    route_req_clear(&r);
 }

@@ -1,15 +1,23 @@
-/* route: which application a request is for, and what a worker does with it.
+/* route: which application a request is for, the path the server reasons
+ * about, and whether the request may reach the application at all.
  *
- * Routing: an application whose vhost matches the request's host (HTTP_HOST,
- * else SERVER_NAME; case-insensitive, without the port) beats one for any host;
- * then the longest mount (vpath) that the URL path starts with at a segment
- * boundary. The URL path is REQUEST_URI; without it (IIS's isapi_scgi) the
- * HTTP_X_ORIGINAL_URL of IIS's URL Rewrite, else SCRIPT_NAME + PATH_INFO (PATH_INFO
- * alone when it already starts with SCRIPT_NAME, as IIS may send it).
+ * The URL: REQUEST_URI; without it (IIS's isapi_scgi, SCGI only) the
+ * HTTP_X_ORIGINAL_URL of IIS's URL Rewrite when it starts with '/', else
+ * SCRIPT_NAME + PATH_INFO re-encoded (PATH_INFO alone when it already starts
+ * with SCRIPT_NAME, as IIS may send it), plus "?" QUERY_STRING. Over plain HTTP
+ * only the request line's target counts: a client's X-Original-URL header
+ * never chooses the URL. The path is that URL's path made canonical by
+ * urlpath_normalize (the only place that decodes a URL); the query is
+ * QUERY_STRING when the front end sent one, else the URL's.
  *
- * route_serve is the worker's part before the application: no application ->
- * 404, else run() with the application's index. It does not call conn_done:
- * the caller does, after it.
+ * Routing, on the normalised path: an application whose vhost matches the
+ * server name (case-insensitive) beats one for any host; then the longest mount
+ * (vpath) the path is under at a segment boundary (case-sensitive, like the
+ * file system below it).
+ *
+ * Refusals, before any application runs: a URL urlpath refuses -> 400; a path
+ * private (urlpath_is_private) for the chosen application or for any other
+ * mount it lies under, in any letter case -> 404; no application -> 404.
  */
 #ifndef ROUTE_H
 #define ROUTE_H
@@ -18,10 +26,30 @@
 #include "config.h"
 #include "conn.h"
 
-/* Index into specs (of app_spec*) of the application for c, or -1. */
+/* What route decided for one request. The strings are owned by it (freed by
+ * route_req_clear) and valid for the whole request. */
+typedef struct {
+    int app;            /* index into specs, or -1 */
+    int status;         /* 0: serve through app; else the status to answer (400, 404) */
+    const char *why;    /* the text of that answer */
+    GString *raw_url;   /* what the client sent: path and query (ASP.NET's RawUrl) */
+    GString *path;      /* the normalised path (valid when status != 400) */
+    GString *query;     /* the query string, without '?' (bytes as sent) */
+    GString *server_name; /* HTTP_HOST without port, else SERVER_NAME, else SERVER_ADDR */
+} route_req;
+
+/* Fills r (uninitialised memory is fine) for the request on c. */
+void route_resolve(const GPtrArray *specs, const conn *c, route_req *r);
+void route_req_clear(route_req *r);
+
+/* Index into specs (of app_spec*) of the application for c, or -1 (also for
+ * a refused URL). */
 int route_pick(const GPtrArray *specs, const conn *c);
 
-typedef void (*route_run_fn)(int app, conn *c, void *ud);
+/* The worker's part before the application: answers refusals itself, else
+ * calls run() with the application's index and the decision. It does not call
+ * conn_done: the caller does, after it. */
+typedef void (*route_run_fn)(int app, conn *c, const route_req *r, void *ud);
 void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud);
 
 #endif

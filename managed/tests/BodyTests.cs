@@ -149,7 +149,7 @@ namespace ScgiMono.Tests
 		{
 			var vars = CgiBlock.Vars ("CONTENT_LENGTH", body.Length.ToString (), "REQUEST_METHOD", "POST",
 			                          "REQUEST_URI", "/page.aspx", "CONTENT_TYPE", "application/octet-stream");
-			return new ScgiWorkerRequest (vars, Paths ("/"), Sink, IntPtr.Zero, body.Length, source);
+			return new ScgiWorkerRequest (vars, Routed.Target (vars), Paths ("/"), Sink, IntPtr.Zero, body.Length, source);
 		}
 
 		[Test]

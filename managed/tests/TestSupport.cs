@@ -143,6 +143,30 @@ namespace ScgiMono.Tests
 		}
 	}
 
+	// What native/route.c hands the managed side for a request with these
+	// variables, reduced to what these tests send (a REQUEST_URI with valid
+	// escapes and no "//" or dot segments): the managed side derives none of it.
+	// route.c's behaviour itself is tested in tests/test_route.c and
+	// tests/test_urlpath.c; the integration tests check both together.
+	public static class Routed
+	{
+		public static RequestTarget Target (RequestVars vars)
+		{
+			string raw = vars.Get ("REQUEST_URI") ?? "/";
+			int q = raw.IndexOf ('?');
+			string path = Uri.UnescapeDataString (q < 0 ? raw : raw.Substring (0, q));
+			int qi = vars.IndexOf ("QUERY_STRING");
+			byte[] query = qi >= 0 ? vars.RawValueAt (qi) : Encoding.UTF8.GetBytes (q < 0 ? "" : raw.Substring (q + 1));
+			string host = vars.Get ("HTTP_HOST");
+			if (string.IsNullOrEmpty (host))
+				host = vars.Get ("SERVER_NAME");
+			if (string.IsNullOrEmpty (host))
+				host = vars.Get ("SERVER_ADDR") ?? "127.0.0.1";
+			int end = host.StartsWith ("[") ? host.IndexOf (']') + 1 : host.LastIndexOf (':');
+			return new RequestTarget (raw, path.Length == 0 ? "/" : path, query, end > 0 ? host.Substring (0, end) : host);
+		}
+	}
+
 	// Base of the worker-request fixtures: a fresh application directory and sink
 	// per test, unmanaged body memory freed after each test.
 	public abstract class WorkerRequestFixture
@@ -201,7 +225,8 @@ namespace ScgiMono.Tests
 				Marshal.Copy (body, 0, mem, body.Length);
 				len = body.Length;
 			}
-			return new ScgiWorkerRequest (CgiBlock.Vars (nameValues), Paths (virtualPath), Sink, mem, len);
+			RequestVars vars = CgiBlock.Vars (nameValues);
+			return new ScgiWorkerRequest (vars, Routed.Target (vars), Paths (virtualPath), Sink, mem, len);
 		}
 
 		protected ScgiWorkerRequest RequestWithBody (byte[] body, params string[] nameValues)

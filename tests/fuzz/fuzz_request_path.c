@@ -49,6 +49,7 @@
 #include "pool.h"
 #include "response.h"
 #include "route.h"
+#include "urlpath.h"
 
 
 static config cfg;
@@ -66,9 +67,14 @@ static void quiet(const gchar *d, GLogLevelFlags l, const gchar *m, gpointer ud)
 }
 
 /* The stand-in for ASP.NET. */
-static void run_app(int app, conn *c, void *ud)
+static void run_app(int app, conn *c, const route_req *rr, void *ud)
 {
-    (void)ud;
+    /* route hands over a canonical path under the chosen mount, never a private one */
+    const app_spec *as = g_ptr_array_index((GPtrArray *)ud, (guint)app);
+    CHECK(rr->status == 0 && rr->app == app);
+    CHECK(rr->path->str[0] == '/' && !strstr(rr->path->str, "//") && !strstr(rr->path->str, "/."));
+    CHECK(urlpath_under(rr->path->str, as->vpath, FALSE) != NULL);
+    CHECK(!urlpath_is_private(rr->path->str, as->vpath));
     gsize pos = 0, nl, vl;
     const char *n, *v;
     int vars = 0;
@@ -113,7 +119,7 @@ static void run_app(int app, conn *c, void *ud)
 static void work(gpointer item, gpointer ud)
 {
     conn *c = item;
-    route_serve(ud, c, run_app, NULL);
+    route_serve(ud, c, run_app, ud);
     conn_done(c);
 }
 
