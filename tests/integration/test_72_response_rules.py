@@ -197,7 +197,8 @@ def test_http_crlf_nul_in_status_text_and_headers_never_reach_the_wire(env):
             eq(first.all("x-value"), [b"a  X-Injected: yes z"], "control bytes of a value sent as spaces")
 
 
-def test_nginx_crlf_in_status_and_headers(env):
+def test_nginx_response_rules(env):
+    """Through nginx (SCGI): nothing injected, and framing cases come out whole."""
     ng = rules_nginx(env)
     for case in ("status-crlf", "value-crlf", "name-crlf"):
         with socket.create_connection(("127.0.0.1", ng.port), timeout=15) as s:
@@ -207,10 +208,6 @@ def test_nginx_crlf_in_status_and_headers(env):
         eq(p.status, 200, f"{case} through nginx ({data[:300]!r})")
         check_no_injection(p)
         eq(p.body, BODY, f"{case}: body")
-
-
-def test_nginx_framing_cases(env):
-    ng = rules_nginx(env)
     for case, want in (("long", BODY[:2]), ("te", BODY), ("204", b""), ("304", b"")):
         r = harness.request(ng.port, "GET", f"/rules.ashx?case={case}", timeout=15)
         eq(r.body, want, f"{case} through nginx")
