@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_response (tests/fuzz/corpus/response/): the
-hostile responses of tests/test_resp_head.c and tests/integration/test_72_response_rules.py
+hostile responses of tests/test_resp_head.c and tests/integration/test_74_response_rules.py
 (short and long bodies against Content-Length, application framing headers,
 204/304/HEAD with bodies, CR/LF/NUL in the status text and in header names and
 values, statuses out of range), each over plain HTTP/1.1 keep-alive, HTTP/1.0
