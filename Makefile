@@ -20,14 +20,14 @@ CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(L
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
-PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c
+PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/main.c
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/listener.c native/conn.c \
-             native/body.c native/pool.c native/response.c native/route.c
+             native/body.c native/pool.c native/response.c native/resp_head.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
 HOST_OBJS := $(HOST_SRCS:native/%.c=$(B)/obj/%.o)
@@ -36,8 +36,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_log test_tmpdir
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_log
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log
 
 .PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -77,6 +77,16 @@ $(B)/asan/fuzz_request_path-replay: tests/fuzz/fuzz_request_path.c tests/fuzz/re
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
 
 $(B)/fuzz/fuzz_request_path: tests/fuzz/fuzz_request_path.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
+
+# Response framing: the real response.c over a socketpair (it links conn.c for
+# conn_var, hence the request-path modules).
+$(B)/asan/fuzz_response-replay: tests/fuzz/fuzz_response.c tests/fuzz/replay_main.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_SANOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/fuzz/fuzz_response: tests/fuzz/fuzz_response.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
 

@@ -2,15 +2,18 @@
 // Only blittable arguments cross: pointers, integers. The C side owns every
 // pointer passed in; the managed side never keeps one past the request.
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
 namespace ScgiMono
 {
 	internal static unsafe class Native
 	{
+		// headers: count names and values laid end to end in block; lens holds
+		// their byte lengths (name 0, value 0, name 1, ...).
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern void SendHeaders (IntPtr conn, int status, byte* reason, int reasonLen,
-		                                       byte* head, int headLen, long contentLength);
+		                                       byte* block, int blockLen, int* lens, int count);
 
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern void SendBody (IntPtr conn, byte* data, int len);
@@ -50,7 +53,9 @@ namespace ScgiMono
 	// use their own sink to see exactly what System.Web produced.
 	public interface IResponseSink
 	{
-		void SendHeaders (int status, string reason, string head, long contentLength);
+		// headers: name, value, name, value... exactly as the application gave them
+		// (the C host decides what may reach the wire).
+		void SendHeaders (int status, string reason, IList<string> headers);
 		void SendBody (byte[] data, int offset, int length);
 		unsafe void SendBody (byte* data, int length);
 		// Sends a slice of an open file without copying it through managed memory;
@@ -78,13 +83,21 @@ namespace ScgiMono
 			this.conn = conn;
 		}
 
-		public void SendHeaders (int status, string reason, string head, long contentLength)
+		public void SendHeaders (int status, string reason, IList<string> headers)
 		{
 			byte[] r = Latin1.GetBytes (reason ?? "");
-			byte[] h = Latin1.GetBytes (head ?? "");
+			var block = new System.IO.MemoryStream (256);
+			int[] lens = new int [Math.Max (headers.Count, 1)];
+			for (int i = 0; i < headers.Count; i++) {
+				byte[] b = Latin1.GetBytes (headers [i] ?? "");
+				block.Write (b, 0, b.Length);
+				lens [i] = b.Length;
+			}
+			byte[] h = block.GetBuffer ();
 			fixed (byte* rp = r)
 			fixed (byte* hp = h)
-				Native.SendHeaders (conn, status, rp, r.Length, hp, h.Length, contentLength);
+			fixed (int* lp = lens)
+				Native.SendHeaders (conn, status, rp, r.Length, hp, (int) block.Length, lp, headers.Count / 2);
 		}
 
 		public void SendBody (byte[] data, int offset, int length)

@@ -4,8 +4,10 @@
 // Request side: the URL, its path, the query and the server name as the C host
 // decided them (RequestTarget: decoded, routed and judged once, in C), the other
 // CGI variables (RequestVars) and the body, which stays in C memory and is copied
-// out only when the application reads it. Response side: status and header lines are collected here and handed
-// to the sink once, with the body, through internal calls; the C host frames them.
+// out only when the application reads it. Response side: status and headers are
+// collected here as given and handed to the sink once, with the body, through
+// internal calls; the C host sanitizes and frames them (native/resp_head.h holds
+// the rules).
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -47,8 +49,8 @@ namespace ScgiMono
 		int bodyRead;              // bytes handed to ASP.NET so far
 		int status = 200;
 		string statusReason;
-		StringBuilder head = new StringBuilder (256);
-		long contentLength = -1;
+		List<string> headers = new List<string> (16); // name, value, name, value... as given
+		bool contentLengthSent;    // a Content-Length header was given (C judges its value)
 		bool headersSent;
 		volatile bool ended;       // the final flush or EndOfRequest happened
 		EndOfSendNotification endNotify;
@@ -325,20 +327,12 @@ namespace ScgiMono
 		{
 			if (headersSent)
 				return;
-			if (string.Equals (name, "Content-Length", StringComparison.OrdinalIgnoreCase)) {
-				long cl;
-				if (long.TryParse (value, NumberStyles.None, CultureInfo.InvariantCulture, out cl))
-					contentLength = cl;
-			}
-			// A CR or LF would let a name or value forge headers: fold it to a space.
-			head.Append (NoNewlines (name)).Append (": ").Append (NoNewlines (value)).Append ("\r\n");
-		}
-
-		static string NoNewlines (string s)
-		{
-			if (s == null || s.IndexOfAny (new char[] { '\r', '\n' }) < 0)
-				return s;
-			return s.Replace ('\r', ' ').Replace ('\n', ' ');
+			if (string.Equals (name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+				contentLengthSent = true;
+			// Passed as given: the C host (native/resp_head.c) decides what of a
+			// name or value may reach the wire (no CR, LF, NUL; framing headers are its own).
+			headers.Add (name ?? "");
+			headers.Add (value ?? "");
 		}
 
 		public override void SendCalculatedContentLength (int contentLength)
@@ -348,7 +342,7 @@ namespace ScgiMono
 
 		public override void SendCalculatedContentLength (long contentLength)
 		{
-			if (!headersSent && this.contentLength < 0)
+			if (!headersSent && !contentLengthSent)
 				SendKnownResponseHeader (HeaderContentLength, contentLength.ToString (CultureInfo.InvariantCulture));
 		}
 
@@ -359,8 +353,8 @@ namespace ScgiMono
 			if (headersSent)
 				return;
 			headersSent = true;
-			sink.SendHeaders (status, statusReason, head.ToString (), contentLength);
-			head = null;
+			sink.SendHeaders (status, statusReason, headers);
+			headers = null;
 		}
 
 		public override void SendResponseFromMemory (byte[] data, int length)

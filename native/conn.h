@@ -16,6 +16,7 @@
 #include <glib.h>
 #include "config.h"
 #include "http_req.h"
+#include "resp_head.h"
 #include "scgi_parse.h"
 
 typedef enum { PROTO_UNKNOWN = 0, PROTO_SCGI, PROTO_HTTP } conn_proto;
@@ -32,8 +33,11 @@ typedef struct server server;
 typedef struct {
     GString *head;        /* status + headers from the application, not yet framed */
     GByteArray *body;     /* buffered body not yet written */
-    int status;
-    gint64 content_length;/* from the application, or -1 */
+    int status;           /* as written (resp_head rules) */
+    gint64 content_length;/* a valid Content-Length from the application, or -1 */
+    gboolean app_close;   /* the application sent "Connection: close" */
+    gboolean handoff;     /* SCGI: the front end sends the body (X-Sendfile, X-Accel-Redirect) */
+    rh_count count;       /* body bytes offered and accepted against the announced length */
     gboolean started;     /* status and headers received from the application */
     gboolean committed;   /* headers written to the socket */
     gboolean chunked;     /* HTTP body framed with chunked encoding */

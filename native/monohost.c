@@ -44,11 +44,22 @@ static MonoMethod *process_method;  /* ScgiMono.Entry:Process, application domai
 
 /* ---- internal calls (managed ScgiMono.Native) ---- */
 
+/* The application's headers as given: count pairs, lens[2i] and lens[2i+1]
+ * the byte lengths of name i and value i, laid end to end in block. */
 static void icall_send_headers(conn *c, gint32 status, const char *reason, gint32 reason_len,
-                               const char *head, gint32 head_len, gint64 content_length)
+                               const char *block, gint32 block_len, const gint32 *lens, gint32 count)
 {
-    resp_start(c, status, reason, (gsize)MAX(reason_len, 0), head, (gsize)MAX(head_len, 0),
-               content_length);
+    rh_header *h = g_new(rh_header, MAX(count, 1));
+    gsize n = 0, at = 0;
+    for (gint32 i = 0; i < count; i++) {
+        gsize nl = (gsize)MAX(lens[2 * i], 0), vl = (gsize)MAX(lens[2 * i + 1], 0);
+        if (at + nl + vl > (gsize)MAX(block_len, 0))
+            break; /* cannot happen with ScgiMono.NativeSink; never read past block */
+        h[n++] = (rh_header){block + at, nl, block + at + nl, vl};
+        at += nl + vl;
+    }
+    resp_start(c, status, reason, (gsize)MAX(reason_len, 0), h, n);
+    g_free(h);
 }
 
 static void icall_send_body(conn *c, const char *data, gint32 len)

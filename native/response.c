@@ -12,40 +12,7 @@
  * and Content-Length can be given. */
 #define BUFFER_LIMIT (64 * 1024)
 
-const char *resp_reason(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
-    }
-}
+const char *resp_reason(int status) { return rh_reason(status); }
 
 void resp_clear(resp *r)
 {
@@ -97,60 +64,80 @@ static void write_all(conn *c, struct iovec *iov, int n)
     }
 }
 
-void resp_start(conn *c, int status, const char *reason, gsize reason_len,
-                const char *head, gsize head_len, gint64 content_length)
+/* HEAD over plain HTTP, or an SCGI request whose method is HEAD (RFC 3875
+ * 4.3.2: no body either). */
+static gboolean head_request(conn *c)
+{
+    if (c->proto == PROTO_HTTP)
+        return c->is_head;
+    const char *m = c->vars ? conn_var(c, "REQUEST_METHOD", NULL) : NULL;
+    return m && strcmp(m, "HEAD") == 0;
+}
+
+void resp_start(conn *c, int status, const char *reason, gsize reason_len, const rh_header *h, gsize n)
 {
     resp *r = &c->r;
     if (r->started)
         return;
     r->started = TRUE;
-    r->status = status;
-    r->content_length = content_length;
-    if (!reason || !reason_len) {
-        reason = resp_reason(status);
-        reason_len = strlen(reason);
-    }
-    r->head = g_string_sized_new(128 + head_len);
     const char *first = c->proto == PROTO_SCGI && r->apache_status ? "Status:" : "HTTP/1.1";
-    g_string_append_printf(r->head, "%s %d ", first, status);
-    g_string_append_len(r->head, reason, (gssize)reason_len);
-    g_string_append(r->head, "\r\n");
-    g_string_append_len(r->head, head, (gssize)head_len);
-}
-
-static gboolean status_has_body(int status)
-{
-    return status >= 200 && status != 204 && status != 304;
+    r->head = g_string_sized_new(256);
+    rh_result res;
+    rh_head(r->head, first, status, reason, reason_len, h, n, &res);
+    r->status = res.status;
+    r->content_length = res.length;
+    r->app_close = res.close;
+    r->handoff = res.handoff && c->proto == PROTO_SCGI;
+    rh_count_init(&r->count, res.status, head_request(c), res.length);
+    if (res.status_replaced)
+        g_warning("%s: the application's status %d is not a final status (200-999); sent 500", c->peer, status);
+    if (res.dropped)
+        g_warning("%s: %u response header(s) with an invalid name dropped", c->peer, res.dropped);
+    if (res.length_ignored)
+        g_message("%s: the application's Content-Length is invalid or repeated with another value; ignored",
+                  c->peer);
+    if (res.sanitized)
+        g_message("%s: control characters in the application's status text or header values sent as spaces",
+                  c->peer);
 }
 
 /* Adds the framing headers and the blank line; decides chunked / close. */
 static void commit(conn *c, gboolean final)
 {
     resp *r = &c->r;
-    gsize blen = r->body ? r->body->len : 0;
-    gboolean known = r->content_length >= 0;
-    if (c->proto == PROTO_HTTP) {
-        if (!known && status_has_body(r->status) && !c->is_head) {
-            if (final)
-                g_string_append_printf(r->head, "Content-Length: %zu\r\n", blen);
-            else if (c->http_minor >= 1)
-                r->chunked = TRUE;
-            else
-                r->close_after = TRUE;
-        }
-        if (r->chunked)
-            g_string_append(r->head, "Transfer-Encoding: chunked\r\n");
-        if (!c->keep_alive || r->close_after) {
-            r->close_after = TRUE;
-            g_string_append(r->head, "Connection: close\r\n");
-        } else if (c->http_minor == 0) {
-            g_string_append(r->head, "Connection: keep-alive\r\n");
-        }
-    } else if (!known && final && status_has_body(r->status) && !c->is_head) {
-        g_string_append_printf(r->head, "Content-Length: %zu\r\n", blen);
-    }
-    g_string_append(r->head, "\r\n");
+    rh_frame_in in = {
+        .http = c->proto == PROTO_HTTP,
+        .http_minor = c->http_minor,
+        .keep_alive = c->keep_alive,
+        .head_request = head_request(c),
+        .status = r->status,
+        .length = r->content_length,
+        .close = r->close_after || r->app_close,
+        .final = final,
+        .buffered = r->count.offered,
+    };
+    rh_frame_out out;
+    rh_frame(r->head, &in, &out);
+    r->chunked = out.chunked;
+    r->close_after = out.close;
     r->committed = TRUE;
+}
+
+/* The counting hook: every body byte the application writes passes here.
+ * Returns how many of len go on the wire: none where no body is allowed, none
+ * past the announced length (the rest is cut, and the connection will close,
+ * since the client cannot tell where this response ends otherwise). */
+static gint64 resp_accept(conn *c, gint64 len)
+{
+    resp *r = &c->r;
+    gboolean was = rh_count_mismatch(&r->count, FALSE);
+    gint64 take = rh_count_accept(&r->count, len);
+    if (!was && rh_count_mismatch(&r->count, FALSE) && !r->handoff) {
+        g_warning("%s: the application wrote more than the %" G_GINT64_FORMAT " bytes it announced; "
+                  "body cut there, connection closed", c->peer, r->count.limit);
+        r->close_after = TRUE;
+    }
+    return take;
 }
 
 /* Writes pending head, buffered body and extra bytes in one writev. */
@@ -188,7 +175,7 @@ static void send_out(conn *c, const char *extra, gsize extra_len, gboolean final
 static void ensure_started(conn *c)
 {
     if (!c->r.started)
-        resp_start(c, 200, NULL, 0, "", 0, -1);
+        resp_start(c, 200, NULL, 0, NULL, 0);
 }
 
 void resp_body(conn *c, const char *data, gsize len)
@@ -197,6 +184,9 @@ void resp_body(conn *c, const char *data, gsize len)
     if (r->client_gone || r->finished || len == 0)
         return;
     ensure_started(c);
+    len = (gsize)resp_accept(c, (gint64)len);
+    if (len == 0)
+        return;
     gsize blen = r->body ? r->body->len : 0;
     if (blen + len <= BUFFER_LIMIT) {
         if (!r->body)
@@ -216,7 +206,10 @@ gboolean resp_file(conn *c, int fd, gint64 offset, gint64 length)
         return TRUE;
     ensure_started(c);
     if ((r->body ? r->body->len : 0) + (guint64)length <= BUFFER_LIMIT)
-        return FALSE;
+        return FALSE; /* copied through resp_body, counted there */
+    length = resp_accept(c, length);
+    if (length == 0)
+        return TRUE;
     if (!r->committed)
         commit(c, FALSE);
     send_out(c, NULL, 0, FALSE); /* head and what was buffered go first */
@@ -255,6 +248,11 @@ void resp_flush(conn *c, gboolean final)
     if (r->finished)
         return;
     ensure_started(c);
+    if (final && rh_count_mismatch(&r->count, TRUE) && r->count.offered < r->count.limit && !r->handoff) {
+        g_warning("%s: the application wrote %" G_GINT64_FORMAT " of the %" G_GINT64_FORMAT
+                  " bytes it announced; connection closed", c->peer, r->count.offered, r->count.limit);
+        r->close_after = TRUE;
+    }
     if (!r->client_gone) {
         if (!r->committed)
             commit(c, final);
@@ -266,8 +264,8 @@ void resp_flush(conn *c, gboolean final)
 
 void resp_simple(conn *c, int status, const char *text)
 {
-    static const char type[] = "Content-Type: text/plain; charset=utf-8\r\n";
-    resp_start(c, status, NULL, 0, type, sizeof type - 1, -1);
+    static const rh_header type = {"Content-Type", 12, "text/plain; charset=utf-8", 25};
+    resp_start(c, status, NULL, 0, &type, 1);
     resp_body(c, text, strlen(text));
     resp_body(c, "\n", 1);
     resp_flush(c, TRUE);

@@ -3,9 +3,13 @@
  * The application hands over its status and header lines once (resp_start), then
  * body bytes (resp_body) and flushes (resp_flush). This module alone decides the
  * first line: "Status: 200 OK" or "HTTP/1.1 200 OK" for SCGI (per application,
- * resp.apache_status), always "HTTP/1.1 ..." for plain HTTP clients; and, for
- * HTTP, the body framing (Content-Length when the whole body is known at the
- * first write, chunked otherwise, or close-delimited for HTTP/1.0).
+ * resp.apache_status), always "HTTP/1.1 ..." for plain HTTP clients; and the
+ * body framing (Content-Length when the application gave a valid one or the
+ * whole body is known at the first write; for HTTP chunked otherwise, or
+ * close-delimited for HTTP/1.0). What of the application's status, reason and
+ * headers reaches the wire, and how many body bytes, is decided by the pure
+ * rules of resp_head.h: body bytes past the announced length are cut, and a
+ * body that did not match it closes the connection (with a log line).
  * Small responses leave in one writev; larger bodies are written without copying.
  * A write that fails or stalls past write_timeout marks the client gone; later
  * calls then do nothing. Only the worker owning the connection calls these.
@@ -16,10 +20,9 @@
 #include <glib.h>
 #include "conn.h"
 
-/* head: header lines "Name: value\r\n"... (no status line, no blank line).
- * content_length: the application's Content-Length header value, or -1. */
-void resp_start(conn *c, int status, const char *reason, gsize reason_len,
-                const char *head, gsize head_len, gint64 content_length);
+/* The application's status, reason (may be NULL) and headers, as given: the
+ * rules of resp_head.h decide what reaches the wire. Only the first call counts. */
+void resp_start(conn *c, int status, const char *reason, gsize reason_len, const rh_header *h, gsize n);
 void resp_body(conn *c, const char *data, gsize len);
 /* Sends length bytes of the open file fd from offset with sendfile(2), after what
  * is buffered. Returns FALSE, having sent nothing, when the bytes are better

@@ -40,8 +40,8 @@ namespace ScgiMono.Tests
 		{
 			public int Status;
 			public string Reason;
-			public string Head;
-			public long ContentLength;
+			public string Head;       // "Name: value\r\n"... built from Headers, for assertions
+			public List<string> Headers; // name, value, ... as handed over
 		}
 
 		public readonly List<string> Events = new List<string> ();
@@ -58,10 +58,14 @@ namespace ScgiMono.Tests
 			return false;
 		}
 
-		public void SendHeaders (int status, string reason, string head, long contentLength)
+		public void SendHeaders (int status, string reason, IList<string> headers)
 		{
 			Events.Add ("SendHeaders");
-			Headers.Add (new HeadersCall { Status = status, Reason = reason, Head = head, ContentLength = contentLength });
+			var head = new StringBuilder ();
+			for (int i = 0; i + 1 < headers.Count; i += 2)
+				head.Append (headers [i]).Append (": ").Append (headers [i + 1]).Append ("\r\n");
+			Headers.Add (new HeadersCall { Status = status, Reason = reason, Head = head.ToString (),
+			                               Headers = new List<string> (headers) });
 		}
 
 		public void SendBody (byte[] data, int offset, int length)
