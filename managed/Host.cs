@@ -52,7 +52,7 @@ namespace ScgiMono
 			generation = gen;
 			sendfile = mode;
 			accelPrefix = prefix;
-			paths = new AppPaths (virtualPath, physicalPath);
+			paths = new AppPaths (virtualPath, physicalPath, HandlerMap.FromConfiguration ());
 			AppDomain.CurrentDomain.DomainUnload += OnDomainUnload;
 			// ASP.NET starts a System.Threading.Timer per request (due after
 			// executionTimeout, 110 s by default) and disposes it at the end. Mono
@@ -108,7 +108,7 @@ namespace ScgiMono
 				wr.SendBadRequest ("Bad Request: the path has '.' or '..' segments");
 				return;
 			}
-			if (wr.IsHiddenPath) {
+			if (wr.IsHiddenPath || paths.IsStaticFileWithPathInfo (wr.GetFilePath (), wr.GetPathInfo ())) {
 				wr.SendNotFound ();
 				return;
 			}
