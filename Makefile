@@ -39,13 +39,15 @@ LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir
 FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log
 
-.PHONY: all server managed tests asan fuzz replay clean
+.PHONY: all server managed tests asan fuzz replay samples clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
-all: server managed tests asan
+all: server managed tests asan samples
 
 server: $(B)/scgi-mono-server $(B)/ScgiMono.dll
 managed: $(B)/ScgiMono.dll $(B)/ScgiMono.Tests.dll
-tests: $(UNIT_TESTS:%=$(B)/tests/%)
+tests: $(UNIT_TESTS:%=$(B)/tests/%) samples
+# Sample applications that need building (the integration tests serve them).
+samples: $(B)/samples/mvc/bin/MvcSample.dll
 asan: $(UNIT_TESTS:%=$(B)/asan/%) $(FUZZERS:%=$(B)/asan/%-replay)
 fuzz: $(FUZZERS:%=$(B)/fuzz/%)
 
@@ -136,6 +138,19 @@ $(B)/ScgiMono.dll: $(MANAGED_SRCS)
 
 $(B)/ScgiMono.Tests.dll: $(MANAGED_TESTS) $(B)/ScgiMono.dll
 	$(MCS) -target:library -r:System.Web.dll -r:$(B)/ScgiMono.dll -r:$(NUNIT_DIR)/nunit.framework.dll -out:$@ $(MANAGED_TESTS)
+
+# The MVC 3 + Razor sample: its files (less the C# sources) copied to
+# build/samples/mvc, the controllers and Global.asax code compiled into its bin/.
+# System.Web.Mvc comes from the GAC (Debian's libmono-system-web-mvc3.0-cil).
+MVC_FILES := $(shell find samples/mvc -type f)
+MVC_SRCS  := $(filter %.cs,$(MVC_FILES))
+$(B)/samples/mvc/bin/MvcSample.dll: $(MVC_FILES)
+	rm -rf $(B)/samples/mvc
+	mkdir -p $(B)/samples/mvc
+	tar -C samples/mvc --exclude='*.cs' -cf - . | tar -C $(B)/samples/mvc -xf -
+	find $(B)/samples/mvc -type d -empty -delete
+	mkdir -p $(B)/samples/mvc/bin
+	$(MCS) -target:library -r:System.Web.dll -r:System.Web.Mvc.dll -out:$@ $(MVC_SRCS)
 
 clean:
 	rm -rf $(B)

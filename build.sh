@@ -21,6 +21,10 @@ DEPS=(
   "mono-devel:/usr/bin/mcs"
   "mono-runtime:/usr/bin/mono"
   "libmono-system-web4.0-cil:/usr/lib/mono/4.5/System.Web.dll"
+  # The MVC 3 + Razor sample (make samples; served by the tests, see README)
+  "libmono-system-web-mvc3.0-cil:/usr/lib/mono/4.5/System.Web.Mvc.dll"
+  "libmono-system-web-razor2.0-cil:/usr/lib/mono/4.5/System.Web.Razor.dll"
+  "libmono-system-web-webpages2.0-cil:/usr/lib/mono/4.5/System.Web.WebPages.dll"
   "nunit-console:/usr/bin/nunit-console"
   "node-llhttp:/usr/share/llhttp/llhttp.c"
   "clang:/usr/bin/clang"
@@ -94,14 +98,14 @@ run_tests() {
     "wrk:/usr/bin/wrk"
   )
   deps
-  build server managed tests asan
+  build server managed tests asan samples
   exec "$ROOT/tests/run_all.sh"
 }
 
 case "${1:-}" in
   run) shift; run "$@" ;;
   test) run_tests ;;
-  build) deps; build server managed tests asan ;;
+  build) deps; build server managed tests asan samples ;;
   fuzz) shift; fuzz "$@" ;;
   bench)
     # Bench-only packages (the load generator and the peers; nginx is already in DEPS), then bench/run.py.

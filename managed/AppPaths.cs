@@ -16,9 +16,19 @@ namespace ScgiMono
 
 		public readonly string VirtualPath;   // "/" or "/app" (no trailing slash)
 		public readonly string PhysicalPath;  // "/srv/app/" (always a trailing slash)
+		public readonly HandlerMap Handlers;  // which names a handler takes (the split points)
 
+		// With ASP.NET's default handler mappings (HandlerMap.Default).
 		public AppPaths (string virtualPath, string physicalPath)
+			: this (virtualPath, physicalPath, HandlerMap.Default)
 		{
+		}
+
+		public AppPaths (string virtualPath, string physicalPath, HandlerMap handlers)
+		{
+			if (handlers == null)
+				throw new ArgumentNullException ("handlers");
+			Handlers = handlers;
 			if (string.IsNullOrEmpty (virtualPath) || virtualPath [0] != '/')
 				throw new ArgumentException ("virtual path must start with '/'", "virtualPath");
 			VirtualPath = virtualPath.Length > 1 ? virtualPath.TrimEnd ('/') : "/";
@@ -107,9 +117,17 @@ namespace ScgiMono
 		}
 
 		// Splits a decoded URL path into the file ASP.NET serves and the PathInfo
-		// after it ("/page.aspx/extra" -> "/page.aspx" + "/extra"). A path that
-		// names a directory with a trailing slash gets its default document.
-		// Only dotted segments that are followed by more segments cost a stat().
+		// after it, as IIS and Mono's own servers do: only at a segment that
+		// names a handler (its name matches the application's httpHandlers or
+		// handler build providers, Handlers below: "/page.aspx/extra" ->
+		// "/page.aspx" + "/extra", whether the file exists or not) or an existing
+		// file ("/site.css/x" -> "/site.css" + "/x", a static file with a
+		// PathInfo, which Process answers 404). Anywhere else the whole path is
+		// the file path and PathInfo is "" ("/Home/Paths/a.b/", "/users/john.doe/edit",
+		// "/api/v1.2/items": extension-less MVC URLs). A path that names a
+		// directory with a trailing slash gets its default document.
+		// Cost: one stat() per dotted segment followed by more segments whose
+		// name is not handler-mapped; none for other segments.
 		public void Split (string uriPath, out string filePath, out string pathInfo)
 		{
 			pathInfo = "";
@@ -119,11 +137,13 @@ namespace ScgiMono
 				int slash = uriPath.IndexOf ('/', start);
 				if (slash < 0)
 					break;
-				int dot = uriPath.IndexOf ('.', start, slash - start);
-				if (dot >= 0 && !Directory.Exists (MapPath (uriPath.Substring (0, slash)))) {
-					filePath = uriPath.Substring (0, slash);
-					pathInfo = uriPath.Substring (slash);
-					return;
+				if (uriPath.IndexOf ('.', start, slash - start) >= 0) {
+					string prefix = uriPath.Substring (0, slash);
+					if (Handlers.IsMapped (prefix) || IsFile (prefix)) {
+						filePath = prefix;
+						pathInfo = uriPath.Substring (slash);
+						return;
+					}
 				}
 				start = slash + 1;
 			}
@@ -134,10 +154,26 @@ namespace ScgiMono
 			}
 		}
 
+		bool IsFile (string path)
+		{
+			string p = MapPath (path);
+			return p != null && File.Exists (p);
+		}
+
+		// TRUE for a request that Split cut after a file no handler takes
+		// ("/Content/site.css/" or "/style.css/extra"): IIS and Mono's own
+		// servers answer 404, they never serve the file.
+		public bool IsStaticFileWithPathInfo (string filePath, string pathInfo)
+		{
+			return !string.IsNullOrEmpty (pathInfo) && !Handlers.IsMapped (filePath);
+		}
+
+		// The default document of a directory ("/" or "/dir/"), or null: one
+		// stat() when the directory does not exist (an MVC URL with a trailing slash).
 		public string DefaultDocument (string dirPath)
 		{
 			string dir = MapPath (dirPath);
-			if (dir == null)
+			if (dir == null || !Directory.Exists (dir))
 				return null;
 			foreach (string d in DefaultDocuments)
 				if (File.Exists (Path.Combine (dir, d)))

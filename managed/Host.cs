@@ -52,7 +52,7 @@ namespace ScgiMono
 			generation = gen;
 			sendfile = mode;
 			accelPrefix = prefix;
-			paths = new AppPaths (virtualPath, physicalPath);
+			paths = new AppPaths (virtualPath, physicalPath, HandlerMap.FromConfiguration ());
 			AppDomain.CurrentDomain.DomainUnload += OnDomainUnload;
 			// ASP.NET starts a System.Threading.Timer per request (due after
 			// executionTimeout, 110 s by default) and disposes it at the end. Mono
@@ -108,6 +108,12 @@ namespace ScgiMono
 			                                body, bodyLen, (flags & RequestFlags.BodySpooled) != 0 ? sink : null);
 			if ((flags & RequestFlags.PlainHttp) == 0) // a front end is there to take files over
 				wr.SetFrontEndSendfile (sendfile, accelPrefix);
+			// A static file (no handler takes its name) followed by more path is not
+			// the file: 404, as IIS and Mono's own servers answer.
+			if (paths.IsStaticFileWithPathInfo (wr.GetFilePath (), wr.GetPathInfo ())) {
+				wr.SendNotFound ();
+				return;
+			}
 			if (wr.NeedsSlashRedirect) {
 				wr.SendSlashRedirect ();
 				return;

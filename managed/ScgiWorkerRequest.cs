@@ -126,9 +126,9 @@ namespace ScgiMono
 			            "\">here</a>.</body></html>\n");
 		}
 
-		public void SendBadRequest (string why)
+		public void SendNotFound ()
 		{
-			SendSimple (400, "Bad Request", "text/plain", null, null, why + "\n");
+			SendSimple (404, "Not Found", "text/plain", null, null, "Not Found\n");
 		}
 
 		void SendSimple (int code, string reason, string type, string header, string value, string text)

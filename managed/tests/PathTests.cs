@@ -168,6 +168,123 @@ namespace ScgiMono.Tests
 
 	}
 
+	// Where a path is split into FilePath and PathInfo, as IIS and Mono's own
+	// servers do: only after a name a handler takes (the application's
+	// httpHandlers and handler build providers) or an existing file; MVC URLs
+	// with dots or trailing slashes are the file path whole.
+	[TestFixture]
+	public class SplitRuleTests : WorkerRequestFixture
+	{
+		[SetUp]
+		public void AddFiles ()
+		{
+			Directory.CreateDirectory (Path.Combine (App.Root, "Content"));
+			App.Write ("Content/site.css", "body {}");
+			App.Write ("style.css", "p {}");
+			App.Write ("echo.ashx", "<%@ WebHandler Language=\"C#\" Class=\"E\" %>");
+			Directory.CreateDirectory (Path.Combine (App.Root, "v1.0"));
+			App.Write ("v1.0/Default.aspx", "<%@ Page Language=\"C#\" %>v1");
+		}
+
+		// url (decoded path) -> FilePath, PathInfo; for the app at "/" and at "/mvc".
+		[TestCase ("/Home/Paths/a.b/", "/Home/Paths/a.b/", "")]
+		[TestCase ("/Home/Paths/a.b", "/Home/Paths/a.b", "")]
+		[TestCase ("/users/john.doe/edit", "/users/john.doe/edit", "")]
+		[TestCase ("/api/v1.2/items", "/api/v1.2/items", "")]
+		[TestCase ("/api/v1.2/items/", "/api/v1.2/items/", "")]
+		[TestCase ("/Home/About", "/Home/About", "")]
+		[TestCase ("/Home/Details/42", "/Home/Details/42", "")]
+		[TestCase ("/page.aspx/extra/info", "/page.aspx", "/extra/info")]
+		[TestCase ("/page.aspx/", "/page.aspx", "/")]
+		[TestCase ("/missing.aspx/extra", "/missing.aspx", "/extra")]
+		[TestCase ("/PAGE.ASPX/x", "/PAGE.ASPX", "/x")]
+		[TestCase ("/echo.ashx/a.b/c.aspx/d", "/echo.ashx", "/a.b/c.aspx/d")]
+		[TestCase ("/users/john.doe/page.aspx/x", "/users/john.doe/page.aspx", "/x")]
+		[TestCase ("/WebResource.axd/x", "/WebResource.axd", "/x")]
+		[TestCase ("/Content/site.css", "/Content/site.css", "")]
+		[TestCase ("/Content/site.css/", "/Content/site.css", "/")]
+		[TestCase ("/style.css/extra", "/style.css", "/extra")]
+		[TestCase ("/dir.v2/page.aspx/more", "/dir.v2/page.aspx", "/more")]
+		[TestCase ("/dir.v2/", "/dir.v2/", "")]
+		[TestCase ("/v1.0/", "/v1.0/Default.aspx", "")]
+		[TestCase ("/dir/", "/dir/Default.aspx", "")]
+		[TestCase ("/", "/Default.aspx", "")]
+		public void Split_AsIisAndMonoServers (string url, string filePath, string pathInfo)
+		{
+			foreach (string mount in new[] { "/", "/mvc" }) {
+				string prefix = mount == "/" ? "" : mount;
+				var wr = GetAt (mount, prefix + url);
+				Assert.AreEqual (prefix + filePath, wr.GetFilePath (), "FilePath of " + prefix + url);
+				Assert.AreEqual (pathInfo, wr.GetPathInfo (), "PathInfo of " + prefix + url);
+			}
+		}
+
+		// A static file (no handler takes its name) with a PathInfo is 404.
+		[TestCase ("/Content/site.css/", true)]
+		[TestCase ("/style.css/extra", true)]
+		[TestCase ("/Content/site.css", false)]
+		[TestCase ("/page.aspx/extra", false)]
+		[TestCase ("/missing.aspx/extra", false)]
+		[TestCase ("/echo.ashx/x", false)]
+		[TestCase ("/Home/Paths/a.b/", false)]
+		[TestCase ("/users/john.doe/edit", false)]
+		public void StaticFileWithPathInfo (string url, bool expected)
+		{
+			foreach (string mount in new[] { "/", "/mvc" }) {
+				string prefix = mount == "/" ? "" : mount;
+				var wr = GetAt (mount, prefix + url);
+				Assert.AreEqual (expected, Paths (mount).IsStaticFileWithPathInfo (wr.GetFilePath (), wr.GetPathInfo ()),
+				                 prefix + url);
+			}
+		}
+
+		[Test]
+		public void HandlerMap_FromConfiguredPatterns ()
+		{
+			var m = new HandlerMap (new[] { "*.aspx", "*", "trace.axd", "*_AppService.axd", "*.a, *.b", "Views/*", "*.x*y" },
+			                        new[] { ".cshtml", "", "vbhtml" });
+			Assert.IsTrue (m.IsMapped ("/p.aspx"));
+			Assert.IsTrue (m.IsMapped ("/dir/P.AsPx"));
+			Assert.IsTrue (m.IsMapped ("/trace.axd"));
+			Assert.IsTrue (m.IsMapped ("/TRACE.AXD"));
+			Assert.IsFalse (m.IsMapped ("/other.axd"), "only the names configured");
+			Assert.IsTrue (m.IsMapped ("/Auth_AppService.axd"));
+			Assert.IsTrue (m.IsMapped ("/x.a"));
+			Assert.IsTrue (m.IsMapped ("/x.b"));
+			Assert.IsTrue (m.IsMapped ("/Views/Home/Index.cshtml"));
+			Assert.IsFalse (m.IsMapped ("/x.vbhtml"), "an extension without its dot is not one");
+			Assert.IsFalse (m.IsMapped ("/Views/x"), "patterns with '/' are not names");
+			Assert.IsFalse (m.IsMapped ("/site.css"), "the catch-all '*' is the static file handler's");
+			Assert.IsFalse (m.IsMapped ("/.aspx/"), "no name");
+			Assert.IsFalse (m.IsMapped ("/dir/"));
+		}
+
+		[Test]
+		public void Split_FollowsTheApplicationsMappings ()
+		{
+			// .cshtml mapped by this application, .aspx not: /page.aspx exists, so
+			// it is still a file (a static one now), /missing.aspx is not.
+			var p = new AppPaths ("/", App.Root, new HandlerMap (new[] { "*.cshtml" }, null));
+			string f, pi;
+			p.Split ("/x/Index.cshtml/more", out f, out pi);
+			Assert.AreEqual (new[] { "/x/Index.cshtml", "/more" }, new[] { f, pi });
+			p.Split ("/missing.aspx/more", out f, out pi);
+			Assert.AreEqual (new[] { "/missing.aspx/more", "" }, new[] { f, pi });
+			p.Split ("/page.aspx/more", out f, out pi);
+			Assert.AreEqual (new[] { "/page.aspx", "/more" }, new[] { f, pi });
+			Assert.IsTrue (p.IsStaticFileWithPathInfo (f, pi));
+		}
+
+		[Test]
+		public void DefaultMap_RunsCodeOnly ()
+		{
+			foreach (string ext in new[] { "aspx", "ashx", "asmx", "axd", "svc" })
+				Assert.IsTrue (HandlerMap.Default.IsMapped ("/x." + ext), ext);
+			foreach (string ext in new[] { "css", "js", "html", "cshtml", "txt" })
+				Assert.IsFalse (HandlerMap.Default.IsMapped ("/x." + ext), ext);
+		}
+	}
+
 	[TestFixture]
 	public class QueryStringTests : WorkerRequestFixture
 	{

@@ -1,0 +1,1 @@
+<%@ Application Inherits="MvcSample.MvcApplication" Language="C#" %>
