@@ -365,6 +365,14 @@ gsize http_req_take_body(http_req *r, void *dst, gsize len)
     return n;
 }
 
+gsize http_host_name_len(const char *host)
+{
+    const char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+    if (!end)
+        return strlen(host);
+    return (gsize)(host[0] == '[' ? end - host + 1 : end - host);
+}
+
 static void add_var(GString *out, const char *name, const char *value, gssize len)
 {
     g_string_append(out, name);
@@ -396,10 +404,7 @@ void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *ou
     add_var(out, "SERVER_PORT", num, -1);
     const char *host = find_value(r, "HTTP_HOST");
     if (host && *host) {
-        /* SERVER_NAME is the Host header without its port ("[::1]:80" -> "[::1]"). */
-        const char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
-        gssize len = !end ? -1 : host[0] == '[' ? end - host + 1 : end - host;
-        add_var(out, "SERVER_NAME", host, len);
+        add_var(out, "SERVER_NAME", host, (gssize)http_host_name_len(host));
     } else {
         add_var(out, "SERVER_NAME", ci->server_addr, -1);
     }

@@ -106,6 +106,11 @@ int http_req_minor(const http_req *r);
  * body instead of letting it accumulate); returns how many. */
 gsize http_req_take_body(http_req *r, void *dst, gsize len);
 
+/* Length of the host name in a Host value, without its port: "a.example:80"
+ * -> 10, "[::1]:8000" -> 5 ("[::1]"), "a.example" -> 9. The one rule for
+ * SERVER_NAME here and for the server name route.c decides. */
+gsize http_host_name_len(const char *host);
+
 /* Appends the CGI variable block ("NAME\0value\0" pairs, CONTENT_LENGTH first,
  * the decoded body's length) describing the finished request to out. */
 void http_req_cgi_block(const http_req *r, const http_conn_info *ci, GString *out);

@@ -16,10 +16,8 @@ static void server_name(const conn *c, GString *out)
         h = conn_var(c, "SERVER_ADDR", NULL);
     if (!h || !*h)
         h = "127.0.0.1";
-    const char *end = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
-    gsize len = !end ? strlen(h) : (gsize)(h[0] == '[' ? end - h + 1 : end - h);
     g_string_assign(out, "");
-    g_string_append_len(out, h, (gssize)len);
+    g_string_append_len(out, h, (gssize)http_host_name_len(h));
 }
 
 /* The URL as the client sent it (see route.h for where it comes from). */
@@ -142,6 +140,10 @@ void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud)
 {
     route_req r;
     route_resolve(specs, c, &r);
+    if (r.status) /* one line per refused request (the log escapes the URL) */
+        g_message("%s: refused (%d): %s: %s", c->peer, r.status,
+                  r.status == 400 ? r.why : r.app < 0 ? "no application is mounted there" : "private path",
+                  r.raw_url->str);
     if (r.status == 400) {
         char *text = g_strconcat("Bad Request: ", r.why, NULL);
         resp_simple(c, 400, text);

@@ -1111,6 +1111,17 @@ static void test_table(void)
     g_hash_table_unref(names);
 }
 
+/* The one rule for a Host value's name part (SERVER_NAME, route's server name). */
+static void test_host_name_len(void)
+{
+    static const struct { const char *host; gsize want; } cases[] = {
+        { "a.example", 9 }, { "a.example:8080", 9 }, { "[::1]", 5 }, { "[::1]:8000", 5 },
+        { "127.0.0.1:80", 9 }, { "", 0 }, { ":80", 0 }, { "[::1", 4 },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpuint(http_host_name_len(cases[i].host), ==, cases[i].want);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1149,5 +1160,6 @@ int main(int argc, char **argv)
     g_test_add_func("/http_req/reuse-many", test_reuse_many);
     g_test_add_func("/http_req/linear/many-distinct-headers", test_many_headers_distinct);
     g_test_add_func("/http_req/linear/many-repeated-headers", test_many_headers_repeated);
+    g_test_add_func("/http_req/host-name-len", test_host_name_len);
     return g_test_run();
 }
