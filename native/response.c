@@ -164,7 +164,8 @@ static void write_all(conn *c, struct iovec *iov, int n)
 /* Sends length bytes of the file fd from offset, in order after what is parked:
  * what the socket does not take now is parked as a descriptor of its own (the
  * caller's fd is closed by its owner, the managed FileStream), so a file of any
- * size costs the worker no wait. */
+ * size costs the worker no wait. Past PARKED_FILES parked files, or when no
+ * descriptor is left to dup, the worker sends it itself, waiting by the clock. */
 static void send_file(conn *c, int fd, gint64 offset, gint64 length)
 {
     gint64 deadline = 0;
