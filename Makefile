@@ -12,14 +12,18 @@ MONO_CFLAGS := $(shell pkg-config --cflags mono-2 2>/dev/null)
 MONO_LIBS   := $(shell pkg-config --libs mono-2 2>/dev/null)
 LLHTTP_DIR  := /usr/share/llhttp
 LLHTTP_INC  := /usr/share/include/llhttp
-CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(GLIB_CFLAGS)
+# llhttp.c holds two parsers; the strict one checks the CRLF after chunk data and
+# after every CR, and refuses raw non-ASCII bytes in the request target (the
+# lenient one skips those checks: a request-smuggling vector behind a proxy).
+LLHTTP_DEFS := -DLLHTTP_STRICT_MODE=1
+CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(LLHTTP_DEFS) $(GLIB_CFLAGS)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
-             native/route.c native/monohost.c native/log.c native/main.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/main.c
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/listener.c native/conn.c \
@@ -32,8 +36,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_route test_outq
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_route test_log test_tmpdir test_outq
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_request_path fuzz_log
 
 .PHONY: all server managed tests asan fuzz replay clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -53,15 +57,15 @@ $(B)/obj/%.o: native/%.c native/*.h
 # built without -Werror.
 $(B)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -w -I$(LLHTTP_INC) -c -o $@ $<
+	$(CC) -O2 -g -w $(LLHTTP_DEFS) -I$(LLHTTP_INC) -c -o $@ $<
 
 $(B)/sanobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) -O1 -g -w $(SAN) -I$(LLHTTP_INC) -c -o $@ $<
+	$(CLANG) -O1 -g -w $(LLHTTP_DEFS) $(SAN) -I$(LLHTTP_INC) -c -o $@ $<
 
 $(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) -O1 -g -w $(SAN) -fsanitize=fuzzer-no-link -I$(LLHTTP_INC) -c -o $@ $<
+	$(CLANG) -O1 -g -w $(LLHTTP_DEFS) $(SAN) -fsanitize=fuzzer-no-link -I$(LLHTTP_INC) -c -o $@ $<
 
 $(B)/scgi-mono-server: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
 	$(CC) -o $@ $^ $(MONO_LIBS) $(GLIB_LIBS) -lpthread

@@ -1,6 +1,8 @@
 // The request's CGI variables ("NAME\0value\0" pairs, as SCGI sends them and as
 // the C host builds them for plain HTTP). The block is copied once into managed
-// memory and indexed; values are decoded only when asked for.
+// memory and indexed; values are decoded only when asked for. Names are looked
+// up through a dictionary built on the first lookup, so a request with many
+// variables costs time linear in their number, not quadratic.
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
@@ -16,6 +18,11 @@ namespace ScgiMono
 		readonly int count;
 		string[] names;   // decoded on demand
 		string[] values;  // decoded on demand
+		// Built on the first lookup: name (each byte as one char, so that distinct
+		// byte strings never share a key) -> first pair with it; next[i] is the next
+		// pair with pair i's name, or -1.
+		Dictionary<string, int> index;
+		int[] next;
 
 		public RequestVars (byte[] block) : this (block, block.Length)
 		{
@@ -62,17 +69,31 @@ namespace ScgiMono
 			return n;
 		}
 
-		// Compares pair i's name with an ASCII name, without decoding it.
-		bool NameIs (int i, string name)
+		// Pair i's name bytes as a string of the same length, one char per byte.
+		string KeyAt (int i)
 		{
-			int len = offs [4 * i + 1];
-			if (len != name.Length)
-				return false;
-			int at = offs [4 * i];
+			int at = offs [4 * i], len = offs [4 * i + 1];
+			var c = new char [len];
 			for (int k = 0; k < len; k++)
-				if (block [at + k] != name [k])
-					return false;
-			return true;
+				c [k] = (char) block [at + k];
+			return new string (c);
+		}
+
+		void BuildIndex ()
+		{
+			index = new Dictionary<string, int> (count, StringComparer.Ordinal);
+			next = new int [count];
+			var last = new Dictionary<string, int> (StringComparer.Ordinal);
+			for (int i = 0; i < count; i++) {
+				string key = KeyAt (i);
+				next [i] = -1;
+				int prev;
+				if (last.TryGetValue (key, out prev))
+					next [prev] = i;
+				else
+					index [key] = i;
+				last [key] = i;
+			}
 		}
 
 		public string ValueAt (int i)
@@ -93,12 +114,13 @@ namespace ScgiMono
 			return r;
 		}
 
+		// The first pair named name, or -1.
 		public int IndexOf (string name)
 		{
-			for (int i = 0; i < count; i++)
-				if (NameIs (i, name))
-					return i;
-			return -1;
+			if (index == null)
+				BuildIndex ();
+			int i;
+			return index.TryGetValue (name, out i) ? i : -1;
 		}
 
 		// Returns the value, or null when the variable is absent. Repeated HTTP_*
@@ -109,13 +131,13 @@ namespace ScgiMono
 			int first = IndexOf (name);
 			if (first < 0)
 				return null;
-			string v = ValueAt (first);
-			for (int i = first + 1; i < count; i++) {
-				if (!NameIs (i, name))
-					continue;
-				v = v + (name == "HTTP_COOKIE" ? "; " : ", ") + ValueAt (i);
-			}
-			return v;
+			if (next [first] < 0)
+				return ValueAt (first);
+			var sb = new StringBuilder (ValueAt (first));
+			string sep = name == "HTTP_COOKIE" ? "; " : ", ";
+			for (int i = next [first]; i >= 0; i = next [i])
+				sb.Append (sep).Append (ValueAt (i));
+			return sb.ToString ();
 		}
 	}
 }

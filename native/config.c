@@ -15,7 +15,7 @@
 
 #define SUMMARY "scgi-mono-server hosts ASP.NET applications on Mono for SCGI front ends and plain HTTP"
 #define DEFAULT_LISTEN "tcp:127.0.0.1:8000"
-#define LISTEN_FORMS "expected tcp:HOST:PORT, tcp:[IPV6]:PORT or unix:PATH"
+#define LISTEN_FORMS "expected [scgi:|http:]tcp:HOST:PORT, tcp:[IPV6]:PORT or unix:PATH"
 #define APP_FORM "expected [VHOST:]VPATH:DIR"
 #define MAX_THREADS 1024
 #define MAX_TIMEOUT 86400
@@ -80,6 +80,8 @@ static config *config_new_defaults(void)
     c->queue = 256;
     c->max_connections = 1024;
     c->max_header = 65536;
+    c->inherited_protocols = LISTEN_PROTO_BOTH;
+    c->max_headers = 100;
     c->max_body = G_GINT64_CONSTANT(104857600);
     c->body_buffer = 1048576;
     c->max_spool = G_GINT64_CONSTANT(4294967296);
@@ -205,14 +207,45 @@ static const char *parse_tcp(const char *s, char **host, int *port)
     return NULL;
 }
 
-listen_spec *config_parse_listen(const char *text, GError **error)
+const char *listen_protocols_name(listen_protocols p)
+{
+    return p == LISTEN_PROTO_SCGI ? "SCGI" : p == LISTEN_PROTO_HTTP ? "HTTP" : "SCGI and HTTP";
+}
+
+/* "scgi", "http" or "both". */
+static gboolean parse_protocols(const char *where, const char *text, listen_protocols *out,
+                                GError **error)
+{
+    if (strcmp(text, "scgi") == 0)
+        *out = LISTEN_PROTO_SCGI;
+    else if (strcmp(text, "http") == 0)
+        *out = LISTEN_PROTO_HTTP;
+    else if (strcmp(text, "both") == 0)
+        *out = LISTEN_PROTO_BOTH;
+    else {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                    "%s: '%s' is not one of scgi, http, both", where, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+listen_spec *config_parse_listen(const char *spec_text, GError **error)
 {
     listen_spec *l;
-    const char *why = NULL;
+    const char *why = NULL, *text = spec_text;
 
     g_return_val_if_fail(text != NULL, NULL);
     l = g_new0(listen_spec, 1);
     l->spec = g_strdup(text);
+    l->protocols = LISTEN_PROTO_BOTH;
+    if (g_str_has_prefix(text, "scgi:")) {
+        l->protocols = LISTEN_PROTO_SCGI;
+        text += strlen("scgi:");
+    } else if (g_str_has_prefix(text, "http:")) {
+        l->protocols = LISTEN_PROTO_HTTP;
+        text += strlen("http:");
+    }
     if (g_str_has_prefix(text, "unix:")) {
         const char *path = text + strlen("unix:");
         l->kind = LISTEN_UNIX;
@@ -226,11 +259,11 @@ listen_spec *config_parse_listen(const char *text, GError **error)
         l->kind = LISTEN_TCP;
         why = parse_tcp(text + strlen("tcp:"), &l->host, &l->port);
     } else {
-        why = "it starts with neither tcp: nor unix:";
+        why = "the address starts with neither tcp: nor unix:";
     }
     if (why) {
         g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "listen address '%s': %s (%s)",
-                    text, why, LISTEN_FORMS);
+                    spec_text, why, LISTEN_FORMS);
         listen_spec_free(l);
         return NULL;
     }
@@ -385,7 +418,7 @@ static gboolean add_app(GPtrArray *apps, app_spec *a, const char *what, GError *
 
 /* ---- configuration file ---- */
 
-typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE } key_kind;
+typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS } key_kind;
 
 typedef struct {
     const char *name;
@@ -400,6 +433,7 @@ static const server_key server_keys[] = {
     { "queue", K_INT, offsetof(config, queue), 1, 1000000 },
     { "max_connections", K_INT, offsetof(config, max_connections), 1, 1000000 },
     { "max_header", K_SIZE, offsetof(config, max_header), 1024, 16777216 },
+    { "max_headers", K_INT, offsetof(config, max_headers), 1, 1000000 },
     { "max_body", K_INT64, offsetof(config, max_body), 0, G_MAXINT32 },
     { "body_buffer", K_INT64, offsetof(config, body_buffer), 0, G_MAXINT32 },
     { "max_spool", K_INT64, offsetof(config, max_spool), 0, G_MAXINT64 },
@@ -412,6 +446,7 @@ static const server_key server_keys[] = {
     { "apache_status", K_BOOL, offsetof(config, apache_status), 0, 0 },
     { "scgi_lenient", K_BOOL, offsetof(config, scgi_lenient), 0, 0 },
     { "socket_mode", K_MODE, offsetof(config, socket_mode), 0, 0 },
+    { "inherited_protocols", K_PROTOCOLS, offsetof(config, inherited_protocols), 0, 0 },
 };
 
 static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix" };
@@ -545,6 +580,9 @@ static gboolean load_server_key(config *c, GKeyFile *kf, const char *file, const
         break;
     case K_MODE:
         ok = parse_mode(where, v, (int *)field, error);
+        break;
+    case K_PROTOCOLS:
+        ok = parse_protocols(where, v, (listen_protocols *)field, error);
         break;
     case K_LISTEN:
         break;
@@ -787,8 +825,9 @@ static gboolean parse_command_line(int argc, char **argv, cli_options *o, GError
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_file,
           "Read settings from FILE (no file is read unless this is given)", "FILE" },
         { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o->listen,
-          "Accept connections on SPEC: tcp:HOST:PORT, tcp:[IPV6]:PORT or unix:PATH "
-          "(repeatable; replaces the file's list; default " DEFAULT_LISTEN ")", "SPEC" },
+          "Accept connections on SPEC: tcp:HOST:PORT, tcp:[IPV6]:PORT or unix:PATH, after "
+          "scgi: or http: to accept only that protocol (repeatable; replaces the file's list; "
+          "default " DEFAULT_LISTEN ", both protocols)", "SPEC" },
         { "app", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->apps,
           "Serve the application in DIR at virtual path VPATH, for host VHOST only if given "
           "(repeatable; replaces the file's applications)", "[VHOST:]VPATH:DIR" },

@@ -14,8 +14,18 @@
 
 typedef enum { LISTEN_TCP, LISTEN_UNIX } listen_kind;
 
+/* The protocols a listener accepts (a bit set); a connection that speaks
+ * another is answered 400 and closed. SCGI variables (HTTPS, REMOTE_ADDR, ...)
+ * are trusted, so an SCGI listener must be reachable by the front end only. */
+typedef enum {
+    LISTEN_PROTO_SCGI = 1,
+    LISTEN_PROTO_HTTP = 2,
+    LISTEN_PROTO_BOTH = 3,
+} listen_protocols;
+
 typedef struct {
     listen_kind kind;
+    listen_protocols protocols; /* "scgi:" or "http:" before the address, else both */
     char *host;        /* TCP: literal address or name, IPv6 without brackets; UNIX: NULL */
     int port;          /* TCP: 1..65535 */
     char *path;        /* UNIX: socket path; TCP: NULL */
@@ -42,11 +52,16 @@ typedef struct {
 typedef struct {
     GPtrArray *listen;     /* of listen_spec*; default: one TCP 127.0.0.1:8000 */
     gboolean listen_from_cli; /* --listen was given: it wins over inherited sockets too */
+    listen_protocols inherited_protocols; /* of sockets from systemd or fd 0 (inherited_protocols
+                              = scgi, http or both); default both */
     GPtrArray *apps;       /* of app_spec*; may be empty (the server then refuses to start) */
     int threads;           /* worker threads; default 4 * number of cores */
     int queue;             /* requests waiting for a worker before 503; default 256 */
     int max_connections;   /* open connections; default 1024 */
     gsize max_header;      /* SCGI header block / HTTP header bytes; default 65536 */
+    int max_headers;       /* HTTP header fields (trailers included) per request, 431 past it;
+                              default 100 (Apache's LimitRequestFields). SCGI variables are
+                              not counted: the front end applies its own limit */
     gint64 max_body;       /* request body bytes; default 100 MiB (104857600), at most 2^31-1
                               (ASP.NET counts body bytes in an int) */
     gint64 max_spool;      /* bytes of request bodies in temporary files at once, all
@@ -82,7 +97,7 @@ typedef enum { CONFIG_ERROR_PARSE, CONFIG_ERROR_VALUE, CONFIG_ERROR_USAGE, CONFI
  * Returns NULL and sets error on any invalid input. */
 config *config_load(int argc, char **argv, gboolean *exit_now, GError **error);
 
-/* Parses one listen spec: tcp:HOST:PORT, tcp:[IPV6]:PORT, unix:PATH.
+/* Parses one listen spec: [scgi:|http:]tcp:HOST:PORT, tcp:[IPV6]:PORT, unix:PATH.
  * Returns NULL and sets error (CONFIG_ERROR_VALUE) if invalid. */
 listen_spec *config_parse_listen(const char *text, GError **error);
 
@@ -93,6 +108,9 @@ app_spec *config_parse_app(const char *text, GError **error);
 void config_free(config *c);
 void listen_spec_free(listen_spec *l);
 void app_spec_free(app_spec *a);
+
+/* "SCGI", "HTTP" or "SCGI and HTTP", for messages. */
+const char *listen_protocols_name(listen_protocols p);
 
 #define SCGI_MONO_VERSION "0.1.0"
 

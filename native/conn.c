@@ -199,6 +199,7 @@ static void on_accept(server *s, listener *l)
         c->write_buffer = (gsize)s->cfg->write_buffer;
         outq_init(&c->out);
         c->spool_fd = -1;
+        c->protocols = l->protocols;
         describe_peer(c, &ss);
         c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
         list_add(s, c);
@@ -338,7 +339,7 @@ static gboolean process_http(conn *c)
 {
     const config *cfg = c->srv->cfg;
     if (!c->http)
-        c->http = http_req_new(cfg->max_header, cfg->max_body);
+        c->http = http_req_new(cfg->max_header, (guint)cfg->max_headers, cfg->max_body);
     http_req *h = c->http;
     gsize used = 0;
     http_req_status st = http_req_feed(h, c->buf, c->len, &used);
@@ -392,8 +393,12 @@ static gboolean process_http(conn *c)
  * c was dispatched to a worker or closed: the caller must not touch it then. */
 static gboolean process(conn *c)
 {
-    if (c->proto == PROTO_UNKNOWN && c->len > 0)
+    if (c->proto == PROTO_UNKNOWN && c->len > 0) {
         c->proto = (c->buf[0] >= '0' && c->buf[0] <= '9') ? PROTO_SCGI : PROTO_HTTP;
+        if (!(c->protocols & (c->proto == PROTO_SCGI ? LISTEN_PROTO_SCGI : LISTEN_PROTO_HTTP)))
+            return refuse(c, 400, c->proto == PROTO_SCGI ? "an SCGI request on a listener for HTTP only"
+                                                         : "an HTTP request on a listener for SCGI only");
+    }
     if (c->proto == PROTO_SCGI) {
         if (c->scgi.max_header == 0)
             scgi_parse_init(&c->scgi, c->srv->cfg->max_header,

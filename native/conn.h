@@ -2,7 +2,8 @@
  *
  * One thread (the loop) accepts connections and reads requests with epoll, so a
  * slow client never occupies a worker. The first byte picks the protocol: a digit
- * is SCGI, anything else HTTP/1.1. A complete request (CGI variable block + body)
+ * is SCGI, anything else HTTP/1.1; a protocol the listener does not accept is
+ * answered 400 (in that protocol) and logged. A complete request (CGI variable block + body)
  * is handed to the worker pool; the loop forgets the connection until the worker
  * gives it back (conn_done) or frees it.
  *
@@ -60,6 +61,7 @@ typedef struct conn {
     int fd;
     server *srv;
     conn_proto proto;
+    listen_protocols protocols; /* what the listener that accepted it allows */
     char peer[80];          /* "addr:port" or "unix", for log lines */
     char local_addr[64];
     int local_port;

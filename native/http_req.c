@@ -54,24 +54,32 @@ static gboolean cgi_name(const char *name, gsize len, GString *out)
     return TRUE;
 }
 
-static void store_header(http_req *r)
+/* Adds the header just received to the block, or joins it to an earlier one of
+ * the same name (found through the index: linear in the number of headers).
+ * Returns 0, or HPE_USER for a second Host. */
+static int store_header(http_req *r)
 {
     GString *name = g_string_sized_new(r->field->len + 5);
     if (!cgi_name(r->field->str, r->field->len, name)) {
         g_string_free(name, TRUE);
-        return;
+        return 0;
     }
-    for (guint i = 0; i < r->names->len; i++) {
-        if (strcmp(g_ptr_array_index(r->names, i), name->str) == 0) {
-            GString *v = g_ptr_array_index(r->values, i);
-            g_string_append(v, strcmp(name->str, "HTTP_COOKIE") == 0 ? "; " : ", ");
-            g_string_append_len(v, r->value->str, r->value->len);
-            g_string_free(name, TRUE);
-            return;
-        }
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(r->index, name->str));
+    if (at) {
+        gboolean host = strcmp(name->str, "HTTP_HOST") == 0;
+        g_string_free(name, TRUE);
+        if (host) /* which one would the application and the front end believe? */
+            return fail(r, 400, "more than one Host header");
+        GString *v = g_ptr_array_index(r->values, at - 1);
+        g_string_append(v, strcmp(g_ptr_array_index(r->names, at - 1), "HTTP_COOKIE") == 0 ? "; " : ", ");
+        g_string_append_len(v, r->value->str, r->value->len);
+        return 0;
     }
-    g_ptr_array_add(r->names, g_string_free(name, FALSE));
+    char *key = g_string_free(name, FALSE);
+    g_ptr_array_add(r->names, key);
     g_ptr_array_add(r->values, g_string_new_len(r->value->str, r->value->len));
+    g_hash_table_insert(r->index, key, GUINT_TO_POINTER(r->names->len));
+    return 0;
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
@@ -86,7 +94,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     if (r->headers_done)
         return 0; /* a chunked trailer: dropped, it must not pose as a header */
     if (r->in_value) {
-        store_header(r);
+        if (store_header(r))
+            return HPE_USER;
         g_string_truncate(r->field, 0);
         g_string_truncate(r->value, 0);
         r->in_value = FALSE;
@@ -109,12 +118,69 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+static int on_header_field_complete(llhttp_t *p)
+{
+    http_req *r = req_of(p);
+    if (++r->header_count > r->max_headers)
+        return fail(r, 431, "too many header fields (max_headers)");
+    return 0;
+}
+
+static int on_chunk_extension(llhttp_t *p, const char *at, size_t len)
+{
+    http_req *r = req_of(p);
+    (void)at;
+    r->chunk_ext_bytes += len;
+    if (r->chunk_ext_bytes > HTTP_REQ_MAX_CHUNK_EXT)
+        return fail(r, 400, "chunk extensions too long");
+    return 0;
+}
+
 static const char *find_value(const http_req *r, const char *cgi)
 {
-    for (guint i = 0; i < r->names->len; i++)
-        if (strcmp(g_ptr_array_index(r->names, i), cgi) == 0)
-            return ((GString *)g_ptr_array_index(r->values, i))->str;
-    return NULL;
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(r->index, cgi));
+    return at ? ((GString *)g_ptr_array_index(r->values, at - 1))->str : NULL;
+}
+
+/* "Host:port" without case and without the scheme's default port, for comparing
+ * an absolute-form target's authority with Host. */
+static char *authority_key(const char *a, gsize len, gboolean https)
+{
+    char *k = g_ascii_strdown(a, (gssize)len);
+    gsize n = strlen(k);
+    const char *dflt = https ? ":443" : ":80";
+    gsize dl = strlen(dflt);
+    if (n > dl && strcmp(k + n - dl, dflt) == 0)
+        k[n - dl] = '\0';
+    return k;
+}
+
+/* RFC 9112 section 3.2: Host is required in HTTP/1.1, and an absolute-form
+ * target names the authority itself; a request whose two names disagree is
+ * refused rather than routed by one and seen by the application with the other. */
+static int check_host(http_req *r, llhttp_t *p)
+{
+    const char *host = find_value(r, "HTTP_HOST");
+    if (!host && p->http_major == 1 && p->http_minor >= 1)
+        return fail(r, 400, "no Host header in an HTTP/1.1 request");
+    const char *u = r->url->str, *sep = strstr(u, "://");
+    if (p->method == HTTP_CONNECT || u[0] == '/' || u[0] == '*' || !sep)
+        return 0;
+    for (const char *c = u; c < sep; c++)
+        if (!g_ascii_isalnum(*c) && *c != '+' && *c != '-' && *c != '.')
+            return 0; /* not a scheme: llhttp accepted it as some other form */
+    const char *auth = sep + 3;
+    gsize alen = strcspn(auth, "/?#");
+    if (memchr(auth, '@', alen))
+        return fail(r, 400, "userinfo in the request target");
+    if (!host)
+        return 0; /* HTTP/1.0: the target alone names the host */
+    gboolean https = (gsize)(sep - u) == 5 && g_ascii_strncasecmp(u, "https", 5) == 0;
+    char *a = authority_key(auth, alen, https), *h = authority_key(host, strlen(host), https);
+    gboolean same = strcmp(a, h) == 0;
+    g_free(a);
+    g_free(h);
+    return same ? 0 : fail(r, 400, "the request target's host differs from Host");
 }
 
 static int on_headers_complete(llhttp_t *p)
@@ -122,11 +188,13 @@ static int on_headers_complete(llhttp_t *p)
     http_req *r = req_of(p);
     if (r->url->len == 0) /* llhttp (non-strict) takes "CONNECT \n\n" for HTTP/0.9 */
         return fail(r, 400, "empty request target");
-    if (r->in_value || r->field->len)
-        store_header(r);
+    if ((r->in_value || r->field->len) && store_header(r))
+        return HPE_USER;
     g_string_truncate(r->field, 0);
     g_string_truncate(r->value, 0);
     r->in_value = FALSE;
+    if (check_host(r, p))
+        return HPE_USER;
     r->headers_done = TRUE;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > (guint64)r->max_body)
         return fail(r, 413, "request body too large");
@@ -153,6 +221,10 @@ static int on_message_complete(llhttp_t *p)
     /* Upgrades (and CONNECT) are not supported: the request is served as a plain
      * one, then the connection closes, since what follows is another protocol. */
     r->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+    /* RFC 9112 section 6.1: an HTTP/1.0 message with Transfer-Encoding has
+     * faulty framing for any 1.0 intermediary: close after responding. */
+    if (p->http_major == 1 && p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING))
+        r->keep_alive = FALSE;
     return HPE_PAUSED; /* stop here: what follows is the next request */
 }
 
@@ -163,6 +235,9 @@ static void settings_init(void)
         settings.on_url = on_url;
         settings.on_header_field = on_header_field;
         settings.on_header_value = on_header_value;
+        settings.on_header_field_complete = on_header_field_complete;
+        settings.on_chunk_extension_name = on_chunk_extension;
+        settings.on_chunk_extension_value = on_chunk_extension;
         settings.on_headers_complete = on_headers_complete;
         settings.on_body = on_body;
         settings.on_message_complete = on_message_complete;
@@ -172,17 +247,19 @@ static void settings_init(void)
 
 static void free_gstring(gpointer s) { g_string_free(s, TRUE); }
 
-http_req *http_req_new(gsize max_header, gint64 max_body)
+http_req *http_req_new(gsize max_header, guint max_headers, gint64 max_body)
 {
     settings_init();
     http_req *r = g_new0(http_req, 1);
     r->max_header = max_header;
+    r->max_headers = max_headers;
     r->max_body = max_body;
     r->url = g_string_new(NULL);
     r->field = g_string_new(NULL);
     r->value = g_string_new(NULL);
     r->names = g_ptr_array_new_with_free_func(g_free);
     r->values = g_ptr_array_new_with_free_func(free_gstring);
+    r->index = g_hash_table_new(g_str_hash, g_str_equal);
     r->body = g_byte_array_new();
     r->content_length = -1;
     llhttp_init(&r->parser, HTTP_REQUEST, &settings);
@@ -195,12 +272,15 @@ void http_req_reset(http_req *r)
     g_string_truncate(r->url, 0);
     g_string_truncate(r->field, 0);
     g_string_truncate(r->value, 0);
+    g_hash_table_remove_all(r->index);
     g_ptr_array_set_size(r->names, 0);
     g_ptr_array_set_size(r->values, 0);
     g_byte_array_set_size(r->body, 0);
     r->body_received = 0;
     r->content_length = -1;
     r->header_bytes = 0;
+    r->header_count = 0;
+    r->chunk_ext_bytes = 0;
     r->in_value = r->headers_done = r->done = FALSE;
     r->keep_alive = r->expect_continue = FALSE;
     r->error_status = 0;
@@ -216,6 +296,7 @@ void http_req_free(http_req *r)
     g_string_free(r->url, TRUE);
     g_string_free(r->field, TRUE);
     g_string_free(r->value, TRUE);
+    g_hash_table_unref(r->index);
     g_ptr_array_free(r->names, TRUE);
     g_ptr_array_free(r->values, TRUE);
     g_byte_array_free(r->body, TRUE);

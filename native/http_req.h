@@ -7,7 +7,9 @@
  *    consumed. After HTTP_REQ_DONE the unconsumed bytes belong to the next
  *    (pipelined) request: call http_req_reset, then feed them again.
  *  - Sizes are bounded: the URL, header names and values together by max_header
- *    (431 past it),
+ *    (431 past it), the number of header fields (trailers included) by
+ *    max_headers (431 past it), chunk extensions by HTTP_REQ_MAX_CHUNK_EXT bytes
+ *    per request (400 past it),
  *    the decoded body by max_body (413 past it, refused at the headers when
  *    Content-Length announces it). The body accumulates in `body` unless a
  *    reader takes it as it comes (http_req_take_body).
@@ -16,9 +18,19 @@
  *    name contains '_' is dropped (it could impersonate another after mapping).
  *    Repeated headers are joined: "; " for Cookie, ", " otherwise. Chunked
  *    trailers are dropped (they must not pose as headers).
+ *  - llhttp is built in strict mode (LLHTTP_STRICT_MODE=1, see the Makefile):
+ *    CRLF is required after chunk data and after every CR, and the request
+ *    target must be visible ASCII (raw bytes >= 0x80, TAB: 400).
  *  - Refused with 400 beyond llhttp's own checks: whitespace in or an empty
  *    header name, an empty request target, bytes after an upgrade request
- *    (upgrades are served as plain requests, then the connection closes).
+ *    (upgrades are served as plain requests, then the connection closes), an
+ *    HTTP/1.1 request without Host, more than one Host header, an absolute-form
+ *    target ("GET http://a.example/x") whose authority differs from Host
+ *    (compared without case and default port), or that carries userinfo.
+ *  - An HTTP/1.0 request with Transfer-Encoding is served, then the connection
+ *    closes (RFC 9112 section 6.1): keep_alive is FALSE.
+ *  - Header handling is linear in the number of headers: names are indexed in a
+ *    hash table as they arrive.
  *  - The request owns all its memory; http_req_free accepts NULL.
  */
 #ifndef HTTP_REQ_H
@@ -26,6 +38,10 @@
 
 #include <glib.h>
 #include <llhttp.h>
+
+/* Bytes of chunk extensions (names and values, all chunks together) one request
+ * may carry; nobody uses them, and each costs a callback. */
+#define HTTP_REQ_MAX_CHUNK_EXT 4096
 
 typedef enum {
     HTTP_REQ_AGAIN = 0, /* need more bytes */
@@ -36,6 +52,7 @@ typedef enum {
 typedef struct {
     llhttp_t parser;
     gsize max_header;
+    guint max_headers;
     gint64 max_body;
 
     GString *url;
@@ -43,7 +60,10 @@ typedef struct {
     GString *value;      /* header value being received */
     GPtrArray *names;    /* of char*: CGI names, in arrival order */
     GPtrArray *values;   /* of GString*: values, parallel to names */
+    GHashTable *index;   /* CGI name (owned by names) -> its position + 1 */
     gsize header_bytes;
+    guint header_count;  /* header fields so far, trailers included */
+    gsize chunk_ext_bytes;
     gboolean in_value;
     gboolean headers_done;
     gboolean done;
@@ -67,7 +87,7 @@ typedef struct {
     int server_port;
 } http_conn_info;
 
-http_req *http_req_new(gsize max_header, gint64 max_body);
+http_req *http_req_new(gsize max_header, guint max_headers, gint64 max_body);
 void http_req_free(http_req *r);
 /* Forget the finished request and get ready for the next on the same connection. */
 void http_req_reset(http_req *r);

@@ -52,6 +52,7 @@ static listener *open_tcp(const listen_spec *spec, int backlog, GError **error)
     listener *l = g_new0(listener, 1);
     l->fd = fd;
     l->kind = LISTEN_TCP;
+    l->protocols = spec->protocols;
     l->desc = g_strdup(spec->spec);
     return l;
 }
@@ -95,6 +96,7 @@ static listener *open_unix(const listen_spec *spec, int mode, int backlog, GErro
     listener *l = g_new0(listener, 1);
     l->fd = fd;
     l->kind = LISTEN_UNIX;
+    l->protocols = spec->protocols;
     l->desc = g_strdup(spec->spec);
     l->path = g_strdup(spec->path);
     return l;
@@ -114,7 +116,7 @@ gboolean listener_is_listening(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
 }
 
-listener *listener_adopt(int fd, const char *origin, GError **error)
+listener *listener_adopt(int fd, const char *origin, listen_protocols protocols, GError **error)
 {
     int type = 0;
     socklen_t len = sizeof type;
@@ -137,6 +139,7 @@ listener *listener_adopt(int fd, const char *origin, GError **error)
     listener *l = g_new0(listener, 1);
     l->fd = fd;
     l->kind = ss.ss_family == AF_UNIX ? LISTEN_UNIX : LISTEN_TCP;
+    l->protocols = protocols;
     char where[128] = "";
     if (ss.ss_family == AF_UNIX) {
         const struct sockaddr_un *su = (const void *)&ss;

@@ -3,6 +3,8 @@
  * TCP (IPv4, IPv6) and UNIX stream sockets, non-blocking, close-on-exec.
  * A UNIX socket path that already exists is replaced only if it is a socket
  * nobody answers on (a stale file left by a crash); a live one is an error.
+ * Each listener accepts the protocols its spec names (scgi:, http:, or both);
+ * the event loop refuses the other one (conn.c).
  * Ownership: the caller frees each listener with listener_free (NULL accepted),
  * which closes the socket and removes the UNIX socket file it created.
  */
@@ -15,6 +17,7 @@
 typedef struct {
     int fd;
     listen_kind kind;
+    listen_protocols protocols;
     char *desc;      /* "tcp:127.0.0.1:8000", for messages */
     char *path;      /* UNIX socket path we created, or NULL */
 } listener;
@@ -22,10 +25,11 @@ typedef struct {
 /* Returns NULL and sets error (naming the spec and the system error) on failure. */
 listener *listener_open(const listen_spec *spec, int socket_mode, int backlog, GError **error);
 /* A listening socket this process was started with (systemd socket activation,
- * or fd 0 after the FastCGI convention lighttpd's bin-path follows). NULL and
- * error if fd is not a listening stream socket. It is made non-blocking and
- * close-on-exec; origin names it in messages. */
-listener *listener_adopt(int fd, const char *origin, GError **error);
+ * or fd 0 after the FastCGI convention lighttpd's bin-path follows), accepting
+ * protocols (config key inherited_protocols). NULL and error if fd is not a
+ * listening stream socket. It is made non-blocking and close-on-exec; origin
+ * names it in messages. */
+listener *listener_adopt(int fd, const char *origin, listen_protocols protocols, GError **error);
 /* TRUE if fd is a socket in the listening state. */
 gboolean listener_is_listening(int fd);
 void listener_free(listener *l);

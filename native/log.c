@@ -1,8 +1,45 @@
 /* log: see log.h. */
 #include "log.h"
 
-#include <glib.h>
 #include <stdio.h>
+#include <string.h>
+
+void log_escape(const char *text, gssize len, GString *out)
+{
+    gsize n = len < 0 ? strlen(text) : (gsize)len;
+    const char *p = text, *end = text + n;
+    while (p < end) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+            const char *run = p;
+            while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f && *p != '\\')
+                p++;
+            g_string_append_len(out, run, p - run);
+            continue;
+        }
+        if (ch >= 0x80) {
+            /* one whole UTF-8 character, or its first byte escaped */
+            gunichar u = g_utf8_get_char_validated(p, end - p);
+            if (u != (gunichar)-1 && u != (gunichar)-2) {
+                const char *next = g_utf8_next_char(p);
+                if ((u >= 0x80 && u < 0xa0) || u == 0x2028 || u == 0x2029)
+                    g_string_append_printf(out, "\\u%04x", u); /* C1 controls, line separators */
+                else
+                    g_string_append_len(out, p, next - p);
+                p = next;
+                continue;
+            }
+        }
+        switch (ch) {
+        case '\n': g_string_append(out, "\\n"); break;
+        case '\r': g_string_append(out, "\\r"); break;
+        case '\t': g_string_append(out, "\\t"); break;
+        case '\\': g_string_append(out, "\\\\"); break;
+        default: g_string_append_printf(out, "\\x%02x", ch); break;
+        }
+        p++;
+    }
+}
 
 static void handler(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer ud)
 {
@@ -16,9 +53,15 @@ static void handler(const gchar *domain, GLogLevelFlags level, const gchar *mess
         return;
     GDateTime *now = g_date_time_new_now_utc();
     char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
-    fprintf(stderr, "%s.%03dZ %s%s%s: %s\n", ts, g_date_time_get_microsecond(now) / 1000,
-            domain && *domain ? domain : "", domain && *domain ? " " : "", name, message);
+    GString *line = g_string_sized_new(128 + (message ? strlen(message) : 0));
+    g_string_append_printf(line, "%s.%03dZ %s%s%s: ", ts, g_date_time_get_microsecond(now) / 1000,
+                           domain && *domain ? domain : "", domain && *domain ? " " : "", name);
+    log_escape(message ? message : "", -1, line);
+    g_string_append_c(line, '\n');
+    /* one write per line: lines of different threads never interleave */
+    fwrite(line->str, 1, line->len, stderr);
     fflush(stderr);
+    g_string_free(line, TRUE);
     g_free(ts);
     g_date_time_unref(now);
 }

@@ -1,9 +1,24 @@
 /* log: one line per event on standard error, with time and level.
- * Everything logs through GLib (g_message, g_warning, g_critical); log_init
- * installs the writer. Safe from any thread. */
+ * Everything logs through GLib (g_message, g_warning, g_critical, g_debug);
+ * log_init installs the writer. Safe from any thread.
+ *
+ * One event is one line, whatever it quotes: a message is written through
+ * log_escape, so a client or an application cannot forge log lines (a URL with
+ * "%0d%0a", an exception text with newlines). Debug messages (e.g. the stack of
+ * a failed request) are written only when SCGI_MONO_DEBUG is set. */
 #ifndef LOG_H
 #define LOG_H
 
+#include <glib.h>
+
 void log_init(void);
+
+/* Appends text (len bytes, or up to its NUL if len < 0) to out with every byte
+ * that could break or fake a line escaped: \n \r \t as such, a backslash as
+ * "\\", other control bytes (below 0x20, 0x7f) and bytes that are not valid
+ * UTF-8 as \xNN, C1 controls and U+2028/U+2029 (which some viewers take for
+ * line breaks) as \uNNNN. Other valid UTF-8 is kept. The result holds no byte
+ * below 0x20, no 0x7f, no C1 control or line separator, and is valid UTF-8. */
+void log_escape(const char *text, gssize len, GString *out);
 
 #endif

@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "response.h"
 #include "route.h"
+#include "tmpdir.h"
 
 typedef struct {
     config *cfg;
@@ -75,7 +76,7 @@ static GPtrArray *open_listeners(const config *cfg, GError **error)
     if (systemd) {
         gint64 n = g_ascii_strtoll(fds, NULL, 10);
         for (gint64 i = 0; i < n && i < 64 && !cfg->listen_from_cli; i++) {
-            listener *l = listener_adopt(3 + (int)i, "systemd", error);
+            listener *l = listener_adopt(3 + (int)i, "systemd", cfg->inherited_protocols, error);
             if (!l)
                 goto fail;
             g_ptr_array_add(ls, l);
@@ -86,7 +87,7 @@ static GPtrArray *open_listeners(const config *cfg, GError **error)
     g_unsetenv("LISTEN_FDS");
     g_unsetenv("LISTEN_FDNAMES");
     if (!systemd && !cfg->listen_from_cli && listener_is_listening(0)) {
-        listener *l = listener_adopt(0, "standard input", error);
+        listener *l = listener_adopt(0, "standard input", cfg->inherited_protocols, error);
         if (!l)
             goto fail;
         g_ptr_array_add(ls, l);
@@ -182,9 +183,19 @@ int main(int argc, char **argv)
             parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
     }
 
+    /* ASP.NET compiles into $TMPDIR/<user>-temp-aspnet-N: make $TMPDIR a
+     * directory of our own before the runtime reads it (see tmpdir.h). */
+    char *private_tmp = tmpdir_create(NULL, &error);
+    if (!private_tmp) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
+    }
+    g_setenv("TMPDIR", private_tmp, TRUE);
+
     char *dll = managed_dll_path();
     if (!monohost_init(dll, &error)) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
         return 1;
     }
     g_free(dll);
@@ -208,16 +219,21 @@ int main(int argc, char **argv)
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
         return 1;
     }
-    for (guint i = 0; i < listeners->len; i++)
-        g_message("listening on %s (SCGI and HTTP)", ((listener *)g_ptr_array_index(listeners, i))->desc);
+    for (guint i = 0; i < listeners->len; i++) {
+        listener *l = g_ptr_array_index(listeners, i);
+        g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+    }
     g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
               ctx.cfg->threads, ctx.apps->len);
 
     server_run(srv);
     server_free(srv);
     g_ptr_array_free(listeners, TRUE);
+    if (!tmpdir_remove(private_tmp))
+        g_warning("could not remove all of %s", private_tmp);
     g_message("stopped");
     /* Mono's own shutdown can wait on ASP.NET's threads: the work is done, so
      * leave without it. */

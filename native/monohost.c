@@ -238,6 +238,32 @@ static char *exception_text(MonoObject *exc)
     return r;
 }
 
+/* "Namespace.Type: Message" of a managed exception, without its stack (caller
+ * g_free's). Call inside the exception's domain. */
+static char *exception_summary(MonoObject *exc)
+{
+    MonoClass *k = mono_object_get_class(exc);
+    MonoClass *base = k;
+    MonoProperty *prop = NULL;
+    while (base && !(prop = mono_class_get_property_from_name(base, "Message")))
+        base = mono_class_get_parent(base);
+    char *message = NULL;
+    if (prop) {
+        MonoObject *inner = NULL;
+        MonoObject *v = mono_property_get_value(prop, exc, NULL, &inner);
+        if (v && !inner) {
+            char *u = mono_string_to_utf8((MonoString *)v);
+            message = g_strdup(u);
+            mono_free(u);
+        }
+    }
+    const char *ns = mono_class_get_namespace(k);
+    char *r = g_strdup_printf("%s%s%s: %s", ns && *ns ? ns : "", ns && *ns ? "." : "", mono_class_get_name(k),
+                              message ? message : "(no message)");
+    g_free(message);
+    return r;
+}
+
 /* Runs ApplicationHost in the root domain to make a new AppDomain for app. */
 static gen *create_gen(mh_app *app, GError **error)
 {
@@ -335,9 +361,17 @@ static gboolean invoke(gen *g, conn *c)
     MonoObject *exc = NULL;
     mono_runtime_invoke(process_method, NULL, args, &exc);
     if (exc) {
-        char *text = exception_text(exc);
-        g_warning("%s: application %s failed: %s", c->peer, g->app->spec->name, text);
-        g_free(text);
+        /* one line per failed request (type and message); the stack at debug level */
+        char *summary = exception_summary(exc);
+        const char *uri = conn_var(c, "REQUEST_URI", NULL), *method = conn_var(c, "REQUEST_METHOD", NULL);
+        g_warning("%s: application %s failed on %s %s: %s", c->peer, g->app->spec->name,
+                  method ? method : "-", uri ? uri : "-", summary);
+        g_free(summary);
+        if (g_getenv("SCGI_MONO_DEBUG")) {
+            char *text = exception_text(exc);
+            g_debug("%s: application %s: %s", c->peer, g->app->spec->name, text);
+            g_free(text);
+        }
         if (!c->r.started)
             resp_simple(c, 500, "Internal Server Error");
         else

@@ -145,6 +145,8 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->queue, ==, 256);
     g_assert_cmpint(c->max_connections, ==, 1024);
     g_assert_cmpuint(c->max_header, ==, 65536);
+    g_assert_cmpint(c->max_headers, ==, 100);
+    g_assert_cmpint(c->inherited_protocols, ==, LISTEN_PROTO_BOTH);
     g_assert_cmpint(c->max_body, ==, 104857600);
     g_assert_cmpint(c->body_buffer, ==, 1048576);
     g_assert_cmpint(c->max_spool, ==, G_GINT64_CONSTANT(4294967296));
@@ -168,6 +170,7 @@ static void assert_default_listen(const config *c)
     g_assert_cmpint(l->port, ==, 8000);
     g_assert_null(l->path);
     g_assert_cmpstr(l->spec, ==, "tcp:127.0.0.1:8000");
+    g_assert_cmpint(l->protocols, ==, LISTEN_PROTO_BOTH);
 }
 
 /* ---- defaults and the command line ---- */
@@ -377,7 +380,9 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     file = fx_write(fx, "every.conf",
                     "# every key, none at its default\n"
                     "[server]\n"
-                    "listen = tcp:0.0.0.0:9000; tcp:[::1]:9001;unix:/run/scgi-mono.sock;\n"
+                    "listen = tcp:0.0.0.0:9000; http:tcp:[::1]:9001;scgi:unix:/run/scgi-mono.sock;\n"
+                    "inherited_protocols = scgi\n"
+                    "max_headers = 50\n"
                     "threads = 7\n"
                     "queue = 11\n"
                     "max_connections = 13\n"
@@ -413,7 +418,12 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(listen_at(c, 0)->port, ==, 9000);
     g_assert_cmpstr(listen_at(c, 1)->host, ==, "::1");
     g_assert_cmpint(listen_at(c, 1)->port, ==, 9001);
-    g_assert_cmpstr(listen_at(c, 1)->spec, ==, "tcp:[::1]:9001");
+    g_assert_cmpstr(listen_at(c, 1)->spec, ==, "http:tcp:[::1]:9001");
+    g_assert_cmpint(listen_at(c, 0)->protocols, ==, LISTEN_PROTO_BOTH);
+    g_assert_cmpint(listen_at(c, 1)->protocols, ==, LISTEN_PROTO_HTTP);
+    g_assert_cmpint(listen_at(c, 2)->protocols, ==, LISTEN_PROTO_SCGI);
+    g_assert_cmpint(c->inherited_protocols, ==, LISTEN_PROTO_SCGI);
+    g_assert_cmpint(c->max_headers, ==, 50);
     g_assert_cmpint(listen_at(c, 2)->kind, ==, LISTEN_UNIX);
     g_assert_cmpstr(listen_at(c, 2)->path, ==, "/run/scgi-mono.sock");
     g_assert_null(listen_at(c, 2)->host);
@@ -587,6 +597,11 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "listen = tcp:localhost", "listen: listen address 'tcp:localhost': missing ':PORT'" },
         { "listen = tcp:127.0.0.1:80;udp:1.2.3.4:53", "listen: listen address 'udp:1.2.3.4:53'" },
         { "listen = ;", "listen: no address given" },
+        { "listen = scgi:", "listen: listen address 'scgi:': the address starts with neither tcp: nor unix:" },
+        { "max_headers = 0", "max_headers: '0' is out of range: must be between 1 and 1000000" },
+        { "max_headers = 1000001", "max_headers: '1000001' is out of range" },
+        { "inherited_protocols = SCGI", "inherited_protocols: 'SCGI' is not one of scgi, http, both" },
+        { "inherited_protocols = scgi,http", "inherited_protocols: 'scgi,http' is not one of scgi, http, both" },
         { "threads = \\x", "threads: " }, /* GKeyFile's invalid escape */
     };
 
@@ -752,7 +767,8 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
     assert_default_listen(c);
     config_free(c);
     {
-        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_body", "body_buffer", "max_spool",
+        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_headers",
+                                             "inherited_protocols", "max_body", "body_buffer", "max_spool",
                                              "header_timeout", "body_timeout", "write_timeout", "write_buffer",
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen" };
@@ -777,6 +793,72 @@ out:
 }
 
 /* ---- listen specs ---- */
+
+/* "scgi:" or "http:" before the address limits the listener to that protocol;
+ * without a prefix it accepts both, as before. */
+static void test_listen_protocols(void)
+{
+    static const struct {
+        const char *text;
+        listen_protocols protocols;
+        listen_kind kind;
+        const char *host_or_path;
+    } ok[] = {
+        { "scgi:tcp:127.0.0.1:9000", LISTEN_PROTO_SCGI, LISTEN_TCP, "127.0.0.1" },
+        { "http:tcp:127.0.0.1:8000", LISTEN_PROTO_HTTP, LISTEN_TCP, "127.0.0.1" },
+        { "http:tcp:[::1]:8000", LISTEN_PROTO_HTTP, LISTEN_TCP, "::1" },
+        { "scgi:unix:/run/x.sock", LISTEN_PROTO_SCGI, LISTEN_UNIX, "/run/x.sock" },
+        { "http:unix:scgi:x", LISTEN_PROTO_HTTP, LISTEN_UNIX, "scgi:x" },
+        { "tcp:127.0.0.1:8000", LISTEN_PROTO_BOTH, LISTEN_TCP, "127.0.0.1" },
+        { "unix:/run/x.sock", LISTEN_PROTO_BOTH, LISTEN_UNIX, "/run/x.sock" },
+    };
+    static const char *const bad[] = {
+        "scgi:", "http:", "scgi:http:tcp:127.0.0.1:1", "http:scgi:tcp:127.0.0.1:1", "SCGI:tcp:127.0.0.1:1",
+        "both:tcp:127.0.0.1:1", "https:tcp:127.0.0.1:1", "scgi:127.0.0.1:9000", "scgi tcp:127.0.0.1:1",
+    };
+    GError *err = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+        listen_spec *l = config_parse_listen(ok[i].text, &err);
+        g_assert_no_error(err);
+        g_assert_cmpint(l->protocols, ==, ok[i].protocols);
+        g_assert_cmpint(l->kind, ==, ok[i].kind);
+        g_assert_cmpstr(l->kind == LISTEN_TCP ? l->host : l->path, ==, ok[i].host_or_path);
+        g_assert_cmpstr(l->spec, ==, ok[i].text);
+        listen_spec_free(l);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *quoted = g_strdup_printf("'%s'", bad[i]);
+        g_assert_null(config_parse_listen(bad[i], &err));
+        g_assert_error(err, CONFIG_ERROR, CONFIG_ERROR_VALUE);
+        g_assert_nonnull(strstr(err->message, quoted));
+        g_assert_nonnull(strstr(err->message, "[scgi:|http:]"));
+        g_clear_error(&err);
+        g_free(quoted);
+    }
+    g_assert_cmpstr(listen_protocols_name(LISTEN_PROTO_SCGI), ==, "SCGI");
+    g_assert_cmpstr(listen_protocols_name(LISTEN_PROTO_HTTP), ==, "HTTP");
+    g_assert_cmpstr(listen_protocols_name(LISTEN_PROTO_BOTH), ==, "SCGI and HTTP");
+}
+
+/* --listen takes the same prefixes. */
+static void test_listen_protocols_cli(fixture *fx, gconstpointer data)
+{
+    GError *err = NULL;
+    char *arg = g_strdup_printf("/:%s", fx->app);
+    config *c = load(&err, "--listen", "scgi:tcp:127.0.0.1:9000", "--listen", "http:unix:/tmp/h.sock",
+                     "--app", arg, NULL);
+
+    (void)data;
+    g_assert_no_error(err);
+    g_assert_cmpuint(c->listen->len, ==, 2);
+    g_assert_cmpint(listen_at(c, 0)->protocols, ==, LISTEN_PROTO_SCGI);
+    g_assert_cmpint(listen_at(c, 0)->port, ==, 9000);
+    g_assert_cmpint(listen_at(c, 1)->protocols, ==, LISTEN_PROTO_HTTP);
+    g_assert_cmpstr(listen_at(c, 1)->path, ==, "/tmp/h.sock");
+    config_free(c);
+    g_free(arg);
+}
 
 static void test_listen_specs(void)
 {
@@ -1007,6 +1089,8 @@ int main(int argc, char **argv)
     FX("/config/file/missing", test_file_missing);
     FX("/config/file/shipped", test_shipped_file);
     g_test_add_func("/config/listen-specs", test_listen_specs);
+    g_test_add_func("/config/listen-protocols", test_listen_protocols);
+    FX("/config/cli/listen-protocols", test_listen_protocols_cli);
     FX("/config/app-specs", test_app_specs);
     FX("/config/duplicate-app", test_duplicate_app);
 #undef FX

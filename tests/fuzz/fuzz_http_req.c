@@ -3,6 +3,7 @@
  * Input: one selector byte, then the bytes a client sent on one connection.
  *   bits 0-1   max_header: 4096, 256, 40, 8 (fuzz_max_header below)
  *   bits 2-3   max_body: 1 MiB, 100, 10, 0 (fuzz_max_body below)
+ *   (max_headers is FUZZ_MAX_HEADERS whatever the selector)
  *   bits 4-7   how the bytes arrive: 0 = all that is left at each call;
  *              k = pseudo-random pieces of 1..k bytes (1: one byte at a time)
  * The corpus (tests/fuzz/corpus/http_req/) holds requests of the unit tests'
@@ -22,7 +23,8 @@
  *    413 or 431 with a reason; http_req_finish never finishes a request and
  *    fails only with 400;
  *  - on DONE: headers complete, a URL, body within max_body, header bytes within
- *    max_header, http_req_is_head agrees with the method, minor is 0 or 1; the
+ *    max_header, header fields within max_headers, chunk extensions within
+ *    HTTP_REQ_MAX_CHUNK_EXT, an HTTP/1.1 request has exactly one Host, http_req_is_head agrees with the method, minor is 0 or 1; the
  *    CGI block is pairs of NUL-terminated strings, CONTENT_LENGTH first and equal
  *    to the body's length, never again, names non-empty, unique, of upper-case
  *    token characters, values free of CR and LF, exactly the fixed variables plus
@@ -40,6 +42,8 @@
 
 
 #define FUZZ_MAX_REQS 64
+/* Above what the corpus' requests carry, low enough to be reached. */
+#define FUZZ_MAX_HEADERS 24
 /* The variables every block has before the headers' (CONTENT_LENGTH included). */
 #define FUZZ_FIXED_VARS 12
 
@@ -181,6 +185,10 @@ static void fuzz_check_done(const fuzz_setup *s, const http_req *r, GString *blo
     CHECK(r->url->len > 0);
     CHECK((gint64)r->body->len <= s->max_body);
     CHECK(r->header_bytes <= s->max_header);
+    CHECK(r->header_count <= FUZZ_MAX_HEADERS);
+    CHECK(r->chunk_ext_bytes <= HTTP_REQ_MAX_CHUNK_EXT);
+    if (r->parser.http_major == 1 && r->parser.http_minor == 1)
+        CHECK(fuzz_header(r, "HTTP_HOST") != NULL);
     CHECK(method != NULL && http_req_is_head(r) == (strcmp(method, "HEAD") == 0));
     CHECK(http_req_minor(r) == 0 || http_req_minor(r) == 1);
     /* (CONNECT has no body: what follows its headers is another protocol) */
@@ -216,7 +224,7 @@ static http_req_status fuzz_feed(http_req *r, const char *in, size_t n, gsize *u
  * request's CGI block, body and flags, where it ended, and how the input ended. */
 static void fuzz_run(const fuzz_setup *s, const char *in, size_t n, GString *log)
 {
-    http_req *r = http_req_new(s->max_header, s->max_body);
+    http_req *r = http_req_new(s->max_header, FUZZ_MAX_HEADERS, s->max_body);
     GString *block = g_string_new(NULL);
     uint32_t rng = 0x9e3779b9u ^ s->split;
     http_req_status st = HTTP_REQ_AGAIN;

@@ -213,6 +213,7 @@ static void start_server(void)
     cfg.queue = 64;
     cfg.max_connections = 64;
     cfg.max_header = 1024;
+    cfg.max_headers = 100;
     cfg.max_body = 4096;
     cfg.body_buffer = 64;
     cfg.max_spool = 3000; /* a body of 3000..4096 bytes meets the spool budget */

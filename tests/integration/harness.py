@@ -52,15 +52,17 @@ class Server:
     """scgi-mono-server running in the foreground of a child process."""
 
     def __init__(self, args, workdir, ready_port=None, ready_unix=None, env=None, stdin=None, preexec_fn=None,
-                 pass_fds=(), wrap=()):
+                 pass_fds=(), wrap=(), tmp=None):
         n = len(os.listdir(workdir))
         self.log_path = os.path.join(workdir, f"server-{n}.log")
         self.log = open(self.log_path, "wb")
         # ASP.NET compiles pages under $TMPDIR/<user>-temp-aspnet-0/<hash of the
         # app's path>; two processes serving the same directory would share (and
         # race on) it, so every server gets a temporary directory of its own.
-        tmp = os.path.join(workdir, f"tmp-{n}")
-        os.makedirs(tmp)
+        # (`tmp`: a given one instead, e.g. shared with an earlier server.)
+        if tmp is None:
+            tmp = os.path.join(workdir, f"tmp-{n}")
+            os.makedirs(tmp)
         self.tmp = tmp
         env = dict(env or os.environ, TMPDIR=tmp)
         self.proc = subprocess.Popen(list(wrap) + [SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,

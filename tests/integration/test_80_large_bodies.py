@@ -119,7 +119,7 @@ def test_chunked_upload_spools_to_a_temporary_file_that_is_removed(env):
     time.sleep(0.2)
     left = [f for f in srv.open_files() if f.startswith(srv.tmp)]
     eq(left, [], "spool files still open after the request")
-    spools = [n for n in os.listdir(srv.tmp) if n.startswith("scgi-mono-body")]
+    spools = [n for _, _, files in os.walk(srv.tmp) for n in files if n.startswith("scgi-mono-body")]
     eq(spools, [], "spool files left in TMPDIR")
 
 
