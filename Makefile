@@ -22,12 +22,12 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
-HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c \
+HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/main.c
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/listener.c native/conn.c \
-             native/body.c native/pool.c native/response.c native/resp_head.c native/route.c
+             native/body.c native/pool.c native/response.c native/resp_head.c native/outq.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
 HOST_OBJS := $(HOST_SRCS:native/%.c=$(B)/obj/%.o)
@@ -36,7 +36,7 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq
 FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log
 
 .PHONY: all server managed tests asan fuzz replay samples clean

@@ -88,6 +88,7 @@ static config *config_new_defaults(void)
     c->header_timeout = 30;
     c->body_timeout = 30;
     c->write_timeout = 60;
+    c->write_buffer = 262144;
     c->keepalive_timeout = 15;
     c->shutdown_timeout = 30;
     c->apache_status = TRUE;
@@ -439,6 +440,7 @@ static const server_key server_keys[] = {
     { "header_timeout", K_INT, offsetof(config, header_timeout), 1, MAX_TIMEOUT },
     { "body_timeout", K_INT, offsetof(config, body_timeout), 1, MAX_TIMEOUT },
     { "write_timeout", K_INT, offsetof(config, write_timeout), 1, MAX_TIMEOUT },
+    { "write_buffer", K_INT64, offsetof(config, write_buffer), 0, G_MAXINT32 },
     { "keepalive_timeout", K_INT, offsetof(config, keepalive_timeout), 1, MAX_TIMEOUT },
     { "shutdown_timeout", K_INT, offsetof(config, shutdown_timeout), 1, MAX_TIMEOUT },
     { "apache_status", K_BOOL, offsetof(config, apache_status), 0, 0 },

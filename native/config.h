@@ -71,7 +71,9 @@ typedef struct {
                               default 1 MiB (1048576) */
     int header_timeout;    /* seconds to receive a whole request header; default 30 */
     int body_timeout;      /* seconds of idle time between body reads; default 30 */
-    int write_timeout;     /* seconds a response write may stall; default 60 */
+    int write_timeout;     /* seconds a response write may make no progress; default 60 */
+    gint64 write_buffer;   /* response bytes a connection may park for the event loop to
+                              send when the client reads slowly; default 256 KiB (262144) */
     int keepalive_timeout; /* seconds an idle HTTP keep-alive connection is kept; default 15 */
     int shutdown_timeout;  /* seconds to finish in-flight requests on SIGTERM; default 30 */
     gboolean apache_status;/* default status-line style for SCGI: TRUE "Status: 200 OK"; default TRUE */

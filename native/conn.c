@@ -20,6 +20,9 @@
 
 /* Free buffer space kept for reading a body that goes to a spool file. */
 #define SPOOL_READ (64 * 1024)
+/* Parked response bytes the loop sends to one connection per wake-up, so that a
+ * fast reader of a large file does not keep the loop from the others. */
+#define WRITE_TURN (1024 * 1024)
 
 /* epoll tags below this value name the loop's own descriptors; anything else is a conn*. */
 enum { TAG_EVENTFD = 1, TAG_SIGNALFD = 2, TAG_PARENT = 3, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
@@ -35,6 +38,7 @@ struct server {
     gint64 spooled;         /* atomic: body bytes in spool files, all connections */
     gboolean stopping;
     gint64 last_sweep;
+    int writing;            /* loop-owned connections sending a parked response */
 };
 
 static gint64 now_us(void) { return g_get_monotonic_time(); }
@@ -102,6 +106,7 @@ static void conn_free(conn *c)
     if (c->http_vars)
         g_string_free(c->http_vars, TRUE);
     resp_clear(&c->r);
+    outq_clear(&c->out);
     g_free(c->buf);
     g_free(c);
     g_atomic_int_add(&s->nconns, -1);
@@ -110,6 +115,10 @@ static void conn_free(conn *c)
 /* Closes a connection the loop owns. */
 static void loop_close(conn *c)
 {
+    if (c->writing) {
+        c->writing = FALSE;
+        c->srv->writing--;
+    }
     list_del(c);
     epoll_ctl(c->srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     conn_free(c);
@@ -187,6 +196,8 @@ static void on_accept(server *s, listener *l)
         c->buf = g_malloc(c->cap);
         c->r.apache_status = s->cfg->apache_status;
         c->write_timeout_ms = s->cfg->write_timeout * 1000;
+        c->write_buffer = (gsize)s->cfg->write_buffer;
+        outq_init(&c->out);
         c->spool_fd = -1;
         c->protocols = l->protocols;
         describe_peer(c, &ss);
@@ -450,7 +461,10 @@ static void sweep_timeouts(server *s)
     while (c != &s->owned) {
         conn *next = c->next;
         if (c->deadline && now > c->deadline) {
-            if (!c->draining && (c->len > 0 || (c->http && http_req_headers_complete(c->http))))
+            if (c->writing)
+                g_message("%s: response write timed out: the client took nothing for %d s "
+                          "(write_timeout); connection closed", c->peer, s->cfg->write_timeout);
+            else if (!c->draining && (c->len > 0 || (c->http && http_req_headers_complete(c->http))))
                 g_message("%s: timed out reading the request", c->peer);
             loop_close(c);
         }
@@ -458,7 +472,50 @@ static void sweep_timeouts(server *s)
     }
 }
 
-/* Takes back connections that workers finished with (HTTP keep-alive). */
+/* The response is all on the wire: wait for the next request (HTTP
+ * keep-alive; one may be here already) or close. */
+static void resume(server *s, conn *c)
+{
+    if (s->stopping || c->close_when_written) {
+        loop_close(c);
+        return;
+    }
+    http_req_reset(c->http);
+    c->sent_continue = FALSE;
+    c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
+    watch(s, c);
+    if (c->len > 0 && process(c) && !c->draining) /* a pipelined request already arrived */
+        c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
+}
+
+/* Sends what the worker parked, WRITE_TURN bytes at most per call; the
+ * connection is closed when the client is gone or takes nothing for
+ * write_timeout (sweep_timeouts). */
+static void on_writable(conn *c)
+{
+    server *s = c->srv;
+    gsize sent;
+    outq_status st = outq_flush(&c->out, c->fd, WRITE_TURN, &sent);
+    if (sent)
+        c->deadline = now_us() + (gint64)s->cfg->write_timeout * G_USEC_PER_SEC;
+    if (st == OUTQ_AGAIN)
+        return;
+    if (st == OUTQ_DONE) {
+        c->writing = FALSE;
+        s->writing--;
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        resume(s, c);
+        return;
+    }
+    if (st == OUTQ_SHORT_FILE)
+        g_warning("%s: a file ended before the length the response announced; connection closed", c->peer);
+    else if (errno != EPIPE && errno != ECONNRESET)
+        g_message("%s: response write failed: %s", c->peer, g_strerror(errno));
+    loop_close(c);
+}
+
+/* Takes back connections that workers finished with: those with a parked
+ * response are written to, the others wait for their next request. */
 static void take_resumed(server *s)
 {
     guint64 v;
@@ -473,20 +530,19 @@ static void take_resumed(server *s)
         conn *next = c->next;
         c->next = NULL;
         list_add(s, c);
-        http_req_reset(c->http);
         conn_body_reset(c);
-        c->sent_continue = FALSE;
         c->vars = NULL;
         c->vars_len = 0;
         resp_clear(&c->r);
         c->r.apache_status = s->cfg->apache_status;
-        if (s->stopping) {
-            loop_close(c);
+        if (outq_empty(&c->out)) {
+            resume(s, c);
         } else {
-            c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
-            watch(s, c);
-            if (c->len > 0 && process(c) && !c->draining) /* a pipelined request already arrived */
-                c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
+            c->writing = TRUE;
+            s->writing++;
+            c->deadline = now_us() + (gint64)s->cfg->write_timeout * G_USEC_PER_SEC;
+            struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+            epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &ev);
         }
         c = next;
     }
@@ -497,10 +553,12 @@ void conn_done(conn *c)
     server *s = c->srv;
     gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after &&
                      !c->r.client_gone && !g_atomic_int_get(&s->stopping);
-    if (!again) {
+    gboolean parked = !outq_empty(&c->out) && !c->r.client_gone;
+    if (!again && !parked) {
         conn_free(c);
         return;
     }
+    c->close_when_written = !again;
     g_mutex_lock(&s->resume_lock);
     c->next = s->resumed;
     s->resumed = c;
@@ -572,8 +630,16 @@ static void begin_stop(server *s)
         listener *l = g_ptr_array_index(s->o.listeners, i);
         epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
     }
-    while (s->owned.next != &s->owned)
-        loop_close(s->owned.next);
+    /* responses being sent are finished (within shutdown_timeout), then closed */
+    conn *c = s->owned.next;
+    while (c != &s->owned) {
+        conn *next = c->next;
+        if (c->writing)
+            c->close_when_written = TRUE;
+        else
+            loop_close(c);
+        c = next;
+    }
 }
 
 void server_run(server *s)
@@ -582,7 +648,7 @@ void server_run(server *s)
     gint64 stop_deadline = 0;
     for (;;) {
         if (s->stopping) {
-            if (s->o.busy(s->o.ud) == 0)
+            if (s->o.busy(s->o.ud) == 0 && s->writing == 0)
                 break;
             if (now_us() > stop_deadline) {
                 g_warning("stopping with %d requests unfinished after %d s", s->o.busy(s->o.ud),
@@ -621,7 +687,11 @@ void server_run(server *s)
                 if (!s->stopping)
                     on_accept(s, g_ptr_array_index(s->o.listeners, tag - TAG_LISTENER0));
             } else {
-                on_readable(evs[i].data.ptr);
+                conn *c = evs[i].data.ptr;
+                if (c->writing)
+                    on_writable(c);
+                else
+                    on_readable(c);
             }
         }
         sweep_timeouts(s);

@@ -5,10 +5,23 @@
  * is SCGI, anything else HTTP/1.1; a protocol the listener does not accept is
  * answered 400 (in that protocol) and logged. A complete request (CGI variable block + body)
  * is handed to the worker pool; the loop forgets the connection until the worker
- * gives it back (HTTP keep-alive) or frees it.
+ * gives it back (conn_done) or frees it.
+ *
+ * Writing: a response write the socket does not take at once is parked on the
+ * connection (conn.out, at most write_buffer bytes of memory and a few files)
+ * instead of waiting for the client; when the worker is done, a connection with
+ * parked bytes goes back to the loop, which sends them (EPOLLOUT, sendfile for
+ * files) and then resumes reading (HTTP keep-alive) or closes. A slow or silent
+ * reader thus costs a connection slot, a bounded buffer and a timer, never a
+ * worker. write_timeout is measured by the clock on both sides.
  *
  * Ownership: a connection has exactly one owner at a time, the loop or one
- * worker; it is freed only by conn_free, by its owner.
+ * worker, and only its owner touches it (its parked output included): the loop
+ * from accept to dispatch and from conn_done's hand-back (parked output, or the
+ * next keep-alive request) to the next dispatch or close; the worker from
+ * dispatch to conn_done. The hand-over in either direction goes through a
+ * queue (the pool's, or the loop's resume list under its lock), which orders
+ * the memory. It is freed only by conn_free, by its owner.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -16,6 +29,7 @@
 #include <glib.h>
 #include "config.h"
 #include "http_req.h"
+#include "outq.h"
 #include "resp_head.h"
 #include "scgi_parse.h"
 
@@ -58,6 +72,7 @@ typedef struct conn {
     char remote_addr[64];
     int remote_port;
     int write_timeout_ms;
+    gsize write_buffer;     /* memory bytes conn.out may hold (config write_buffer) */
 
     /* reading (loop-owned) */
     char *buf;
@@ -88,6 +103,12 @@ typedef struct conn {
     int http_minor;
 
     resp r;
+
+    /* Response bytes the socket did not take yet, in wire order (see outq.h):
+     * filled by the worker's writes, sent by whoever owns the connection. */
+    outq out;
+    gboolean writing;       /* loop: sending out, then resuming or closing */
+    gboolean close_when_written; /* loop: close once out is sent (no keep-alive) */
 } conn;
 
 /* Settings and collaborators the loop needs. */
@@ -117,8 +138,11 @@ int server_connections(server *s);
 /* Request body bytes in spool files now, all connections together. */
 gint64 server_spooled(server *s);
 
-/* Worker side: the response to the current request is complete. The connection
- * goes back to the loop for the next request (HTTP keep-alive) or is freed. */
+/* Worker side: the response to the current request is complete (written or
+ * parked). The connection goes back to the loop, which sends what is parked and
+ * waits for the next request (HTTP keep-alive) or closes; or, with nothing
+ * parked and no keep-alive, it is freed at once. The worker must not touch c
+ * afterwards. */
 void conn_done(conn *c);
 
 /* Looks up a variable of the current request; NULL if absent. */

@@ -24,43 +24,147 @@ void resp_clear(resp *r)
     r->content_length = -1;
 }
 
-/* After a write returned w < 0: TRUE to try again (EINTR, or the socket became
- * writable within write_timeout); FALSE after marking the client gone. */
-static gboolean write_again(conn *c)
+/* A write failed (errno): the client is gone; later writes do nothing. */
+static void write_failed(conn *c)
 {
-    if (errno == EINTR)
-        return TRUE;
-    if (errno == EAGAIN) {
-        struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-        if (poll(&p, 1, c->write_timeout_ms) > 0)
-            return TRUE;
-        g_message("%s: response write timed out", c->peer);
-    } else if (errno != EPIPE && errno != ECONNRESET) {
+    if (errno != EPIPE && errno != ECONNRESET)
         g_message("%s: response write failed: %s", c->peer, g_strerror(errno));
-    }
     c->r.client_gone = TRUE;
-    return FALSE;
 }
 
-/* Writes every byte of iov or marks the client gone. */
+static void file_ended_early(conn *c)
+{
+    g_warning("%s: a file ended before the length the response announced; closing the connection", c->peer);
+    c->r.client_gone = c->r.close_after = TRUE; /* the framing is broken: end it */
+}
+
+/* Waits until the socket takes bytes again. *deadline (monotonic µs, 0: not
+ * set yet) is write_timeout after the last progress, by the clock: a signal
+ * (Mono's GC suspends threads with one) or an early return only polls again
+ * with the time left. FALSE after marking the client gone. */
+static gboolean wait_writable(conn *c, gint64 *deadline)
+{
+    if (!*deadline)
+        *deadline = g_get_monotonic_time() + (gint64)c->write_timeout_ms * 1000;
+    for (;;) {
+        gint64 left = *deadline - g_get_monotonic_time();
+        if (left <= 0) {
+            g_message("%s: response write timed out: the client took nothing for %d s (write_timeout)",
+                      c->peer, c->write_timeout_ms / 1000);
+            c->r.client_gone = TRUE;
+            return FALSE;
+        }
+        struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+        int r = poll(&p, 1, (int)MIN((left + 999) / 1000, G_MAXINT));
+        if (r > 0)
+            return TRUE; /* writable, or an error the next write reports */
+        if (r < 0 && errno != EINTR) {
+            write_failed(c);
+            return FALSE;
+        }
+    }
+}
+
+/* Sends what is parked, as far as the socket takes it now. FALSE if the client
+ * is gone (or a parked file ended early); *progress is set when bytes went. */
+static gboolean send_parked(conn *c, gboolean *progress)
+{
+    gsize sent;
+    outq_status st = outq_flush(&c->out, c->fd, 0, &sent);
+    if (sent)
+        *progress = TRUE;
+    if (st == OUTQ_SHORT_FILE)
+        file_ended_early(c);
+    else if (st == OUTQ_ERROR)
+        write_failed(c);
+    return !c->r.client_gone;
+}
+
+/* Writes iov, in order after what is parked: what the socket does not take now
+ * is parked, so the worker waits for the client only while more than
+ * write_buffer bytes would be parked, and then by the clock (wait_writable).
+ * Marks the client gone on failure. */
 static void write_all(conn *c, struct iovec *iov, int n)
 {
-    while (n > 0 && !c->r.client_gone) {
-        ssize_t w = writev(c->fd, iov, n);
-        if (w < 0) {
-            if (write_again(c))
-                continue;
+    gint64 deadline = 0;
+    while (!c->r.client_gone) {
+        gboolean progress = FALSE;
+        if (!outq_empty(&c->out) && !send_parked(c, &progress))
+            return;
+        if (n > 0 && outq_empty(&c->out)) {
+            ssize_t w = writev(c->fd, iov, n);
+            if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                write_failed(c);
+                return;
+            }
+            if (w > 0)
+                progress = TRUE;
+            while (n > 0 && w >= 0 && (size_t)w >= iov->iov_len) {
+                w -= (ssize_t)iov->iov_len;
+                iov++;
+                n--;
+            }
+            if (n > 0 && w > 0) {
+                iov->iov_base = (char *)iov->iov_base + w;
+                iov->iov_len -= (size_t)w;
+            }
+        }
+        if (n == 0)
+            return;
+        gsize rest = 0;
+        for (int i = 0; i < n; i++)
+            rest += iov[i].iov_len;
+        if (c->out.mem + rest <= c->write_buffer) {
+            outq_push_iov(&c->out, iov, n);
             return;
         }
-        while (n > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
+        if (progress)
+            deadline = 0;
+        if (!wait_writable(c, &deadline))
+            return;
+    }
+}
+
+/* Most files one connection parks (each holds a descriptor). */
+#define PARKED_FILES 2
+
+/* Sends length bytes of the file fd from offset, in order after what is parked:
+ * what the socket does not take now is parked as a descriptor of its own (the
+ * caller's fd is closed by its owner, the managed FileStream), so a file of any
+ * size costs the worker no wait. Past PARKED_FILES parked files, or when no
+ * descriptor is left to dup, the worker sends it itself, waiting by the clock. */
+static void send_file(conn *c, int fd, gint64 offset, gint64 length)
+{
+    gint64 deadline = 0;
+    off_t off = (off_t)offset;
+    gint64 left = length;
+    while (left > 0 && !c->r.client_gone) {
+        gboolean progress = FALSE;
+        if (!outq_empty(&c->out) && !send_parked(c, &progress))
+            return;
+        if (outq_empty(&c->out)) {
+            ssize_t w = sendfile(c->fd, fd, &off, (size_t)MIN(left, (gint64)1 << 30));
+            if (w > 0) {
+                left -= w;
+                continue;
+            }
+            if (w == 0) {
+                file_ended_early(c);
+                return;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN) {
+                write_failed(c);
+                return;
+            }
         }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
+        if (c->out.files < PARKED_FILES && outq_push_file(&c->out, fd, (gint64)off, left))
+            return;
+        if (progress)
+            deadline = 0;
+        if (!wait_writable(c, &deadline))
+            return;
     }
 }
 
@@ -220,21 +324,7 @@ gboolean resp_file(conn *c, int fd, gint64 offset, gint64 length)
         struct iovec iov = {chunk, (size_t)g_snprintf(chunk, sizeof chunk, "%" G_GINT64_MODIFIER "x\r\n", length)};
         write_all(c, &iov, 1);
     }
-    off_t off = (off_t)offset;
-    gint64 left = length;
-    while (left > 0 && !r->client_gone) {
-        ssize_t n = sendfile(c->fd, fd, &off, (size_t)MIN(left, (gint64)1 << 30));
-        if (n > 0)
-            left -= n;
-        else if (n == 0)
-            break; /* the file is shorter than announced */
-        else if (!write_again(c))
-            break;
-    }
-    if (left > 0 && !r->client_gone) {
-        g_warning("%s: file ended %" G_GINT64_FORMAT " bytes early; closing the connection", c->peer, left);
-        r->client_gone = r->close_after = TRUE; /* the framing is broken: end it */
-    }
+    send_file(c, fd, offset, length);
     if (r->chunked) {
         struct iovec iov = {(void *)"\r\n", 2};
         write_all(c, &iov, 1);

@@ -11,8 +11,13 @@
  * rules of resp_head.h: body bytes past the announced length are cut, and a
  * body that did not match it closes the connection (with a log line).
  * Small responses leave in one writev; larger bodies are written without copying.
- * A write that fails or stalls past write_timeout marks the client gone; later
- * calls then do nothing. Only the worker owning the connection calls these.
+ * What the socket does not take at once is parked on the connection (conn.out,
+ * in wire order; files as descriptors) and sent by the event loop once the
+ * worker is done, so a slow reader does not hold the worker; only a write that
+ * would park more than write_buffer bytes waits for the client, at most
+ * write_timeout without progress, by the clock. A write that fails or times out
+ * marks the client gone; later calls then do nothing. Only the worker owning
+ * the connection calls these.
  */
 #ifndef RESPONSE_H
 #define RESPONSE_H
@@ -25,7 +30,8 @@
 void resp_start(conn *c, int status, const char *reason, gsize reason_len, const rh_header *h, gsize n);
 void resp_body(conn *c, const char *data, gsize len);
 /* Sends length bytes of the open file fd from offset with sendfile(2), after what
- * is buffered. Returns FALSE, having sent nothing, when the bytes are better
+ * is buffered; what the socket does not take at once is parked as a dup of fd
+ * (fd stays the caller's). Returns FALSE, having sent nothing, when the bytes are better
  * copied (they fit in the buffer with what is there); the caller then copies. */
 gboolean resp_file(conn *c, int fd, gint64 offset, gint64 length);
 /* Writes what is buffered; final ends the response (the zero chunk for chunked). */

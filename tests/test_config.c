@@ -153,6 +153,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->header_timeout, ==, 30);
     g_assert_cmpint(c->body_timeout, ==, 30);
     g_assert_cmpint(c->write_timeout, ==, 60);
+    g_assert_cmpint(c->write_buffer, ==, 262144);
     g_assert_cmpint(c->keepalive_timeout, ==, 15);
     g_assert_cmpint(c->shutdown_timeout, ==, 30);
     g_assert_true(c->apache_status);
@@ -392,6 +393,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "header_timeout = 1\n"
                     "body_timeout = 2\n"
                     "write_timeout = 3\n"
+                    "write_buffer = 1000\n"
                     "keepalive_timeout = 4\n"
                     "shutdown_timeout = 86400  \n"
                     "apache_status = false\n"
@@ -435,6 +437,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(c->header_timeout, ==, 1);
     g_assert_cmpint(c->body_timeout, ==, 2);
     g_assert_cmpint(c->write_timeout, ==, 3);
+    g_assert_cmpint(c->write_buffer, ==, 1000);
     g_assert_cmpint(c->keepalive_timeout, ==, 4);
     g_assert_cmpint(c->shutdown_timeout, ==, 86400);
     g_assert_false(c->apache_status);
@@ -581,6 +584,8 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "header_timeout = 0", "header_timeout: '0' is out of range: must be between 1 and 86400" },
         { "body_timeout = 86401", "body_timeout: '86401' is out of range" },
         { "write_timeout = soon", "write_timeout: 'soon' is not a positive integer" },
+        { "write_buffer = -1", "write_buffer: '-1' is not a non-negative integer" },
+        { "write_buffer = 2147483648", "write_buffer: '2147483648' is out of range" },
         { "keepalive_timeout = 0", "keepalive_timeout: '0' is out of range" },
         { "shutdown_timeout = 100000", "shutdown_timeout: '100000' is out of range" },
         { "apache_status = maybe", "apache_status: 'maybe' is not a boolean (true or false)" },
@@ -764,7 +769,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
     {
         static const char *const keys[] = { "queue", "max_connections", "max_header", "max_headers",
                                              "inherited_protocols", "max_body", "body_buffer", "max_spool",
-                                             "header_timeout", "body_timeout", "write_timeout",
+                                             "header_timeout", "body_timeout", "write_timeout", "write_buffer",
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen" };
         GKeyFile *kf = g_key_file_new();

@@ -13,23 +13,36 @@
  *           bit 2   the application flushes after every line (a chunked or
  *                   close-delimited response instead of Content-Length)
  *           bit 3   the client half-closes only after reading a first answer
+ *           bit 4   a large response: after its lines the application writes
+ *                   "big=N\n" and N (256..767 KiB) pattern bytes in pieces of
+ *                   1..70000 bytes, some flushed
+ *           bit 5   every other piece of it is sent from a file (resp_file, or
+ *                   copied when resp_file declines, as the managed side does)
+ *           bit 6   the client reads nothing for 30 ms when the answer starts
+ *           bit 7   the client reads slowly (4 KiB at a time, 0.2 ms apart)
  * The server's limits are small (max_header 1024, body_buffer 64, max_body
- * 4096, max_spool 3000), so bodies in memory, spooled, over the spool budget
- * and refused are all within reach.
+ * 4096, max_spool 3000, write_buffer 16384), so bodies in memory, spooled,
+ * over the spool budget and refused, and responses written at once, parked
+ * (memory and files) and waited for past write_buffer are all within reach.
  *
  * Invariants (abort on violation):
  *  - after the client has sent everything and half-closed, the server closes
  *    the connection within 10 s (nothing a client sends can hang it);
  *  - what comes back is a sequence of responses, each starting with
- *    "HTTP/1.1 " (plain HTTP) or "Status: " (SCGI), or nothing;
- *  - afterwards no connection stays open, no request stays queued and the
- *    spool budget is back to 0 (no leak of connections, spool files, workers);
+ *    "HTTP/1.1 " (plain HTTP) or "Status: " (SCGI), or nothing; each body of
+ *    the application's (Content-Length, chunked or close-delimited, decoded)
+ *    ends, in large mode, with "big=N\n" and exactly the N pattern bytes in
+ *    order: parked memory and files never reorder, drop or repeat a byte;
+ *  - afterwards no connection stays open, no request stays queued, the spool
+ *    budget is back to 0 and no descriptor of the pattern file is left open
+ *    (no leak of connections, spool files, parked files, workers);
  *  - the application only ever gets whole bodies (in memory or spooled): it
  *    reads exactly the announced length, never fails, never more; variables
  *    are NUL-terminated pairs with non-empty names;
  *  - ASan/UBSan: no memory error, no undefined behaviour, in any of it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -58,6 +71,43 @@ static pool *workers;
 static server *srv;
 static char sock_path[108];
 static int app_mode; /* byte 1 of the current input; read by the worker */
+static gsize big_len; /* large mode: pattern bytes per response, from the input */
+static guint32 big_seed;
+static char *pattern_path; /* a file holding the pattern from offset 0 */
+#define PATTERN_FILE (1u << 20)
+
+static guint8 pattern(gsize p) { return (guint8)((p * 131) ^ (p >> 11)); }
+
+/* Large mode: "big=N\n" and N pattern bytes in pieces, from memory or the file. */
+static void write_big(conn *c)
+{
+    char line[64];
+    int k = g_snprintf(line, sizeof line, "big=%zu\n", big_len);
+    resp_body(c, line, (gsize)k);
+    int fd = open(pattern_path, O_RDONLY | O_CLOEXEC);
+    CHECK(fd >= 0);
+    guint8 *buf = g_malloc(70000);
+    guint32 r = big_seed;
+    for (gsize at = 0, i = 0; at < big_len; i++) {
+        r = r * 1103515245u + 12345u;
+        gsize n = MIN(big_len - at, 1 + (r >> 8) % 70000);
+        if ((app_mode & 32) && (i & 1)) {
+            if (!resp_file(c, fd, (gint64)at, (gint64)n)) {
+                CHECK(pread(fd, buf, n, (off_t)at) == (ssize_t)n);
+                resp_body(c, (char *)buf, n);
+            }
+        } else {
+            for (gsize j = 0; j < n; j++)
+                buf[j] = pattern(at + j);
+            resp_body(c, (char *)buf, n);
+        }
+        if (r & (1u << 30))
+            resp_flush(c, FALSE);
+        at += n;
+    }
+    g_free(buf);
+    close(fd);
+}
 
 static void quiet(const gchar *d, GLogLevelFlags l, const gchar *m, gpointer ud)
 {
@@ -113,6 +163,8 @@ static void run_app(int app, conn *c, const route_req *rr, void *ud)
     k = g_snprintf(line, sizeof line, "body=%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " sum=%u\n", got,
                    c->body_total, sum);
     resp_body(c, line, (gsize)k);
+    if (app_mode & 16)
+        write_big(c);
     resp_flush(c, TRUE);
 }
 
@@ -173,6 +225,7 @@ static void start_server(void)
     cfg.max_spool = 3000; /* a body of 3000..4096 bytes meets the spool budget */
     cfg.header_timeout = cfg.body_timeout = cfg.write_timeout = cfg.keepalive_timeout = 5;
     cfg.shutdown_timeout = 1;
+    cfg.write_buffer = 16384;
     cfg.apache_status = TRUE;
     cfg.scgi_lenient = FALSE;
     cfg.apps = g_ptr_array_new();
@@ -183,6 +236,12 @@ static void start_server(void)
     char *dir = g_dir_make_tmp("fuzz-request-path-XXXXXX", NULL);
     CHECK(dir != NULL);
     g_setenv("TMPDIR", dir, TRUE); /* spool files */
+    pattern_path = g_build_filename(dir, "pattern", NULL);
+    guint8 *pat = g_malloc(PATTERN_FILE);
+    for (gsize i = 0; i < PATTERN_FILE; i++)
+        pat[i] = pattern(i);
+    CHECK(g_file_set_contents(pattern_path, (char *)pat, PATTERN_FILE, NULL));
+    g_free(pat);
     g_snprintf(sock_path, sizeof sock_path, "%s/s", dir);
     char *text = g_strdup_printf("unix:%s", sock_path);
     listen_spec *ls = config_parse_listen(text, NULL);
@@ -204,9 +263,45 @@ static void start_server(void)
     g_free(dir);
 }
 
-/* Does out hold a sequence of responses? Each starts with a status line; the
- * rest is checked only as far as the framing is unambiguous: a response with
- * Content-Length is skipped by it, anything else runs to the end. */
+/* A body of the application's, in large mode, ends with "big=N\n" and the N
+ * pattern bytes. */
+static void check_body(const char *b, size_t len)
+{
+    if (!(app_mode & 16) || len < 4 || memcmp(b, "app=", 4) != 0)
+        return; /* not the application's (a refusal), or no body (HEAD) */
+    char tail[64];
+    int k = g_snprintf(tail, sizeof tail, "big=%zu\n", big_len);
+    CHECK(len >= big_len + (size_t)k);
+    const char *big = b + len - big_len;
+    CHECK(memcmp(big - k, tail, (size_t)k) == 0);
+    for (size_t i = 0; i < big_len; i++)
+        CHECK((guint8)big[i] == pattern(i));
+}
+
+/* Decodes a chunked body from p (at most left bytes) into body; returns the
+ * bytes it took, or 0 if it is cut off. */
+static size_t dechunk(const char *p, size_t left, GByteArray *body)
+{
+    size_t at = 0;
+    for (;;) {
+        const char *eol = g_strstr_len(p + at, (gssize)(left - at), "\r\n");
+        if (!eol)
+            return 0;
+        size_t n = strtoul(p + at, NULL, 16);
+        at = (size_t)(eol + 2 - p);
+        if (left - at < n + 2)
+            return 0;
+        CHECK(memcmp(p + at + n, "\r\n", 2) == 0);
+        g_byte_array_append(body, (const guint8 *)p + at, (guint)n);
+        at += n + 2;
+        if (n == 0)
+            return at;
+    }
+}
+
+/* Does out hold a sequence of responses? Each starts with a status line; its
+ * body (Content-Length, chunked, or to the end) is checked by check_body when
+ * it is whole. */
 static void check_responses(const char *out, size_t len)
 {
     size_t at = 0;
@@ -217,19 +312,60 @@ static void check_responses(const char *out, size_t len)
         const char *end = g_strstr_len(p, (gssize)left, "\r\n\r\n");
         if (!end)
             return; /* the head itself was cut off (the client went away first) */
+        size_t head = (size_t)(end + 4 - p);
+        if (memcmp(p, "HTTP/1.1 100 ", 13) == 0) {
+            at += head;
+            continue;
+        }
         const char *cl = g_strstr_len(p, end - p, "\r\nContent-Length: ");
-        if (!cl || g_strstr_len(p, end - p, "\r\nTransfer-Encoding: chunked"))
-            return;
-        size_t body = strtoul(cl + 18, NULL, 10);
-        at = (size_t)(end + 4 - out);
         /* A response to HEAD announces the length a GET would get and has no
-         * body; no body here (the stand-in's "app=...", the server's text)
-         * starts with a status line, so one right after the head tells. */
-        gboolean next_head = (len - at >= 9 && memcmp(out + at, "HTTP/1.1 ", 9) == 0) ||
-                             (len - at >= 8 && memcmp(out + at, "Status: ", 8) == 0);
-        if (!next_head)
-            at += body;
+         * body; no body here (the stand-in's "app=...", the server's text, the
+         * pattern) starts with a status line, so one right after the head tells. */
+        size_t after = at + head;
+        gboolean next_head = (len - after >= 9 && memcmp(out + after, "HTTP/1.1 ", 9) == 0) ||
+                             (len - after >= 8 && memcmp(out + after, "Status: ", 8) == 0);
+        if (next_head) {
+            at = after;
+            continue;
+        }
+        if (g_strstr_len(p, end - p, "\r\nTransfer-Encoding: chunked")) {
+            GByteArray *body = g_byte_array_new();
+            size_t took = dechunk(p + head, left - head, body);
+            if (took)
+                check_body((const char *)body->data, body->len);
+            g_byte_array_free(body, TRUE);
+            if (!took)
+                return;
+            at += head + took;
+        } else if (cl) {
+            size_t body = strtoul(cl + 18, NULL, 10);
+            if (body > left - head)
+                return;
+            check_body(p + head, body);
+            at += head + body;
+        } else {
+            check_body(p + head, left - head);
+            return;
+        }
     }
+}
+
+/* Descriptors of this process open on the pattern file. */
+static int pattern_fds(void)
+{
+    int n = 0;
+    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        char *link = g_strdup_printf("/proc/self/fd/%s", name);
+        char *target = g_file_read_link(link, NULL);
+        n += target && strcmp(target, pattern_path) == 0;
+        g_free(target);
+        g_free(link);
+    }
+    if (d)
+        g_dir_close(d);
+    return n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -245,6 +381,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     app_mode = data[1];
     data += 2;
     size -= 2;
+    big_seed = (guint32)size * 2246822519u + piece;
+    big_len = (256u << 10) + (big_seed >> 7) % (512u << 10);
+    gboolean paused = FALSE;
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -287,8 +426,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sent = size; /* the server closed on us: stop sending */
         }
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            if ((app_mode & 64) && !paused) {
+                paused = TRUE;
+                g_usleep(30000); /* the server's writes stall and park */
+            }
+            if (app_mode & 128)
+                g_usleep(200);
             char buf[16384];
-            ssize_t n = recv(fd, buf, sizeof buf, 0);
+            ssize_t n = recv(fd, buf, (app_mode & 128) ? 4096 : sizeof buf, 0);
             if (n > 0) {
                 g_byte_array_append(out, (guint8 *)buf, (guint)n);
                 CHECK(out->len < (64u << 20));
@@ -305,7 +450,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Everything is given back: no connection, no request left. */
     gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (server_connections(srv) > 0 || pool_busy(workers) > 0 || server_spooled(srv) != 0) {
+    while (server_connections(srv) > 0 || pool_busy(workers) > 0 || server_spooled(srv) != 0 ||
+           pattern_fds() > 0) {
         CHECK(g_get_monotonic_time() < until);
         g_usleep(100);
     }

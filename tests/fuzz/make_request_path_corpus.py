@@ -59,8 +59,11 @@ CASES = {
 }
 
 # (write pieces, application mode): at once + read all; byte by byte; pieces of up to
-# 7 with half the body read; no body read with flushed responses; read after answer.
-SELECTORS = [(0, 0), (1, 0), (7, 2), (0, 5), (3, 8)]
+# 7 with half the body read; no body read with flushed responses; read after answer;
+# large responses (16) from memory and files (32), the client pausing (64) or
+# reading slowly (128).
+SELECTORS = [(0, 0), (1, 0), (7, 2), (0, 5), (3, 8), (0, 16 | 64), (0, 16 | 32 | 64), (3, 16 | 32 | 128 | 4),
+             (0, 16 | 32 | 4 | 64)]
 
 
 def main():
