@@ -106,9 +106,11 @@ fail:
     return NULL;
 }
 
-/* Each connection can hold two descriptors (its socket and a body spool file):
- * raise the soft limit on open files to the hard one, and say so when even that
- * is short of what max_connections asks. */
+/* Each connection can hold four descriptors (its socket, a body spool file and
+ * up to two files of a response parked for the loop, see response.c): raise the
+ * soft limit on open files to the hard one, and say so when even that is short
+ * of what max_connections asks. (Short of it, a response file is sent by its
+ * worker instead of being parked; a connection past it is refused.) */
 static void raise_file_limit(const config *cfg)
 {
     struct rlimit rl;
@@ -119,7 +121,7 @@ static void raise_file_limit(const config *cfg)
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    rlim_t want = (rlim_t)cfg->max_connections * 2 + 256;
+    rlim_t want = (rlim_t)cfg->max_connections * 4 + 256;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
         g_warning("open files are limited to %lu (ulimit -n); max_connections = %d may need %lu: "
                   "connections past the limit are refused", (unsigned long)rl.rlim_cur,
