@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/un.h>
@@ -43,7 +44,57 @@ void app_spec_free(app_spec *a)
     g_free(a->x_accel_prefix);
     g_free(a->vpath);
     g_free(a->path);
+    g_strfreev(a->inner_mounts);
     g_free(a);
+}
+
+/* "rel" when inner is outer + "/" + rel (outer "/": inner minus its '/'), else NULL */
+static const char *dir_inside(const char *outer, const char *inner)
+{
+    if (!outer || !inner)
+        return NULL;
+    gsize n = strlen(outer);
+    if (n == 1 && outer[0] == '/')
+        return inner[0] == '/' && inner[1] ? inner + 1 : NULL;
+    if (strncmp(outer, inner, n) != 0 || inner[n] != '/' || !inner[n + 1])
+        return NULL;
+    return inner + n + 1;
+}
+
+void config_nest_apps(GPtrArray *apps)
+{
+    char **real = g_new0(char *, apps->len + 1);
+    for (guint i = 0; i < apps->len; i++) {
+        app_spec *a = g_ptr_array_index(apps, i);
+        real[i] = realpath(a->path, NULL);
+    }
+    for (guint i = 0; i < apps->len; i++) {
+        app_spec *a = g_ptr_array_index(apps, i);
+        GPtrArray *mounts = g_ptr_array_new();
+        for (guint k = 0; k < apps->len; k++) {
+            app_spec *b = g_ptr_array_index(apps, k);
+            if (k == i)
+                continue;
+            const char *rels[2] = { dir_inside(a->path, b->path), dir_inside(real[i], real[k]) };
+            for (int r = 0; r < 2; r++) {
+                if (!rels[r] || (r == 1 && rels[0] && strcmp(rels[0], rels[1]) == 0))
+                    continue;
+                gboolean root = a->vpath[0] == '/' && a->vpath[1] == '\0';
+                g_ptr_array_add(mounts, g_strconcat(root ? "" : a->vpath, "/", rels[r], NULL));
+            }
+        }
+        g_strfreev(a->inner_mounts);
+        a->inner_mounts = NULL;
+        if (mounts->len) {
+            g_ptr_array_add(mounts, NULL);
+            a->inner_mounts = (char **)g_ptr_array_free(mounts, FALSE);
+        } else {
+            g_ptr_array_free(mounts, TRUE);
+        }
+    }
+    for (guint i = 0; i < apps->len; i++)
+        free(real[i]);
+    g_free(real);
 }
 
 void config_free(config *c)
@@ -938,6 +989,7 @@ config *config_load(int argc, char **argv, gboolean *exit_now, GError **error)
                     "configuration file");
         goto fail;
     }
+    config_nest_apps(c->apps);
     goto out;
 fail:
     config_free(c);

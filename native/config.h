@@ -47,6 +47,10 @@ typedef struct {
     int apache_status; /* -1: use the server default; 0/1 not set by config today */
     app_sendfile sendfile; /* hand files from SendResponseFromFile to the front end; default off */
     char *x_accel_prefix;  /* URI prefix for X-Accel-Redirect; default "/scgi-mono-files" */
+    char **inner_mounts;   /* NULL or NULL-terminated: for every other application whose
+                              directory lies inside this one's, the URL (vpath + the relative
+                              directory) at which this application serves that directory;
+                              its private names are private there too (config_nest_apps) */
 } app_spec;
 
 typedef struct {
@@ -104,6 +108,13 @@ listen_spec *config_parse_listen(const char *text, GError **error);
 /* Parses one --app value: [VHOST:]VPATH:DIR. Relative DIR is made absolute
  * against the current directory. Returns NULL and sets error if invalid. */
 app_spec *config_parse_app(const char *text, GError **error);
+
+/* Fills every application's inner_mounts (replacing what they held): B's
+ * directory lies inside A's when it is A's directory plus "/rel", compared as
+ * written (canonical) and with symbolic links resolved (realpath); A's inner
+ * mount is then A's vpath + "/" + rel. Called by config_load; tests building
+ * app_specs by hand call it themselves. */
+void config_nest_apps(GPtrArray *apps);
 
 void config_free(config *c);
 void listen_spec_free(listen_spec *l);

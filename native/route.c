@@ -57,6 +57,33 @@ static void raw_url(const conn *c, GString *out)
     }
 }
 
+/* private under any application's mount or inner mount */
+static gboolean private_anywhere(const char *path, void *ud)
+{
+    const GPtrArray *specs = ud;
+    for (guint i = 0; i < specs->len; i++) {
+        const app_spec *s = g_ptr_array_index(specs, i);
+        if (urlpath_is_private(path, s->vpath))
+            return TRUE;
+        for (char **m = s->inner_mounts; m && *m; m++)
+            if (urlpath_is_private(path, *m))
+                return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean route_is_private(const GPtrArray *specs, const char *path)
+{
+    if (private_anywhere(path, (void *)specs))
+        return TRUE;
+    for (guint i = 0; i < specs->len; i++) {
+        const app_spec *s = g_ptr_array_index(specs, i);
+        if (urlpath_session_views(path, s->vpath, private_anywhere, (void *)specs))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
 {
     r->app = -1;
@@ -87,14 +114,10 @@ void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
     }
     char *host = g_ascii_strdown(r->server_name->str, (gssize)r->server_name->len);
     int best_score = -1;
-    gboolean private = FALSE;
     for (guint i = 0; i < specs->len; i++) {
         const app_spec *s = g_ptr_array_index(specs, i);
         if (s->vhost && strcmp(s->vhost, host) != 0)
             continue;
-        /* private for any application the path may be read as being under */
-        if (urlpath_is_private(r->path->str, s->vpath))
-            private = TRUE;
         if (!urlpath_under(r->path->str, s->vpath, FALSE))
             continue;
         /* a matching vhost first, then the longest mount */
@@ -108,7 +131,7 @@ void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
     if (r->app < 0) {
         r->status = 404;
         r->why = "Not Found: no application is mounted at this URL";
-    } else if (private) {
+    } else if (route_is_private(specs, r->path->str)) {
         r->status = 404;
         r->why = "Not Found";
     }

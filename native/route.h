@@ -15,9 +15,8 @@
  * (vpath) the path is under at a segment boundary (case-sensitive, like the
  * file system below it).
  *
- * Refusals, before any application runs: a URL urlpath refuses -> 400; a path
- * private (urlpath_is_private) for the chosen application or for any other
- * mount it lies under, in any letter case -> 404; no application -> 404.
+ * Refusals, before any application runs: a URL urlpath refuses -> 400; a
+ * private path (route_is_private) -> 404; no application -> 404.
  */
 #ifndef ROUTE_H
 #define ROUTE_H
@@ -37,6 +36,13 @@ typedef struct {
     GString *query;     /* the query string, without '?' (bytes as sent) */
     GString *server_name; /* HTTP_HOST without port, else SERVER_NAME, else SERVER_ADDR */
 } route_req;
+
+/* TRUE when a normalised path is private (urlpath_is_private) for any
+ * application's mount or inner mount (config_nest_apps: where another
+ * application's directory lies inside its own), whatever their virtual hosts,
+ * as the server reads the path or as any application's SessionStateModule may
+ * read it once it removed a cookieless session id (urlpath_session_views). */
+gboolean route_is_private(const GPtrArray *specs, const char *path);
 
 /* Fills r (uninitialised memory is fine) for the request on c. */
 void route_resolve(const GPtrArray *specs, const conn *c, route_req *r);

@@ -18,6 +18,8 @@ const char *urlpath_strerror(urlpath_status st)
         return "the URL path is not valid UTF-8 once decoded";
     case URLPATH_DOT_SEGMENT:
         return "the URL path has a '.' or '..' segment";
+    case URLPATH_INVALID_CHAR:
+        return "the URL path has a ':' or '*', which ASP.NET refuses in a path";
     }
     return "the URL path is invalid";
 }
@@ -105,6 +107,8 @@ urlpath_status urlpath_normalize(const char *raw, gsize len, GString *out)
         }
         if (c < 0x20 || c == 0x7f)
             return URLPATH_CONTROL;
+        if (c == ':' || c == '*')
+            return URLPATH_INVALID_CHAR;
         if (c == '/' || c == '\\') {
             if (seg) {
                 urlpath_status st = end_segment(out, seg);
@@ -174,6 +178,51 @@ gboolean urlpath_is_private(const char *path, const char *mount)
         rel += n + (slash ? 1 : 0);
     }
     return FALSE;
+}
+
+gboolean urlpath_session_views(const char *path, const char *mount, urlpath_view_fn fn, void *ud)
+{
+    /* Mono 6.8, SessionStateModule.OnBeginRequest: D = the FilePath's directory
+     * (up to its last '/'); UrlUtils.GetSessionId(D) drops the application's
+     * virtual path (by length) and wants "/(" then ')' at offset 26 of the rest,
+     * 27 bytes at least; UrlUtils.RemoveSessionId(D, FilePath) keeps D up to its
+     * first "/(" (its '/'), then, when D's first ")/" is not at D's very end,
+     * what follows that ")/", then the FilePath's file name. */
+    if (!urlpath_under(path, mount, TRUE))
+        return FALSE;
+    gsize m = (mount[0] == '/' && mount[1] == '\0') ? 0 : strlen(mount);
+    gsize n = strlen(path);
+    if (n < m + 28 || path[m] != '/' || path[m + 1] != '(' || path[m + 26] != ')')
+        return FALSE;
+    gsize i = (gsize)(strstr(path, "/(") - path); /* found: path[m] at the latest */
+    const char *jp = strstr(path, ")/");
+    gsize j = jp ? (gsize)(jp - path) : 0;
+    GString *v = g_string_sized_new(n);
+    gboolean stop = FALSE;
+    /* FilePaths whose directory D (= path[0..s), s after a '/') reaches past
+     * the first ")/": path[0..i] + path[j+2..k], k the FilePath's end. The
+     * whole path gives the longest; the others are its prefixes. */
+    gsize last = (gsize)(strrchr(path, '/') - path) + 1;
+    if (jp && last >= m + 28 && last > j + 2) {
+        g_string_append_len(v, path, (gssize)i + 1);
+        g_string_append(v, path + j + 2);
+        stop = fn(v->str, ud);
+    }
+    /* FilePaths whose directory does not (or no ")/" at all): path[0..i] + the
+     * FilePath's file name, for every segment starting at s >= m + 28 */
+    for (gsize s = m + 28; !stop && s <= n; s++) {
+        if (path[s - 1] != '/')
+            continue;
+        if (jp && s > j + 2)
+            break;
+        const char *end = strchr(path + s, '/');
+        g_string_truncate(v, 0);
+        g_string_append_len(v, path, (gssize)i + 1);
+        g_string_append_len(v, path + s, end ? end - (path + s) : (gssize)(n - s));
+        stop = fn(v->str, ud);
+    }
+    g_string_free(v, TRUE);
+    return stop;
 }
 
 void urlpath_encode(const char *s, gsize len, GString *out)

@@ -14,6 +14,13 @@
  *    because it names a directory;
  *  - a "." or ".." segment, after decoding (".%2e", "%2E", "..\" ...), is refused:
  *    nothing a client sends names a file outside the application;
+ *  - a ':' or '*', raw or decoded, is refused: they are the characters Mono's
+ *    System.Web rejects in a virtual path (VirtualPathUtility.IsValidVirtualPath,
+ *    invalidVirtualPathChars), so such a URL could only end in a host-level 500.
+ *    (An application with <monoSettings verificationCompatibility="1"/> would
+ *    accept them; the server refuses them for every application.) '%' and the
+ *    other characters of ASP.NET's requestPathInvalidCharacters are left to the
+ *    application: its request validation is its own configuration;
  *  - an absolute-form target ("http://host/p?q") is reduced to its path.
  * The result always starts with '/', is valid UTF-8 without control bytes,
  * and has no "//", "/./" or "/../".
@@ -23,6 +30,12 @@
  * segment under the application's mount (bin, App_Code, App_Data,
  * App_GlobalResources, App_LocalResources, App_WebReferences, App_Browsers),
  * App_LocalResources at any depth, in any letter case. They are answered 404.
+ *
+ * Cookieless sessions (urlpath_session_views): System.Web's SessionStateModule,
+ * in every application whatever its sessionState says, takes a FilePath whose
+ * directory has "/(" right under the application's mount and ')' 25 characters
+ * later for a session id, and serves the FilePath with the part from the first
+ * "/(" to the first ")/" removed. The server judges privacy on those paths too.
  */
 #ifndef URLPATH_H
 #define URLPATH_H
@@ -36,6 +49,7 @@ typedef enum {
     URLPATH_CONTROL,      /* NUL or another control byte, raw or decoded */
     URLPATH_BAD_UTF8,     /* the decoded bytes are not valid UTF-8 */
     URLPATH_DOT_SEGMENT,  /* a "." or ".." segment */
+    URLPATH_INVALID_CHAR, /* a ':' or '*' (raw or decoded), which Mono refuses in a virtual path */
 } urlpath_status;
 
 /* A sentence for a 400 answer and a log line; never NULL. */
@@ -65,6 +79,18 @@ const char *urlpath_under(const char *path, const char *mount, gboolean fold_cas
  * must not open a way around it. A path not under mount is judged by its dot
  * segments only. */
 gboolean urlpath_is_private(const char *path, const char *mount);
+
+/* Every path System.Web's SessionStateModule may serve a normalised path as,
+ * in an application mounted at mount, once it removed what it takes for a
+ * cookieless session id (see above), whatever the FilePath/PathInfo split
+ * (FilePath is path or a prefix of it ending before a '/'). fn is called with
+ * each such view (not with path itself) until it returns TRUE; a view that is a
+ * prefix of another at a segment boundary is left out (a prefix of a path is
+ * private only if the path is). Views have no "//" and only segments of path.
+ * The mount is matched in any letter case. Returns TRUE when fn stopped it.
+ * Costs nothing unless path has "/(" right under mount and ')' 25 bytes after. */
+typedef gboolean (*urlpath_view_fn)(const char *view, void *ud);
+gboolean urlpath_session_views(const char *path, const char *mount, urlpath_view_fn fn, void *ud);
 
 /* Appends s (a decoded path, as CGI's SCRIPT_NAME and PATH_INFO are) to out
  * percent-encoded: every byte but unreserved characters, '/' and the sub-delims

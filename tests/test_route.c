@@ -86,7 +86,20 @@ static const resolve_case resolve_cases[] = {
     { "bin-upper", PROTO_SCGI, { "REQUEST_URI", "/BIN/x.dll", NULL }, 0, 404, "/BIN/x.dll", NULL, NULL, NULL },
     { "dot-git", PROTO_SCGI, { "REQUEST_URI", "/%2egit/config", NULL }, 0, 404, "/.git/config", NULL, NULL, NULL },
     { "dot-env-in-app", PROTO_SCGI, { "REQUEST_URI", "/app/deep/.env", NULL }, 4, 404, "/app/deep/.env", NULL, NULL, NULL },
+    /* behind a cookieless-session segment, which System.Web removes in every
+     * application: judged as ASP.NET will serve the path */
+    { "session-bin", PROTO_HTTP, { "REQUEST_URI", "/(AAAAAAAAAAAAAAAAAAAAAAAA)/bin/App.dll.config", NULL }, 0, 404, "/(AAAAAAAAAAAAAAAAAAAAAAAA)/bin/App.dll.config", NULL, NULL, NULL },
+    { "session-encoded-app-data", PROTO_SCGI, { "REQUEST_URI", "/%28AAAAAAAAAAA.AAAAAA-AAAAA%29/App_Data/x", NULL }, 0, 404, "/(AAAAAAAAAAA.AAAAAA-AAAAA)/App_Data/x", NULL, NULL, NULL },
+    { "session-sub-bin", PROTO_SCGI, { "REQUEST_URI", "/sub/(AAAAAAAAAAAAAAAAAAAAAAAA)/bin/x", NULL }, 5, 404, NULL, NULL, NULL, NULL },
+    { "session-root-serving-sub-bin", PROTO_SCGI, { "REQUEST_URI", "/(AAAAAAAAAAAAAAAAAAAAAAAA)/sub/bin/x", NULL }, 0, 404, NULL, NULL, NULL, NULL },
+    { "session-multi-segment", PROTO_SCGI, { "REQUEST_URI", "/()/bin/AAAAAAAAAAAAAAAAAA)/x", NULL }, 0, 404, NULL, NULL, NULL, NULL },
+    { "session-page-served-with-its-segment", PROTO_HTTP, { "REQUEST_URI", "/sub/(AAAAAAAAAAAAAAAAAAAAAAAA)/page.aspx", NULL },
+      5, 0, "/sub/(AAAAAAAAAAAAAAAAAAAAAAAA)/page.aspx", NULL, NULL, NULL },
+    { "session-deeper-bin-is-public", PROTO_HTTP, { "REQUEST_URI", "/(AAAAAAAAAAAAAAAAAAAAAAAA)/docs/bin/x", NULL }, 0, 0, NULL, NULL, NULL, NULL },
     /* refused URLs */
+    { "colon", PROTO_HTTP, { "REQUEST_URI", "/x::$DATA/y", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "star", PROTO_HTTP, { "REQUEST_URI", "/bin*/x", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "encoded-colon-in-script-name", PROTO_SCGI, { "SCRIPT_NAME", "/a:b", NULL }, -1, 400, NULL, NULL, NULL, NULL },
     { "dot-dot", PROTO_SCGI, { "REQUEST_URI", "/dir/%2e%2e/web.config", NULL }, -1, 400, NULL, NULL, NULL, NULL },
     { "bad-escape", PROTO_HTTP, { "REQUEST_URI", "/a%4", NULL }, -1, 400, NULL, NULL, NULL, NULL },
     { "nul", PROTO_SCGI, { "REQUEST_URI", "/a%00.aspx", NULL }, -1, 400, NULL, NULL, NULL, NULL },
@@ -141,6 +154,7 @@ static GPtrArray *make_specs(gsize n)
         a->path = g_strdup("/nonexistent");
         g_ptr_array_add(specs, a);
     }
+    config_nest_apps(specs);
     return specs;
 }
 
@@ -225,6 +239,67 @@ static void test_no_match(void)
     g_ptr_array_unref(specs);
 }
 
+/* Privacy follows the disk: an application whose directory lies inside
+ * another's keeps its private names private in the outer one's URL space, and
+ * every application counts whatever its virtual host. */
+static void test_nested_on_disk(void)
+{
+    static const struct { const char *vhost, *vpath, *path; } rows[] = {
+        { NULL, "/", "/srv/root" },
+        { NULL, "/n2", "/srv/root/phys2" },
+        { "vh.example", "/vh", "/srv/root/vh" },
+        { NULL, "/shop", "/srv/shop" },
+        { NULL, "/deep", "/srv/shop/a/b" },
+    };
+    GPtrArray *specs = g_ptr_array_new_with_free_func((GDestroyNotify)app_spec_free);
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+        app_spec *a = g_new0(app_spec, 1);
+        a->name = g_strdup_printf("app%zu", i);
+        a->vhost = g_strdup(rows[i].vhost);
+        a->vpath = g_strdup(rows[i].vpath);
+        a->path = g_strdup(rows[i].path);
+        g_ptr_array_add(specs, a);
+    }
+    config_nest_apps(specs);
+    const app_spec *root = g_ptr_array_index(specs, 0), *shop = g_ptr_array_index(specs, 3);
+    g_assert_nonnull(root->inner_mounts);
+    g_assert_cmpstr(root->inner_mounts[0], ==, "/phys2");
+    g_assert_cmpstr(root->inner_mounts[1], ==, "/vh");
+    g_assert_null(root->inner_mounts[2]);
+    g_assert_cmpstr(shop->inner_mounts[0], ==, "/shop/a/b");
+    g_assert_null(shop->inner_mounts[1]);
+    g_assert_null(((const app_spec *)g_ptr_array_index(specs, 1))->inner_mounts);
+
+    static const struct { const char *uri, *host; int app, status; } reqs[] = {
+        { "/phys2/bin/secret.txt", NULL, 0, 404 },
+        { "/PHYS2/App_Data/x", NULL, 0, 404 },
+        { "/(AAAAAAAAAAAAAAAAAAAAAAAA)/phys2/bin/x", NULL, 0, 404 },
+        { "/n2/bin/x", NULL, 1, 404 },
+        { "/phys2/page.aspx", NULL, 0, 0 },
+        { "/phys2x/bin/x", NULL, 0, 0 },
+        { "/vh/bin/secret.txt", "127.0.0.1", 0, 404 },   /* the vhost application still counts */
+        { "/vh/bin/secret.txt", "vh.example", 2, 404 },
+        { "/vh/page.aspx", "127.0.0.1", 0, 0 },
+        { "/shop/a/b/bin/x", NULL, 3, 404 },
+        { "/shop/a/b/x", NULL, 3, 0 },
+        { "/deep/bin/x", NULL, 4, 404 },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(reqs); i++) {
+        const char *vars[] = { "REQUEST_URI", reqs[i].uri, reqs[i].host ? "HTTP_HOST" : NULL, reqs[i].host, NULL };
+        GString *block = g_string_new(NULL);
+        conn c;
+        fill_conn(&c, PROTO_HTTP, vars, block);
+        route_req r;
+        route_resolve(specs, &c, &r);
+        if (r.app != reqs[i].app || r.status != reqs[i].status)
+            g_error("%s (Host %s): app %d status %d, want app %d status %d", reqs[i].uri, reqs[i].host, r.app,
+                    r.status, reqs[i].app, reqs[i].status);
+        route_req_clear(&r);
+        g_string_free(block, TRUE);
+    }
+    g_ptr_array_unref(specs);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -239,5 +314,6 @@ int main(int argc, char **argv)
         g_free(path);
     }
     g_test_add_func("/route/no-match", test_no_match);
+    g_test_add_func("/route/nested-on-disk", test_nested_on_disk);
     return g_test_run();
 }

@@ -88,6 +88,15 @@ static const norm_case norm_cases[] = {
     { "/%ED%A0%80", URLPATH_BAD_UTF8, NULL },      /* a surrogate */
     { "/\xc3", URLPATH_BAD_UTF8, NULL },
     { "/\xff", URLPATH_BAD_UTF8, NULL },
+    /* what Mono refuses in a virtual path (':' and '*'), raw or decoded */
+    { "/bin*/x", URLPATH_INVALID_CHAR, NULL },
+    { "/x::$DATA/y", URLPATH_INVALID_CHAR, NULL },
+    { "/page.aspx:x", URLPATH_INVALID_CHAR, NULL },
+    { "/Home/Index/a:b", URLPATH_INVALID_CHAR, NULL },
+    { "/a%3Ab", URLPATH_INVALID_CHAR, NULL },
+    { "/a%3ab", URLPATH_INVALID_CHAR, NULL },
+    { "/a%2Ab", URLPATH_INVALID_CHAR, NULL },
+    { "/a%2a", URLPATH_INVALID_CHAR, NULL },
     /* not a path */
     { "*", URLPATH_NOT_ABSOLUTE, NULL },
     { "x/y", URLPATH_NOT_ABSOLUTE, NULL },
@@ -351,6 +360,72 @@ static void test_dot_spellings(void)
     g_string_free(out, TRUE);
 }
 
+/* ---- cookieless-session views ---- */
+
+#define SID "(AAAAAAAAAAAAAAAAAAAAAAAA)" /* "(" + 24 + ")" */
+
+typedef struct {
+    const char *path, *mount;
+    const char *views; /* what urlpath_session_views gives, joined by '|' ("" for none) */
+} views_case;
+
+/* Each row checked against Mono 6.8 (SessionStateModule on an application at mount) */
+static const views_case views_cases[] = {
+    { "/" SID "/bin/App.dll.config", "/", "/bin/App.dll.config|/bin" },
+    { "/" SID "/App_Data/x", "/", "/App_Data/x|/App_Data" },
+    { "/sub/" SID "/bin/x", "/sub", "/sub/bin/x|/sub/bin" },
+    { "/SUB/" SID "/bin/x", "/sub", "/SUB/bin/x|/SUB/bin" },   /* the mount in any case */
+    { "/" SID "/sub/bin/x", "/", "/sub/bin/x|/sub" },
+    { "/" SID "/page.aspx", "/", "/page.aspx" },
+    { "/" SID "/", "/", "/" },
+    { "/" SID "/dir/", "/", "/dir/|/dir" },
+    /* the 24 characters are anything, '/' and ')' included: the strip runs from
+     * the first "/(" to the first ")/" */
+    { "/()/bin/AAAAAAAAAAAAAAAAAA)/secret.txt", "/", "/bin/AAAAAAAAAAAAAAAAAA)/secret.txt" },
+    { "/(a/b/cccccccccccccccccccc)/bin/x", "/", "/bin/x|/bin" },
+    /* no ")/" in the directory: the file name alone is kept after "/" */
+    { "/" SID "x/bin/Hi.txt", "/", "/bin|/Hi.txt" },
+    /* not a session id where Mono looks for one */
+    { "/" SID, "/", "" },                       /* no directory after it */
+    { "/" SID "/x", "/sub", "" },               /* not under the mount */
+    { "/sub/" SID "/bin/x", "/", "" },         /* "(" not right under "/" */
+    { "/(AAAAAAAAAAAAAAAAAAAAAAA)/bin/x", "/", "" },  /* 23 characters */
+    { "/(AAAAAAAAAAAAAAAAAAAAAAAAA)/bin/x", "/", "" }, /* 25 characters */
+    { "/docs/bin/x", "/", "" },
+};
+
+static gboolean collect_view(const char *view, void *ud)
+{
+    GString *all = ud;
+    if (all->len)
+        g_string_append_c(all, '|');
+    g_string_append(all, view);
+    return FALSE;
+}
+
+static void test_session_views(gconstpointer data)
+{
+    const views_case *vc = data;
+    GString *all = g_string_new(NULL);
+    g_assert_false(urlpath_session_views(vc->path, vc->mount, collect_view, all));
+    g_assert_cmpstr(all->str, ==, vc->views);
+    g_string_free(all, TRUE);
+}
+
+static gboolean stop_at_first(const char *view, void *ud)
+{
+    (void)view;
+    (*(int *)ud)++;
+    return TRUE;
+}
+
+static void test_session_views_stop(void)
+{
+    int calls = 0;
+    g_assert_true(urlpath_session_views("/" SID "/bin/x", "/", stop_at_first, &calls));
+    g_assert_cmpint(calls, ==, 1);
+}
+
 static void test_encode(void)
 {
     GString *out = g_string_new(NULL);
@@ -391,5 +466,11 @@ int main(int argc, char **argv)
     g_test_add_func("/urlpath/attack-spellings", test_attack_spellings);
     g_test_add_func("/urlpath/dot-spellings", test_dot_spellings);
     g_test_add_func("/urlpath/encode", test_encode);
+    for (gsize i = 0; i < G_N_ELEMENTS(views_cases); i++) {
+        char *path = g_strdup_printf("/urlpath/session-views/%zu", i);
+        g_test_add_data_func(path, &views_cases[i], test_session_views);
+        g_free(path);
+    }
+    g_test_add_func("/urlpath/session-views-stop", test_session_views_stop);
     return g_test_run();
 }
