@@ -15,7 +15,8 @@
  * (vpath) the path is under at a segment boundary (case-sensitive, like the
  * file system below it).
  *
- * Refusals, before any application runs: a URL urlpath refuses -> 400; a path
+ * Refusals, before any application runs: an HTTP_HOST that http_host_valid
+ * refuses -> 400 (over plain HTTP http_req refused it already); a URL urlpath refuses -> 400; a path
  * private (urlpath_is_private) for the chosen application or for any other
  * mount it lies under, in any letter case -> 404; no application -> 404.
  */
