@@ -200,6 +200,9 @@ def test_http_head_framing_matches_get(env):
             second, rest = parse_one(hrest)
             eq(second.body, b"next\n", f"HEAD {case}: the pipelined request's answer right after the head")
             eq(rest, b"", f"HEAD {case}: bytes after the second response")
+    # flush-more: no body, and the pipelined request is still answered
+    head, _ = pipelined(srv, "/rules.ashx?case=flush-more", method="HEAD")
+    check_next_follows(head, method="HEAD")
 
 
 def scgi_get(srv, case, method="GET"):
