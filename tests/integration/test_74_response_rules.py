@@ -192,10 +192,10 @@ def test_http_head_framing_matches_get(env):
     for case in ("next", "te", "204", "304", "205", "short-flushed"):
         get, _ = pipelined(srv, f"/rules.ashx?case={case}")
         head, _ = pipelined(srv, f"/rules.ashx?case={case}", method="HEAD")
-        g, grest = parse_one(get)
+        g, _ = parse_one(get, head_request=True)  # the head only: some GET bodies end short
         h, hrest = parse_one(head, head_request=True)
         eq(framing_of(h), framing_of(g), f"HEAD {case}: framing headers as GET's ({h.headers!r})")
-        get_keeps = b"next\n" in grest
+        get_keeps = get.endswith(b"next\n")
         if get_keeps:
             second, rest = parse_one(hrest)
             eq(second.body, b"next\n", f"HEAD {case}: the pipelined request's answer right after the head")
