@@ -1,6 +1,7 @@
 /* http_req: HTTP/1.x request -> CGI variable block. See http_req.h. */
 #include "http_req.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 static llhttp_settings_t settings;
@@ -59,6 +60,10 @@ static gboolean cgi_name(const char *name, gsize len, GString *out)
  * Returns 0, or HPE_USER for a second Host. */
 static int store_header(http_req *r)
 {
+    /* RFC 9110 5.5: whitespace around a value is not part of it (llhttp drops
+     * the leading part only) */
+    while (r->value->len && (r->value->str[r->value->len - 1] == ' ' || r->value->str[r->value->len - 1] == '\t'))
+        g_string_truncate(r->value, r->value->len - 1);
     GString *name = g_string_sized_new(r->field->len + 5);
     if (!cgi_name(r->field->str, r->field->len, name)) {
         g_string_free(name, TRUE);
@@ -163,6 +168,8 @@ static int check_host(http_req *r, llhttp_t *p)
     const char *host = find_value(r, "HTTP_HOST");
     if (!host && p->http_major == 1 && p->http_minor >= 1)
         return fail(r, 400, "no Host header in an HTTP/1.1 request");
+    if (host && !http_host_valid(host, strlen(host)))
+        return fail(r, 400, "invalid Host header");
     const char *u = r->url->str, *sep = strstr(u, "://");
     if (p->method == HTTP_CONNECT || u[0] == '/' || u[0] == '*' || !sep)
         return 0;
@@ -183,17 +190,82 @@ static int check_host(http_req *r, llhttp_t *p)
     return same ? 0 : fail(r, 400, "the request target's host differs from Host");
 }
 
+/* RFC 9112 sections 6.1, 6.3 and 7: the one transfer coding served is chunked,
+ * applied once and last. Other codings before it are valid HTTP this server
+ * does not implement (501: the body would reach the application still
+ * encoded); a list that does not end with chunked, names it twice or has an
+ * empty element leaves the framing to interpretation (400). */
+static int check_transfer_encoding(http_req *r)
+{
+    const char *te = find_value(r, "HTTP_TRANSFER_ENCODING");
+    if (!te)
+        return 0;
+    guint chunked = 0;
+    gboolean other = FALSE, last_chunked = FALSE;
+    for (const char *e = te;; e++) {
+        gsize n = strcspn(e, ",");
+        const char *t = e;
+        gsize tn = n;
+        while (tn && (*t == ' ' || *t == '\t'))
+            t++, tn--;
+        while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '\t'))
+            tn--;
+        if (tn == 0)
+            return fail(r, 400, "an empty element in Transfer-Encoding");
+        last_chunked = tn == 7 && g_ascii_strncasecmp(t, "chunked", 7) == 0;
+        chunked += last_chunked;
+        other |= !last_chunked;
+        e += n;
+        if (!*e)
+            break;
+    }
+    if (!last_chunked)
+        return fail(r, 400, "Transfer-Encoding does not end with chunked");
+    if (chunked > 1)
+        return fail(r, 400, "chunked applied more than once in Transfer-Encoding");
+    if (other)
+        return fail(r, 501, "a transfer coding other than chunked (not implemented)");
+    return 0;
+}
+
+/* The request line's version text ("1.1"), kept to tell an unsupported
+ * version (505) from a malformed one (400) when llhttp refuses it. */
+static int on_version(llhttp_t *p, const char *at, size_t len)
+{
+    http_req *r = req_of(p);
+    gsize room = sizeof r->version - 1 - strlen(r->version);
+    strncat(r->version, at, MIN(len, room));
+    return 0;
+}
+
+/* "d.d" with a major version other than 1. */
+static gboolean other_major(const char *v)
+{
+    return strlen(v) == 3 && g_ascii_isdigit(v[0]) && v[1] == '.' && g_ascii_isdigit(v[2]) && v[0] != '1';
+}
+
+/* RFC 9112 section 2.3: this server speaks HTTP/1.x; llhttp also accepts 0.9
+ * and 2.0 in a request line (and refuses other majors itself: status_of). */
+static int on_version_complete(llhttp_t *p)
+{
+    if (p->http_major != 1)
+        return fail(req_of(p), 505, "HTTP version not supported (only HTTP/1.x)");
+    return 0;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     http_req *r = req_of(p);
     if (r->url->len == 0) /* llhttp (non-strict) takes "CONNECT \n\n" for HTTP/0.9 */
         return fail(r, 400, "empty request target");
+    if (p->http_major != 1) /* "GET /x": llhttp's HTTP/0.9 form, no version at all */
+        return fail(r, 400, "a request line without an HTTP version");
     if ((r->in_value || r->field->len) && store_header(r))
         return HPE_USER;
     g_string_truncate(r->field, 0);
     g_string_truncate(r->value, 0);
     r->in_value = FALSE;
-    if (check_host(r, p))
+    if (check_host(r, p) || check_transfer_encoding(r))
         return HPE_USER;
     r->headers_done = TRUE;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > (guint64)r->max_body)
@@ -238,6 +310,8 @@ static void settings_init(void)
         settings.on_header_field_complete = on_header_field_complete;
         settings.on_chunk_extension_name = on_chunk_extension;
         settings.on_chunk_extension_value = on_chunk_extension;
+        settings.on_version = on_version;
+        settings.on_version_complete = on_version_complete;
         settings.on_headers_complete = on_headers_complete;
         settings.on_body = on_body;
         settings.on_message_complete = on_message_complete;
@@ -281,6 +355,8 @@ void http_req_reset(http_req *r)
     r->header_bytes = 0;
     r->header_count = 0;
     r->chunk_ext_bytes = 0;
+    r->line_state = 0;
+    r->version[0] = '\0';
     r->in_value = r->headers_done = r->done = FALSE;
     r->keep_alive = r->expect_continue = FALSE;
     r->error_status = 0;
@@ -303,12 +379,71 @@ void http_req_free(http_req *r)
     g_free(r);
 }
 
+/* What llhttp lets through in the head and RFC 9112 refuses: a header line
+ * that starts with SP or HTAB (obs-fold, section 5.2: a proxy that does not
+ * unfold it reads another header there, e.g. a Transfer-Encoding) and more
+ * than one SP between the parts of the request line (section 3). Scans the
+ * head's bytes as they arrive, up to the blank line that ends it (llhttp
+ * requires CRLF, so lines are plain); returns the offset of the offending byte
+ * in data, or len, having set error_reason. Linear, resumable at any byte. */
+enum { LS_START, LS_REQLINE, LS_REQLINE_SP, LS_LINE, LS_LINE_START, LS_CR_AT_START, LS_DONE };
+
+static gsize head_scan(http_req *r, const char *data, gsize len)
+{
+    for (gsize i = 0; i < len; i++) {
+        char ch = data[i];
+        switch (r->line_state) {
+        case LS_START: /* llhttp skips empty lines before the request line */
+            if (ch == ' ' || ch == '\t') {
+                r->error_reason = "whitespace before the request line";
+                return i;
+            }
+            if (ch != '\r' && ch != '\n')
+                r->line_state = LS_REQLINE;
+            break;
+        case LS_REQLINE:
+        case LS_REQLINE_SP:
+            if (ch == ' ' && r->line_state == LS_REQLINE_SP) {
+                r->error_reason = "more than one space between the parts of the request line";
+                return i;
+            }
+            r->line_state = ch == '\n' ? LS_LINE_START : ch == ' ' ? LS_REQLINE_SP : LS_REQLINE;
+            break;
+        case LS_LINE: {
+            const char *lf = memchr(data + i, '\n', len - i);
+            if (!lf)
+                return len;
+            i = (gsize)(lf - data);
+            r->line_state = LS_LINE_START;
+            break;
+        }
+        case LS_LINE_START:
+            if (ch == ' ' || ch == '\t') {
+                r->error_reason = "a header line folded onto the previous one (obs-fold)";
+                return i;
+            }
+            r->line_state = ch == '\r' ? LS_CR_AT_START : LS_LINE;
+            break;
+        case LS_CR_AT_START:
+            r->line_state = ch == '\n' ? LS_DONE : LS_LINE;
+            break;
+        default:
+            return len;
+        }
+    }
+    return len;
+}
+
 static http_req_status status_of(http_req *r, llhttp_errno_t err)
 {
     if (err == HPE_OK)
         return r->done ? HTTP_REQ_DONE : HTTP_REQ_AGAIN;
     if (err == HPE_PAUSED && r->done)
         return HTTP_REQ_DONE;
+    if (!r->error_status && err == HPE_INVALID_VERSION && other_major(r->version)) {
+        r->error_status = 505;
+        r->error_reason = "HTTP version not supported (only HTTP/1.x)";
+    }
     if (!r->error_status) {
         r->error_status = 400;
         /* llhttp pauses for an upgrade only once its request is done (see
@@ -325,8 +460,14 @@ http_req_status http_req_feed(http_req *r, const char *data, gsize len, gsize *c
         *consumed = 0;
         return r->done ? HTTP_REQ_DONE : r->error_status ? HTTP_REQ_ERROR : HTTP_REQ_AGAIN;
     }
-    llhttp_errno_t err = llhttp_execute(&r->parser, data, len);
+    gsize ok = head_scan(r, data, len);
+    llhttp_errno_t err = llhttp_execute(&r->parser, data, ok);
     *consumed = len;
+    if (ok < len && (err == HPE_OK || (err == HPE_PAUSED && !r->done))) {
+        /* llhttp took the bytes before the offence; the head cannot end before it */
+        r->error_status = 400; /* error_reason set by head_scan */
+        return HTTP_REQ_ERROR;
+    }
     if (err == HPE_PAUSED) {
         const char *pos = llhttp_get_error_pos(&r->parser);
         if (pos >= data && pos <= data + len)
@@ -368,9 +509,81 @@ gsize http_req_take_body(http_req *r, void *dst, gsize len)
 gsize http_host_name_len(const char *host)
 {
     const char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+    gsize n;
     if (!end)
-        return strlen(host);
-    return (gsize)(host[0] == '[' ? end - host + 1 : end - host);
+        n = strlen(host);
+    else
+        n = (gsize)(host[0] == '[' ? end - host + 1 : end - host);
+    if (n > 1 && host[n - 1] == '.')
+        n--; /* "vh.example." is "vh.example" (the DNS root label), as nginx takes it */
+    return n;
+}
+
+/* A reg-name or IPv4 address as the Host rule takes it: labels of letters,
+ * digits, '-' and '_' separated by single dots, one trailing dot allowed. */
+static gboolean host_reg_name_valid(const char *s, gsize n)
+{
+    if (n == 0 || n > HTTP_HOST_NAME_MAX + 1 || (n == HTTP_HOST_NAME_MAX + 1 && s[n - 1] != '.'))
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        guchar ch = (guchar)s[i];
+        if (ch == '.') {
+            if (i == 0 || s[i - 1] == '.')
+                return FALSE; /* an empty label */
+        } else if (!g_ascii_isalnum(ch) && ch != '-' && ch != '_') {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* "[" IPv6address "]" (no zone, no IPvFuture). */
+static gboolean host_ipv6_valid(const char *s, gsize n)
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+    struct in6_addr a;
+    if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof buf)
+        return FALSE;
+    for (gsize i = 1; i + 1 < n; i++)
+        if (!g_ascii_isxdigit(s[i]) && s[i] != ':' && s[i] != '.')
+            return FALSE;
+    memcpy(buf, s + 1, n - 2);
+    buf[n - 2] = '\0';
+    return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
+gboolean http_host_valid(const char *host, gsize len)
+{
+    if (len == 0)
+        return TRUE; /* RFC 9112 3.2: the empty Host of a target without authority */
+    const char *colon = NULL;
+    if (host[0] == '[') {
+        const char *close = memchr(host, ']', len);
+        if (!close)
+            return FALSE;
+        if (close + 1 < host + len) {
+            if (close[1] != ':')
+                return FALSE;
+            colon = close + 1;
+        }
+    } else {
+        colon = memchr(host, ':', len);
+    }
+    gsize name_len = colon ? (gsize)(colon - host) : len;
+    if (colon) {
+        gsize plen = len - name_len - 1;
+        if (plen == 0 || plen > 5)
+            return FALSE;
+        guint port = 0;
+        for (gsize i = 0; i < plen; i++) {
+            if (!g_ascii_isdigit(colon[1 + i]))
+                return FALSE; /* also a second ':' ("a:1:2") */
+            port = port * 10 + (guint)(colon[1 + i] - '0');
+        }
+        if (port > 65535)
+            return FALSE;
+    }
+    return host[0] == '[' ? host_ipv6_valid(host, name_len) : host_reg_name_valid(host, name_len);
 }
 
 static void add_var(GString *out, const char *name, const char *value, gssize len)

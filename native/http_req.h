@@ -24,7 +24,8 @@
  *  - Refused with 400 beyond llhttp's own checks: whitespace in or an empty
  *    header name, an empty request target, bytes after an upgrade request
  *    (upgrades are served as plain requests, then the connection closes), an
- *    HTTP/1.1 request without Host, more than one Host header, an absolute-form
+ *    HTTP/1.1 request without Host, more than one Host header, a Host value
+ *    that http_host_valid refuses, an absolute-form
  *    target ("GET http://a.example/x") whose authority differs from Host
  *    (compared without case and default port), or that carries userinfo.
  *  - An HTTP/1.0 request with Transfer-Encoding is served, then the connection
@@ -64,6 +65,8 @@ typedef struct {
     gsize header_bytes;
     guint header_count;  /* header fields so far, trailers included */
     gsize chunk_ext_bytes;
+    int line_state;      /* where head_scan is in the head's lines */
+    char version[8];     /* the request line's version text, cut at 7 bytes */
     gboolean in_value;
     gboolean headers_done;
     gboolean done;
@@ -106,10 +109,31 @@ int http_req_minor(const http_req *r);
  * body instead of letting it accumulate); returns how many. */
 gsize http_req_take_body(http_req *r, void *dst, gsize len);
 
-/* Length of the host name in a Host value, without its port: "a.example:80"
- * -> 10, "[::1]:8000" -> 5 ("[::1]"), "a.example" -> 9. The one rule for
- * SERVER_NAME here and for the server name route.c decides. */
+/* Length of the host name in a Host value, without its port and without one
+ * trailing dot (the DNS root: "vh.example." is "vh.example", as nginx takes
+ * it): "a.example:80" -> 9, "a.example.:80" -> 9, "[::1]:8000" -> 5 ("[::1]"),
+ * "a.example" -> 9. The one rule for SERVER_NAME here and for the server name
+ * route.c decides. */
 gsize http_host_name_len(const char *host);
+
+/* Longest host name (DNS: 253 bytes, a trailing dot aside). */
+#define HTTP_HOST_NAME_MAX 253
+
+/* The one rule for a Host value (host[0..len), no NUL inside), used at parse
+ * time here and by route.c for an SCGI front end's HTTP_HOST: TRUE for
+ *   empty (RFC 9112 3.2 allows it when the target has no authority), or
+ *   name [":" port], where port is 1-5 digits <= 65535 and name is either
+ *   - "[" IPv6 address "]" (inet_pton; no zone identifier, no IPvFuture), or
+ *   - labels of ASCII letters, digits, '-' and '_' separated by single dots,
+ *     with at most one trailing dot, at most 253 bytes without it (an IPv4
+ *     address is such a name).
+ * Everything else RFC 3986's reg-name would allow is refused on purpose:
+ * percent-encoding (the router and the application would see different
+ * names), '~' and sub-delims (",;=!$&'()*+", found in no DNS name and
+ * breaking URL rebuilding in ASP.NET), userinfo ('@'), paths ('/', '?', '#'),
+ * '\', spaces, a second ':'. '_' is kept: it occurs in real internal host names
+ * and nginx and Apache accept it. A request whose Host fails is answered 400. */
+gboolean http_host_valid(const char *host, gsize len);
 
 /* Appends the CGI variable block ("NAME\0value\0" pairs, CONTENT_LENGTH first,
  * the decoded body's length) describing the finished request to out. */

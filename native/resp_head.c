@@ -11,6 +11,7 @@ const char *rh_reason(int status)
     case 201: return "Created";
     case 202: return "Accepted";
     case 204: return "No Content";
+    case 205: return "Reset Content";
     case 206: return "Partial Content";
     case 301: return "Moved Permanently";
     case 302: return "Found";
@@ -34,6 +35,7 @@ const char *rh_reason(int status)
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
 }
@@ -189,7 +191,7 @@ void rh_head(GString *out, const char *first, int status, const char *reason, gs
 
 gboolean rh_body_allowed(int status, gboolean head_request)
 {
-    return status >= 200 && status != 204 && status != 304 && !head_request;
+    return status >= 200 && status != 204 && status != 205 && status != 304 && !head_request;
 }
 
 void rh_frame(GString *out, const rh_frame_in *in, rh_frame_out *res)
@@ -198,7 +200,9 @@ void rh_frame(GString *out, const rh_frame_in *in, rh_frame_out *res)
     res->chunked = FALSE;
     res->close = in->close;
     gboolean no_length = in->status < 200 || in->status == 204; /* may not carry Content-Length */
-    if (!no_length) {
+    if (in->status == 205) {
+        res->length = 0; /* RFC 9110 15.3.6: no content, said so, whatever was announced */
+    } else if (!no_length) {
         if (in->length >= 0)
             res->length = in->length;
         else if (in->final && rh_body_allowed(in->status, in->head_request))

@@ -18,6 +18,8 @@
  *    becomes the announced length; an invalid or conflicting one is ignored
  *    (the server then frames by itself). "Connection: close" asks the server
  *    to close after the response.
+ *  - No body on 205, and "Content-Length: 0" whatever the application
+ *    announced (RFC 9110 15.3.6), for HEAD too.
  *  - No body and no Content-Length/Transfer-Encoding on 204; no body on 304
  *    and for HEAD (their Content-Length is the application's when valid; for
  *    HEAD otherwise the length of the body the application wrote, if any).

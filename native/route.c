@@ -96,6 +96,13 @@ void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
 
     raw_url(c, r->raw_url);
     server_name(c, r->server_name);
+    gsize host_len = 0;
+    const char *host_var = conn_var(c, "HTTP_HOST", &host_len);
+    if (host_var && !http_host_valid(host_var, host_len)) { /* http_req's one Host rule */
+        r->status = 400;
+        r->why = "invalid Host header";
+        return;
+    }
     const char *path, *query;
     gsize path_len, query_len;
     urlpath_split_target(r->raw_url->str, r->raw_url->len, &path, &path_len, &query, &query_len);

@@ -15,8 +15,10 @@
  * (vpath) the path is under at a segment boundary (case-sensitive, like the
  * file system below it).
  *
- * Refusals, before any application runs: a URL urlpath refuses -> 400; a
- * private path (route_is_private) -> 404; no application -> 404.
+ * Refusals, before any application runs: an HTTP_HOST that http_host_valid
+ * refuses -> 400 (over plain HTTP http_req refused it already); a URL urlpath
+ * refuses -> 400; a private path (route_is_private) -> 404; no application
+ * -> 404.
  */
 #ifndef ROUTE_H
 #define ROUTE_H

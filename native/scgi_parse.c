@@ -114,8 +114,53 @@ static bool scgi_parse_decimal(const char *s, size_t n, uint64_t *out)
     return true;
 }
 
-/* Applies the rules for CONTENT_LENGTH and SCGI to pair number p->nvars. */
-static scgi_parse_status scgi_check_pair(scgi_parser *p, bool *seen_scgi,
+/* The names that may appear once in a block, as a set of offsets into the
+ * block (open addressing, linear probing, at most half full): every name but
+ * HTTP_* ones other than HTTP_HOST. Lives on the stack of one check. */
+#define SCGI_SET_SLOTS (2 * SCGI_PARSE_MAX_UNIQUE)
+
+typedef struct {
+    const char *block;
+    size_t used;
+    size_t slot[SCGI_SET_SLOTS]; /* offset of the name + 1; 0: empty */
+} scgi_name_set;
+
+/* May this name appear more than once? Front ends legitimately repeat HTTP_*
+ * (nginx sends one HTTP_COOKIE per Cookie header); a second HTTP_HOST is two
+ * Host headers, which the front end and the application could read apart. */
+static bool scgi_name_repeatable(const char *name, size_t name_len)
+{
+    return name_len >= 5 && memcmp(name, "HTTP_", 5) == 0 && !scgi_name_is(name, name_len, "HTTP_HOST");
+}
+
+/* Adds the name at block + off to the set. Returns SCGI_PARSE_DONE, or
+ * SCGI_PARSE_ERR_DUPLICATE if it is there already, or
+ * SCGI_PARSE_ERR_TOO_MANY_VARS when the set is full. */
+static scgi_parse_status scgi_set_add(scgi_name_set *set, size_t off, size_t name_len)
+{
+    const char *name = set->block + off;
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < name_len; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    for (size_t i = h % SCGI_SET_SLOTS;; i = (i + 1) % SCGI_SET_SLOTS) {
+        if (set->slot[i] == 0) {
+            if (set->used == SCGI_PARSE_MAX_UNIQUE)
+                return SCGI_PARSE_ERR_TOO_MANY_VARS;
+            set->slot[i] = off + 1;
+            set->used++;
+            return SCGI_PARSE_DONE;
+        }
+        /* names in the block are NUL-terminated: equal length and bytes */
+        const char *other = set->block + set->slot[i] - 1;
+        if (memcmp(other, name, name_len) == 0 && other[name_len] == '\0')
+            return SCGI_PARSE_ERR_DUPLICATE;
+    }
+}
+
+/* Applies the rules for CONTENT_LENGTH, SCGI and names that may appear once
+ * to pair number p->nvars. */
+static scgi_parse_status scgi_check_pair(scgi_parser *p, scgi_name_set *set, bool *seen_scgi,
                                          const char *name, size_t name_len,
                                          const char *value, size_t value_len)
 {
@@ -124,13 +169,13 @@ static scgi_parse_status scgi_check_pair(scgi_parser *p, bool *seen_scgi,
             return SCGI_PARSE_ERR_NO_CONTENT_LENGTH;
         if (!scgi_parse_decimal(value, value_len, &p->content_length))
             return SCGI_PARSE_ERR_BAD_CONTENT_LENGTH;
-        return SCGI_PARSE_DONE;
     }
-    if (scgi_name_is(name, name_len, "CONTENT_LENGTH"))
-        return SCGI_PARSE_ERR_DUPLICATE;
+    if (!scgi_name_repeatable(name, name_len)) {
+        scgi_parse_status st = scgi_set_add(set, (size_t)(name - set->block), name_len);
+        if (st != SCGI_PARSE_DONE)
+            return st;
+    }
     if (scgi_name_is(name, name_len, "SCGI")) {
-        if (*seen_scgi)
-            return SCGI_PARSE_ERR_DUPLICATE;
         *seen_scgi = true;
         if (value_len != 1 || value[0] != '1')
             return SCGI_PARSE_ERR_BAD_SCGI;
@@ -145,7 +190,11 @@ static scgi_parse_status scgi_check_block(scgi_parser *p, const char *block, siz
 {
     bool seen_scgi = false;
     size_t pos = 0;
+    scgi_name_set set;
 
+    set.block = block;
+    set.used = 0;
+    memset(set.slot, 0, sizeof set.slot);
     if (block[n - 1] != '\0')
         return SCGI_PARSE_ERR_NOT_NUL_TERMINATED;
     p->nvars = 0;
@@ -156,7 +205,7 @@ static scgi_parse_status scgi_check_block(scgi_parser *p, const char *block, siz
 
         st = scgi_split_pair(block, n, &pos, &name, &name_len, &value, &value_len);
         if (st == SCGI_PARSE_DONE)
-            st = scgi_check_pair(p, &seen_scgi, name, name_len, value, value_len);
+            st = scgi_check_pair(p, &set, &seen_scgi, name, name_len, value, value_len);
         if (st != SCGI_PARSE_DONE)
             return st;
         p->nvars++;
@@ -228,7 +277,8 @@ const char *scgi_parse_strerror(scgi_parse_status st)
     case SCGI_PARSE_ERR_BAD_CONTENT_LENGTH: return "CONTENT_LENGTH is not a plain decimal below 2^63";
     case SCGI_PARSE_ERR_NO_SCGI:            return "SCGI variable missing";
     case SCGI_PARSE_ERR_BAD_SCGI:           return "SCGI variable is not \"1\"";
-    case SCGI_PARSE_ERR_DUPLICATE:          return "CONTENT_LENGTH or SCGI appears twice";
+    case SCGI_PARSE_ERR_DUPLICATE:          return "a variable other than HTTP_* (or HTTP_HOST) appears twice";
+    case SCGI_PARSE_ERR_TOO_MANY_VARS:      return "too many distinct variables other than HTTP_*";
     }
     return "unknown SCGI parse status";
 }

@@ -20,8 +20,13 @@
  *    no leading zero unless it is "0", fits in 63 bits);
  *    SCGI must be present with value "1" unless SCGI_PARSE_LENIENT is set (then it
  *    may be absent but, if present, must still be "1");
- *    CONTENT_LENGTH and SCGI may not appear twice. Other duplicate names are allowed
- *    (nginx sends one HTTP_COOKIE per Cookie header); joining them is the caller's job.
+ *    a name may appear once unless it starts with HTTP_ (front ends repeat
+ *    those: nginx sends one HTTP_COOKIE per Cookie header; joining them is the
+ *    caller's job), and HTTP_HOST may appear once too: a second REQUEST_URI,
+ *    CONTENT_LENGTH, SCRIPT_NAME, HTTPS, REMOTE_ADDR... or Host is a request
+ *    two readers could take apart; at most SCGI_PARSE_MAX_UNIQUE distinct such
+ *    names per request (front ends send 15-60). The check is linear: a hash set
+ *    of offsets on the stack, probed at most SCGI_PARSE_MAX_UNIQUE times per name.
  */
 #ifndef SCGI_PARSE_H
 #define SCGI_PARSE_H
@@ -44,8 +49,12 @@ typedef enum {
     SCGI_PARSE_ERR_BAD_CONTENT_LENGTH, /* CONTENT_LENGTH empty, signed, padded, non-digit, > 2^63-1 */
     SCGI_PARSE_ERR_NO_SCGI,       /* SCGI variable absent (strict mode) */
     SCGI_PARSE_ERR_BAD_SCGI,      /* SCGI present but not "1" */
-    SCGI_PARSE_ERR_DUPLICATE,     /* CONTENT_LENGTH or SCGI appears twice */
+    SCGI_PARSE_ERR_DUPLICATE,     /* a name other than HTTP_* (or HTTP_HOST) appears twice */
+    SCGI_PARSE_ERR_TOO_MANY_VARS, /* more than SCGI_PARSE_MAX_UNIQUE names other than HTTP_* */
 } scgi_parse_status;
+
+/* Distinct names other than HTTP_* (HTTP_HOST included) one request may carry. */
+#define SCGI_PARSE_MAX_UNIQUE 256
 
 enum {
     SCGI_PARSE_LENIENT = 1 << 0, /* accept a request without the SCGI variable */

@@ -109,6 +109,16 @@ static const accept_case accept_cases[] = {
            "GET", "/", "", V11, "10.0.0.1", H("HTTP_HOST", "10.0.0.1:80"), "", TRUE),
     ACCEPT("host-mixed-case-name", "GET / HTTP/1.1\r\nhOsT: example.org\r\n\r\n",
            "GET", "/", "", V11, "example.org", HOST_P, "", TRUE),
+    /* a trailing dot is the DNS root: dropped from SERVER_NAME (as nginx does) */
+    ACCEPT("host-trailing-dot", "GET / HTTP/1.1\r\nHost: vh.example.\r\n\r\n",
+           "GET", "/", "", V11, "vh.example", H("HTTP_HOST", "vh.example."), "", TRUE),
+    ACCEPT("host-trailing-dot-port", "GET / HTTP/1.1\r\nHost: vh.example.:8080\r\n\r\n",
+           "GET", "/", "", V11, "vh.example", H("HTTP_HOST", "vh.example.:8080"), "", TRUE),
+    ACCEPT("host-underscore-digits", "GET / HTTP/1.1\r\nHost: my_host-2.example:1\r\n\r\n",
+           "GET", "/", "", V11, "my_host-2.example", H("HTTP_HOST", "my_host-2.example:1"), "",
+           TRUE),
+    ACCEPT("host-trailing-whitespace", "GET / HTTP/1.1\r\nHost: example.org \t\r\n\r\n",
+           "GET", "/", "", V11, "example.org", HOST_P, "", TRUE),
     ACCEPT("host-empty", "GET / HTTP/1.1\r\nHost:\r\n\r\n",
            "GET", "/", "", V11, CI_SERVER_ADDR, H("HTTP_HOST", ""), "", TRUE),
     ACCEPT("host-absent-http10", "GET / HTTP/1.0\r\n\r\n",
@@ -162,6 +172,13 @@ static const accept_case accept_cases[] = {
            "GET", "/", "", V11, "example.org", HOST_P H("HTTP_X_EMPTY", "") H("HTTP_X_B", "1") H("HTTP_X_LAST", ""), "", TRUE),
     ACCEPT("value-leading-space-stripped", "GET / HTTP/1.1\r\n" HOST_H "X-A:    v w\r\nX-B:\tt\r\n\r\n",
            "GET", "/", "", V11, "example.org", HOST_P H("HTTP_X_A", "v w") H("HTTP_X_B", "t"), "",
+           TRUE),
+    ACCEPT("value-trailing-space-stripped", "GET / HTTP/1.1\r\n" HOST_H "X-A: v w \t \r\nX-B: \r\n\r\n",
+           "GET", "/", "", V11, "example.org", HOST_P H("HTTP_X_A", "v w") H("HTTP_X_B", ""), "",
+           TRUE),
+    ACCEPT("transfer-encoding-chunked-any-case",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: Chunked \r\n\r\n" HELLO_CHUNKS,
+           "POST", "/", "", V11, "h", HOST_SP H("HTTP_TRANSFER_ENCODING", "Chunked"), "hello world",
            TRUE),
     ACCEPT("value-high-bytes", "GET / HTTP/1.1\r\n" HOST_H "X-A: caf\xc3\xa9 \xff\r\n\r\n",
            "GET", "/", "", V11, "example.org", HOST_P H("HTTP_X_A", "caf\xc3\xa9 \xff"), "", TRUE),
@@ -223,8 +240,6 @@ static const accept_case accept_cases[] = {
            "POST", "/", "", V10, CI_SERVER_ADDR,
            H("HTTP_CONNECTION", "keep-alive") H("HTTP_TRANSFER_ENCODING", "chunked"),
            "hello world", FALSE),
-    ACCEPT("http09", "GET /\r\n\r\n", "GET", "/", "", "HTTP/0.9", CI_SERVER_ADDR, "", "",
-           FALSE),
     /* upgrades are served as plain requests, then the connection closes */
     ACCEPT("upgrade-websocket",
            "GET /ws HTTP/1.1\r\n" HOST_H "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
@@ -458,7 +473,23 @@ static const refuse_case refuse_cases[] = {
     REFUSE("space-in-url", "GET /a b HTTP/1.1\r\n\r\n", 400, FALSE),
     REFUSE("version-trailing-garbage", "GET / HTTP/1.1x\r\n\r\n", 400, FALSE),
     REFUSE("version-unknown-minor", "GET / HTTP/1.5\r\n\r\n", 400, FALSE),
-    REFUSE("version-3", "GET / HTTP/3.0\r\n\r\n", 400, FALSE),
+    /* RFC 9112 2.3: a major version other than 1 is 505 (llhttp refuses 3.0
+     * itself, accepts 0.9 and 2.0), a malformed version 400 */
+    REFUSE("version-3", "GET / HTTP/3.0\r\n\r\n", 505, FALSE),
+    REFUSE("version-2", "GET / HTTP/2.0\r\n" HOST_S "\r\n", 505, FALSE),
+    REFUSE("version-0-9-explicit", "GET / HTTP/0.9\r\n" HOST_S "\r\n", 505, FALSE),
+    REFUSE("version-h2-preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, FALSE),
+    REFUSE("version-9", "GET / HTTP/9.1\r\n\r\n", 505, FALSE),
+    REFUSE("version-1-2", "GET / HTTP/1.2\r\n" HOST_S "\r\n", 400, FALSE),
+    /* the HTTP/0.9 form (no version): 400 */
+    REFUSE("http09-form", "GET /x\r\n\r\n", 400, FALSE),
+    REFUSE("http09-form-root", "GET /\r\n\r\n", 400, FALSE),
+    /* exactly one SP between method, target and version (RFC 9112 3) */
+    REFUSE("two-spaces-after-method", "GET  /x HTTP/1.1\r\n" HOST_S "\r\n", 400, FALSE),
+    REFUSE("two-spaces-after-target", "GET /x  HTTP/1.1\r\n" HOST_S "\r\n", 400, FALSE),
+    REFUSE("space-before-request-line", " GET /x HTTP/1.1\r\n" HOST_S "\r\n", 400, FALSE),
+    REFUSE("space-before-request-line-after-crlf", "\r\n GET /x HTTP/1.1\r\n" HOST_S "\r\n", 400,
+           FALSE),
     REFUSE("version-lowercase", "GET / http/1.1\r\n\r\n", 400, FALSE),
     REFUSE("connect-empty-target", "CONNECT \n\n", 400, FALSE),
     REFUSE("scgi-request", "24:CONTENT_LENGTH\0" "0\0" "SCGI\0" "1\0,", 400, FALSE),
@@ -486,7 +517,40 @@ static const refuse_case refuse_cases[] = {
     REFUSE("content-length-and-chunked",
            "POST / HTTP/1.1\r\nContent-Length: 3\r\n" TE_CHUNKED "\r\n0\r\n\r\n", 400, FALSE),
     REFUSE("transfer-encoding-not-chunked",
-           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: gzip\r\n\r\n", 400, TRUE),
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: gzip\r\n\r\n", 400, FALSE),
+    /* Transfer-Encoding: exactly chunked. Other codings before it: 501 (RFC
+     * 9112 6.1; the body would reach the application still encoded); chunked
+     * twice, not last, or an empty element: 400 */
+    REFUSE("transfer-encoding-gzip-chunked",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+           501, FALSE),
+    REFUSE("transfer-encoding-identity-chunked",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n",
+           501, FALSE),
+    REFUSE("transfer-encoding-two-lines",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: gzip\r\n" TE_CHUNKED "\r\n0\r\n\r\n",
+           501, FALSE),
+    REFUSE("transfer-encoding-chunked-twice",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+           400, FALSE),
+    REFUSE("transfer-encoding-chunked-twice-two-lines",
+           "POST / HTTP/1.1\r\n" HOST_S TE_CHUNKED TE_CHUNKED "\r\n0\r\n\r\n", 400, FALSE),
+    REFUSE("transfer-encoding-empty-element",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: ,chunked\r\n\r\n0\r\n\r\n", 400, FALSE),
+    REFUSE("transfer-encoding-empty-with-content-length",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding:\r\nContent-Length: 1\r\n\r\nx", 400,
+           FALSE),
+    REFUSE("transfer-encoding-identity",
+           "POST / HTTP/1.1\r\n" HOST_S "Transfer-Encoding: identity\r\n\r\n", 400, FALSE),
+    /* obs-fold (RFC 9112 5.2): a line starting with SP or HTAB is refused, not
+     * unfolded: a front end that does not unfold reads another header there */
+    REFUSE("obs-fold-transfer-encoding",
+           "POST / HTTP/1.1\r\n" HOST_S "X-Foo: bar\r\n Transfer-Encoding: chunked\r\n"
+           "Content-Length: 0\r\n\r\n", 400, FALSE),
+    REFUSE("obs-fold-tab", "GET / HTTP/1.1\r\n" HOST_S "X-Foo: bar\r\n\tbaz\r\n\r\n", 400, FALSE),
+    REFUSE("obs-fold-empty-value", "GET / HTTP/1.1\r\n" HOST_S "X-Foo:\r\n baz\r\n\r\n", 400, FALSE),
+    REFUSE("obs-fold-first-header", "GET / HTTP/1.1\r\n X-Foo: bar\r\n" HOST_S "\r\n", 400, FALSE),
+    REFUSE("obs-fold-host", "GET / HTTP/1.1\r\nHost: a\r\n .example\r\n\r\n", 400, FALSE),
     REFUSE("chunk-size-invalid", "POST / HTTP/1.1\r\n" HOST_S TE_CHUNKED "\r\nzz\r\n", 400, TRUE),
     REFUSE("chunk-size-overflow",
            "POST / HTTP/1.1\r\n" HOST_S TE_CHUNKED "\r\n10000000000000000\r\n", 400, TRUE),
@@ -522,6 +586,20 @@ static const refuse_case refuse_cases[] = {
            "GET / HTTP/1.1\r\nHost: a.example\r\nX-A: 1\r\nhOST: b.example\r\n\r\n", 400, FALSE),
     REFUSE("host-twice-http10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, FALSE),
     REFUSE("host-twice-one-empty", "GET / HTTP/1.1\r\nHost:\r\nHost: a\r\n\r\n", 400, FALSE),
+    /* Host: http_host_valid (RFC 9112 3.2: 400 for an invalid Host) */
+    REFUSE("host-with-path", "GET / HTTP/1.1\r\nHost: evil.com/x?\r\n\r\n", 400, FALSE),
+    REFUSE("host-userinfo", "GET / HTTP/1.1\r\nHost: x@vh.example\r\n\r\n", 400, FALSE),
+    REFUSE("host-space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, FALSE),
+    REFUSE("host-two-ports", "GET / HTTP/1.1\r\nHost: evil.com:1:2\r\n\r\n", 400, FALSE),
+    REFUSE("host-backslash", "GET / HTTP/1.1\r\nHost: evil.com\\x\r\n\r\n", 400, FALSE),
+    REFUSE("host-name-in-brackets", "GET / HTTP/1.1\r\nHost: [vh.example]\r\n\r\n", 400, FALSE),
+    REFUSE("host-list", "GET / HTTP/1.1\r\nHost: vh.example,other\r\n\r\n", 400, FALSE),
+    REFUSE("host-percent", "GET / HTTP/1.1\r\nHost: vh%2eexample\r\n\r\n", 400, FALSE),
+    REFUSE("host-port-empty", "GET / HTTP/1.1\r\nHost: vh.example:\r\n\r\n", 400, FALSE),
+    REFUSE("host-port-too-big", "GET / HTTP/1.1\r\nHost: vh.example:65536\r\n\r\n", 400, FALSE),
+    REFUSE("host-only-port", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400, FALSE),
+    REFUSE("host-two-trailing-dots", "GET / HTTP/1.1\r\nHost: vh.example..\r\n\r\n", 400, FALSE),
+    REFUSE("host-http10", "GET / HTTP/1.0\r\nHost: evil.com/x\r\n\r\n", 400, FALSE),
     REFUSE("absolute-form-host-differs",
            "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n", 400, FALSE),
     REFUSE("absolute-form-port-differs",
@@ -1102,7 +1180,8 @@ static void test_table(void)
         const refuse_case *c = &refuse_cases[i];
 
         g_assert_true(g_hash_table_add(names, (gpointer)c->name));
-        g_assert_true(c->status == 400 || c->status == 413 || c->status == 431);
+        g_assert_true(c->status == 400 || c->status == 413 || c->status == 431 ||
+                      c->status == 501 || c->status == 505);
         g_assert_true(c->status == 431 || !c->max_headers);
         g_assert_cmpuint(c->error_at, <=, c->len);
     }
@@ -1117,9 +1196,46 @@ static void test_host_name_len(void)
     static const struct { const char *host; gsize want; } cases[] = {
         { "a.example", 9 }, { "a.example:8080", 9 }, { "[::1]", 5 }, { "[::1]:8000", 5 },
         { "127.0.0.1:80", 9 }, { "", 0 }, { ":80", 0 }, { "[::1", 4 },
+        { "a.example.", 9 }, { "a.example.:80", 9 }, { ".", 1 }, { "a..", 2 },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
         g_assert_cmpuint(http_host_name_len(cases[i].host), ==, cases[i].want);
+}
+
+/* The one rule for a Host value (http_req at parse time, route for SCGI). */
+static void test_host_valid(void)
+{
+    static const char *const good[] = {
+        "", "a", "a.example", "A-B.Example", "my_host", "a.example.", "a.example.:80",
+        "a.example:1", "a.example:65535", "127.0.0.1", "10.0.0.1:8080", "[::1]", "[::1]:8000",
+        "[2001:db8::7]", "[::ffff:192.0.2.1]:443", "xn--bcher-kva.example", "1",
+    };
+    static const char *const bad[] = {
+        "evil.com/x?", "x@vh.example", "a b", "evil.com:1:2", "evil.com\\x", "[vh.example]",
+        "vh.example,other", "vh.example.." , ".vh.example", "a..b", ".", ":80", "a:", "a:123456",
+        "a:65536", "a:-1", "a:8x", "[::1", "[::1]x", "[::1]:", "[]", "[:::1:::]", "[fe80::1%25eth0]",
+        "a%2eb", "a~b", "a;b", "a=b", "a!b", "a#b", "a?b", "a\tb", "caf\xc3\xa9", "\x01",
+        "[v1.x]", "a.example:80 ", " a.example",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
+        if (!http_host_valid(good[i], strlen(good[i])))
+            g_error("valid Host refused: \"%s\"", good[i]);
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+        if (http_host_valid(bad[i], strlen(bad[i])))
+            g_error("invalid Host accepted: \"%s\"", bad[i]);
+    /* the length bound: 253 bytes, and one trailing dot beyond it */
+    char name[260];
+    memset(name, 'a', sizeof name);
+    for (gsize i = 63; i < 253; i += 64)
+        name[i] = '.';
+    g_assert_true(http_host_valid(name, 253));
+    name[253] = '.';
+    g_assert_true(http_host_valid(name, 254));
+    g_assert_false(http_host_valid(name, 255));
+    name[253] = 'a';
+    g_assert_false(http_host_valid(name, 254));
+    /* a length, not a C string: the byte after it is not read */
+    g_assert_true(http_host_valid("a.example/x", 9));
 }
 
 int main(int argc, char **argv)
@@ -1161,5 +1277,6 @@ int main(int argc, char **argv)
     g_test_add_func("/http_req/linear/many-distinct-headers", test_many_headers_distinct);
     g_test_add_func("/http_req/linear/many-repeated-headers", test_many_headers_repeated);
     g_test_add_func("/http_req/host-name-len", test_host_name_len);
+    g_test_add_func("/http_req/host-valid", test_host_valid);
     return g_test_run();
 }

@@ -173,6 +173,14 @@ static const frame_case frame_cases[] = {
     {"scgi-streaming", {FALSE, 0, FALSE, FALSE, 200, -1, FALSE, FALSE, 65}, "\r\n", -1, .close = TRUE},
     {"scgi-app-length", {FALSE, 0, FALSE, FALSE, 200, 2, FALSE, TRUE, 65}, "Content-Length: 2\r\n\r\n", 2},
     {"scgi-204", {FALSE, 0, FALSE, FALSE, 204, 2, FALSE, TRUE, 65}, "\r\n", -1},
+    /* 205: no content, and says so (RFC 9110 15.3.6), whatever was announced or written */
+    {"205-final", {TRUE, 1, TRUE, FALSE, 205, -1, FALSE, TRUE, 65}, "Content-Length: 0\r\n\r\n", 0},
+    {"205-app-length", {TRUE, 1, TRUE, FALSE, 205, 65, FALSE, TRUE, 65}, "Content-Length: 0\r\n\r\n", 0},
+    {"205-streaming", {TRUE, 1, TRUE, FALSE, 205, -1, FALSE, FALSE, 70000}, "Content-Length: 0\r\n\r\n", 0},
+    {"205-http10-keepalive", {TRUE, 0, TRUE, FALSE, 205, -1, FALSE, FALSE, 1},
+     "Content-Length: 0\r\nConnection: keep-alive\r\n\r\n", 0},
+    {"205-head", {TRUE, 1, TRUE, TRUE, 205, 65, FALSE, TRUE, 0}, "Content-Length: 0\r\n\r\n", 0},
+    {"scgi-205", {FALSE, 0, FALSE, FALSE, 205, 9, FALSE, FALSE, 65}, "Content-Length: 0\r\n\r\n", 0},
 };
 
 static void test_frame(gconstpointer data)
@@ -210,6 +218,7 @@ static const count_case count_cases[] = {
     {"unannounced", 200, FALSE, -1, {100, 100}, 200, FALSE, FALSE},
     {"204-body-dropped", 204, FALSE, -1, {5}, 0, FALSE, FALSE},
     {"304-body-dropped", 304, FALSE, 1234, {5}, 0, FALSE, FALSE},
+    {"205-body-dropped", 205, FALSE, 65, {65}, 0, FALSE, FALSE},
     {"head-body-dropped", 200, TRUE, 10, {5}, 0, FALSE, FALSE},
 };
 
@@ -235,6 +244,8 @@ static void test_body_allowed(void)
     g_assert_false(rh_body_allowed(199, FALSE));
     g_assert_false(rh_body_allowed(204, FALSE));
     g_assert_false(rh_body_allowed(304, FALSE));
+    g_assert_false(rh_body_allowed(205, FALSE));
+    g_assert_false(rh_body_allowed(205, TRUE));
     g_assert_false(rh_body_allowed(200, TRUE));
 }
 

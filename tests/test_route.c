@@ -40,6 +40,12 @@ static const route_case cases[] = {
     { "empty-host-falls-back-to-server-name", { "REQUEST_URI", "/", "HTTP_HOST", "", "SERVER_NAME", "example.org", NULL }, 2 },
     { "other-host", { "REQUEST_URI", "/shop", "HTTP_HOST", "other.example", NULL }, 0 },
     { "ipv6-host", { "REQUEST_URI", "/app/", "HTTP_HOST", "[::1]:8000", NULL }, 1 },
+    /* one trailing dot is the DNS root: the same vhost (http_host_name_len) */
+    { "vhost-trailing-dot", { "REQUEST_URI", "/", "HTTP_HOST", "example.org.", NULL }, 2 },
+    { "vhost-trailing-dot-port", { "REQUEST_URI", "/shop", "HTTP_HOST", "example.org.:80", NULL }, 3 },
+    { "vhost-trailing-dot-server-name", { "REQUEST_URI", "/", "SERVER_NAME", "example.org.", NULL }, 2 },
+    /* an invalid HTTP_HOST from a front end: no application (400, see resolve) */
+    { "invalid-host", { "REQUEST_URI", "/app/", "HTTP_HOST", "evil.com/x?", NULL }, -1 },
     { "iis-script-name-path-info", { "SCRIPT_NAME", "/app/page.aspx", "PATH_INFO", "/x", NULL }, 1 },
     { "iis-path-info-holds-script-name", { "SCRIPT_NAME", "/app", "PATH_INFO", "/app/deep/page.aspx", NULL }, 4 },
     { "iis-x-original-url", { "SCRIPT_NAME", "/scgi/isapi_scgi.dll", "PATH_INFO", "/p", "HTTP_X_ORIGINAL_URL", "/app/p", NULL }, 1 },
@@ -117,6 +123,14 @@ static const resolve_case resolve_cases[] = {
     { "server-name-from-addr", PROTO_SCGI, { "REQUEST_URI", "/", "SERVER_ADDR", "198.51.100.1", NULL }, 0, 0, "/", "/", "", "198.51.100.1" },
     { "server-name-ipv6", PROTO_HTTP, { "REQUEST_URI", "/", "HTTP_HOST", "[::1]:8000", NULL }, 0, 0, "/", "/", "", "[::1]" },
     { "server-name-ipv6-no-port", PROTO_HTTP, { "REQUEST_URI", "/", "HTTP_HOST", "[2001:db8::1]", NULL }, 0, 0, "/", "/", "", "[2001:db8::1]" },
+    { "server-name-trailing-dot", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "Vh.Example.:8080", NULL }, 0, 0, "/", "/", "", "Vh.Example" },
+    /* an HTTP_HOST that http_host_valid refuses: 400 before routing */
+    { "host-with-path", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "evil.com/x?", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "host-userinfo", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "x@example.org", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "host-list", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "example.org,other", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "host-two-ports", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "example.org:1:2", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "host-space", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "a b", NULL }, -1, 400, NULL, NULL, NULL, NULL },
+    { "host-brackets", PROTO_SCGI, { "REQUEST_URI", "/", "HTTP_HOST", "[example.org]", NULL }, -1, 400, NULL, NULL, NULL, NULL },
     /* IIS's isapi_scgi: no REQUEST_URI (SCGI only) */
     { "iis-rebuilt", PROTO_SCGI, { "SCRIPT_NAME", "/page.aspx", "PATH_INFO", "/extra/info", "QUERY_STRING", "q=1&r=2", NULL },
       0, 0, "/page.aspx/extra/info", "/page.aspx/extra/info?q=1&r=2", "q=1&r=2", NULL },

@@ -63,6 +63,11 @@ static const parse_case cases[] = {
            0, MAXH, 0, 4, 51),
     ACCEPT("duplicate-cookie", "56:" MIN_BLOCK "HTTP_COOKIE\0" "a=1\0" "HTTP_COOKIE\0" "b=2\0,",
            0, MAXH, 0, 4, 60),
+    /* HTTP_* may repeat (HTTP_HOST aside); names differ by any byte or length */
+    ACCEPT("repeated-http-headers", "72:" MIN_BLOCK "HTTP_ACCEPT\0" "a\0" "HTTP_X_A\0" "\0" "HTTP_ACCEPT\0" "b\0" "HTTP_X_A\0" "\0" ",",
+           0, MAXH, 0, 6, 76),
+    ACCEPT("similar-names-differ", "105:" MIN_BLOCK "REQUEST_URI\0" "/\0" "REQUEST_UR\0" "x\0" "REQUEST_URIX\0" "y\0" "request_uri\0" "z\0" "HTTP_HOSTX\0" "h\0" "HTTP_HOST\0" "h\0" ",",
+           0, MAXH, 0, 8, 110),
     ACCEPT("length-equals-max-header", "70:" SPEC_BLOCK ",", 0, 70, 27, 4, 74),
     ACCEPT("body-looks-like-netstring", "24:" MIN_BLOCK ",24:" MIN_BLOCK ",", 0, MAXH, 0, 2, 28),
     ACCEPT("value-with-colon-and-comma", "34:" MIN_BLOCK "Q\0" "a:b,c=,\0" ",\0", 0, MAXH,
@@ -140,6 +145,16 @@ static const parse_case cases[] = {
     REFUSE("duplicate-content-length", "41:" MIN_BLOCK CL0_BLOCK ",", 0, MAXH, DUPLICATE),
     REFUSE("duplicate-scgi", "31:" MIN_BLOCK "SCGI\0" "1\0,", 0, MAXH, DUPLICATE),
     REFUSE("duplicate-scgi-lenient", "31:" MIN_BLOCK "SCGI\0" "1\0,", LENIENT, MAXH, DUPLICATE),
+    /* a name other than HTTP_* appears once, and HTTP_HOST too (two readers
+     * could take a repeated REQUEST_URI, CONTENT_LENGTH, Host... apart) */
+    REFUSE("duplicate-request-uri", "54:" MIN_BLOCK "REQUEST_URI\0" "/a\0" "REQUEST_URI\0" "/b\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-request-uri-same-value", "68:" MIN_BLOCK "REQUEST_URI\0" "/a\0" "QUERY_STRING\0" "\0" "REQUEST_URI\0" "/a\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-script-name", "52:" MIN_BLOCK "SCRIPT_NAME\0" "/a\0" "SCRIPT_NAME\0" "\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-http-host", "62:" MIN_BLOCK "HTTP_HOST\0" "a\0" "HTTP_COOKIE\0" "c\0" "HTTP_HOST\0" "b\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-https", "43:" MIN_BLOCK "HTTPS\0" "off\0" "HTTPS\0" "on\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-remote-addr", "68:" MIN_BLOCK "REMOTE_ADDR\0" "192.0.2.1\0" "REMOTE_ADDR\0" "127.0.0.1\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-content-type", "58:" MIN_BLOCK "CONTENT_TYPE\0" "a/b\0" "CONTENT_TYPE\0" "c/d\0" ",", 0, MAXH, DUPLICATE),
+    REFUSE("duplicate-custom-empty", "30:" MIN_BLOCK "X\0" "\0" "X\0" "\0" ",", 0, MAXH, DUPLICATE),
     /* the first error in block order wins, whatever follows */
     REFUSE("first-error-wins", "34:" CL0_BLOCK "SCGI\0" "2\0" "\0" "x\0" "SCGI\0" "1\0;", 0, MAXH,
            BAD_SCGI),
@@ -307,7 +322,7 @@ static void test_strerror(void)
 
     g_assert_nonnull(unknown);
     g_hash_table_add(seen, (gpointer)unknown);
-    for (int st = SCGI_PARSE_DONE; st <= SCGI_PARSE_ERR_DUPLICATE; st++) {
+    for (int st = SCGI_PARSE_DONE; st <= SCGI_PARSE_ERR_TOO_MANY_VARS; st++) {
         const char *msg = scgi_parse_strerror((scgi_parse_status)st);
 
         g_assert_nonnull(msg);
@@ -319,13 +334,65 @@ static void test_strerror(void)
     g_hash_table_unref(seen);
 }
 
+/* A block of MIN_BLOCK, then `unique` distinct names V<i>, then `repeated`
+ * HTTP_COOKIE pairs, then `tail` (name, value; may be NULL); parsed whole. */
+static scgi_parse_status parse_many(unsigned unique, unsigned repeated, const char *tail)
+{
+    GString *block = g_string_new_len(MIN_BLOCK, sizeof MIN_BLOCK - 1);
+    for (unsigned i = 0; i < unique; i++) {
+        g_string_append_printf(block, "V%u", i);
+        g_string_append_len(block, "\0v\0", 3);
+    }
+    for (unsigned i = 0; i < repeated; i++)
+        g_string_append_len(block, "HTTP_COOKIE\0c\0", 14);
+    if (tail) {
+        g_string_append(block, tail);
+        g_string_append_len(block, "\0x\0", 3);
+    }
+    GString *in = g_string_new(NULL);
+    g_string_append_printf(in, "%zu:", block->len);
+    g_string_append_len(in, block->str, (gssize)block->len);
+    g_string_append_c(in, ',');
+    scgi_parser p;
+    scgi_parse_init(&p, in->len, 0);
+    scgi_parse_status st = scgi_parse(&p, in->str, in->len);
+    g_string_free(block, TRUE);
+    g_string_free(in, TRUE);
+    return st;
+}
+
+/* SCGI_PARSE_MAX_UNIQUE names other than HTTP_* (CONTENT_LENGTH and SCGI
+ * among them), no more; the last one may still be found repeated. */
+static void test_unique_limit(void)
+{
+    unsigned fill = SCGI_PARSE_MAX_UNIQUE - 2;
+    g_assert_cmpint(parse_many(fill, 0, NULL), ==, SCGI_PARSE_DONE);
+    g_assert_cmpint(parse_many(fill, 0, "V0"), ==, SCGI_PARSE_ERR_DUPLICATE);
+    g_assert_cmpint(parse_many(fill, 0, "HTTP_HOST"), ==, SCGI_PARSE_ERR_TOO_MANY_VARS);
+    g_assert_cmpint(parse_many(fill, 0, "HTTP_X"), ==, SCGI_PARSE_DONE);
+    g_assert_cmpint(parse_many(fill + 1, 0, NULL), ==, SCGI_PARSE_ERR_TOO_MANY_VARS);
+}
+
+/* Linear: many repeated HTTP_* pairs beside the most distinct names allowed
+ * parse in well under a second (a scan of earlier names per name would take
+ * 10^10 steps here). */
+static void test_duplicates_linear(void)
+{
+    gint64 t = g_get_monotonic_time();
+    g_assert_cmpint(parse_many(SCGI_PARSE_MAX_UNIQUE - 2, 200000, "HTTP_HOST"), ==,
+                    SCGI_PARSE_ERR_TOO_MANY_VARS);
+    g_assert_cmpint(parse_many(SCGI_PARSE_MAX_UNIQUE - 3, 200000, "SCRIPT_NAME"), ==, SCGI_PARSE_DONE);
+    g_assert_cmpint(parse_many(100, 200000, "V99"), ==, SCGI_PARSE_ERR_DUPLICATE);
+    g_assert_cmpint(g_get_monotonic_time() - t, <, 2 * G_USEC_PER_SEC);
+}
+
 /* Every row's expected status is a known code, and no two rows share a test path. */
 static void test_table(void)
 {
     GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_assert_cmpint(cases[i].want, <=, SCGI_PARSE_ERR_DUPLICATE);
+        g_assert_cmpint(cases[i].want, <=, SCGI_PARSE_ERR_TOO_MANY_VARS);
         g_assert_false(g_hash_table_contains(names, cases[i].name));
         g_hash_table_add(names, (gpointer)cases[i].name);
     }
@@ -343,6 +410,8 @@ int main(int argc, char **argv)
         g_free(path);
     }
     g_test_add_func("/scgi_parse/table", test_table);
+    g_test_add_func("/scgi_parse/unique-limit", test_unique_limit);
+    g_test_add_func("/scgi_parse/duplicates-linear", test_duplicates_linear);
     g_test_add_func("/scgi_parse/block-lengths", test_block_lengths);
     g_test_add_func("/scgi_parse/block_next/spec-example", test_block_next_spec);
     g_test_add_func("/scgi_parse/block_next/empty-values", test_block_next_empty_values);

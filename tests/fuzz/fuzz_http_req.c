@@ -20,11 +20,13 @@
  *  - AGAIN consumes the whole piece; DONE consumes at most the piece and at
  *    least one byte per request; a finished request stays DONE (consuming
  *    nothing) until reset; an error stays an error; an error's status is 400,
- *    413 or 431 with a reason; http_req_finish never finishes a request and
+ *    413, 431, 501 or 505 with a reason; http_req_finish never finishes a request and
  *    fails only with 400;
  *  - on DONE: headers complete, a URL, body within max_body, header bytes within
  *    max_header, header fields within max_headers, chunk extensions within
- *    HTTP_REQ_MAX_CHUNK_EXT, an HTTP/1.1 request has exactly one Host, http_req_is_head agrees with the method, minor is 0 or 1; the
+ *    HTTP_REQ_MAX_CHUNK_EXT, an HTTP/1.1 request has exactly one Host, a Host
+ *    is one http_host_valid accepts, Transfer-Encoding is "chunked" alone, the
+ *    version is 1.x, http_req_is_head agrees with the method, minor is 0 or 1; the
  *    CGI block is pairs of NUL-terminated strings, CONTENT_LENGTH first and equal
  *    to the body's length, never again, names non-empty, unique, of upper-case
  *    token characters, values free of CR and LF, exactly the fixed variables plus
@@ -189,6 +191,14 @@ static void fuzz_check_done(const fuzz_setup *s, const http_req *r, GString *blo
     CHECK(r->chunk_ext_bytes <= HTTP_REQ_MAX_CHUNK_EXT);
     if (r->parser.http_major == 1 && r->parser.http_minor == 1)
         CHECK(fuzz_header(r, "HTTP_HOST") != NULL);
+    CHECK(r->parser.http_major == 1);
+    const GString *host = fuzz_header(r, "HTTP_HOST"), *te = fuzz_header(r, "HTTP_TRANSFER_ENCODING");
+    if (host != NULL)
+        CHECK(http_host_valid(host->str, host->len));
+    if (te != NULL)
+        CHECK(g_ascii_strcasecmp(te->str, "chunked") == 0);
+    /* exactly one SP after the method (obs-fold and double spaces are refused) */
+    CHECK(strstr(r->url->str, " ") == NULL);
     CHECK(method != NULL && http_req_is_head(r) == (strcmp(method, "HEAD") == 0));
     CHECK(http_req_minor(r) == 0 || http_req_minor(r) == 1);
     /* (CONNECT has no body: what follows its headers is another protocol) */
@@ -201,7 +211,8 @@ static void fuzz_check_done(const fuzz_setup *s, const http_req *r, GString *blo
 
 static void fuzz_check_error(const http_req *r)
 {
-    CHECK(r->error_status == 400 || r->error_status == 413 || r->error_status == 431);
+    CHECK(r->error_status == 400 || r->error_status == 413 || r->error_status == 431 ||
+          r->error_status == 501 || r->error_status == 505);
     CHECK(r->error_reason != NULL && r->error_reason[0] != '\0');
 }
 

@@ -14,7 +14,8 @@
  *  - on DONE: the frame is inside the input and consistent (length digits, ':',
  *    block ending in NUL, ','), header_end is where the incremental parse
  *    finished, and scgi_block_next yields exactly nvars non-empty pairs inside
- *    the block, obeying the CONTENT_LENGTH and SCGI rules.
+ *    the block, obeying the CONTENT_LENGTH and SCGI rules, names other than
+ *    HTTP_* (HTTP_HOST included) unique and at most SCGI_PARSE_MAX_UNIQUE.
  */
 #include "scgi_parse.h"
 #include "fuzz_check.h"
@@ -101,6 +102,30 @@ static void fuzz_check_frame(const fuzz_setup *s, const scgi_parser *p,
     CHECK(in[p->header_end - 1] == ',');
 }
 
+static bool fuzz_repeatable(const char *name, size_t name_len)
+{
+    return name_len >= 5 && memcmp(name, "HTTP_", 5) == 0 && !fuzz_is(name, name_len, "HTTP_HOST");
+}
+
+/* Names other than HTTP_* (HTTP_HOST included) appear once, at most
+ * SCGI_PARSE_MAX_UNIQUE of them: checked the slow, obvious way. */
+static void fuzz_check_unique(const scgi_parser *p, const char *block)
+{
+    const char *name, *value, *other, *ov;
+    size_t pos = 0, name_len, value_len, opos, olen, ovlen;
+    unsigned unique = 0;
+
+    while (scgi_block_next(block, p->block_len, &pos, &name, &name_len, &value, &value_len)) {
+        if (fuzz_repeatable(name, name_len))
+            continue;
+        unique++;
+        opos = 0;
+        while (scgi_block_next(block, p->block_len, &opos, &other, &olen, &ov, &ovlen) && other < name)
+            CHECK(!(olen == name_len && memcmp(other, name, olen) == 0));
+    }
+    CHECK(unique <= SCGI_PARSE_MAX_UNIQUE);
+}
+
 /* The pairs of an accepted block, through the public iterator. */
 static void fuzz_check_pairs(const fuzz_setup *s, const scgi_parser *p, const char *in)
 {
@@ -131,6 +156,7 @@ static void fuzz_check_pairs(const fuzz_setup *s, const scgi_parser *p, const ch
     CHECK(pos == p->block_len);
     CHECK(count == p->nvars);
     CHECK(n_scgi == 1 || (n_scgi == 0 && (s->flags & SCGI_PARSE_LENIENT)));
+    fuzz_check_unique(p, block);
 }
 
 /* Feeds in[0..n) in growing prefixes, each in a freshly reallocated buffer, and

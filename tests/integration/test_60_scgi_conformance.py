@@ -140,6 +140,13 @@ REFUSALS = [
     ("duplicate CONTENT_LENGTH", netstring(pairs((b"CONTENT_LENGTH", b"0"), (b"SCGI", b"1"),
                                                  (b"CONTENT_LENGTH", b"0"))), "twice"),
     ("duplicate SCGI", netstring(pairs((b"CONTENT_LENGTH", b"0"), (b"SCGI", b"1"), (b"SCGI", b"1"))), "twice"),
+    # any variable but HTTP_* appears once, and HTTP_HOST too
+    ("duplicate REQUEST_URI", netstring(pairs((b"CONTENT_LENGTH", b"0"), (b"SCGI", b"1"), *BASE,
+                                              (b"REQUEST_URI", b"/hello.ashx"))), "twice"),
+    ("duplicate SCRIPT_NAME", netstring(pairs((b"CONTENT_LENGTH", b"0"), (b"SCGI", b"1"), *BASE,
+                                              (b"SCRIPT_NAME", b"/a"), (b"SCRIPT_NAME", b"/b"))), "twice"),
+    ("duplicate HTTP_HOST", netstring(pairs((b"CONTENT_LENGTH", b"0"), (b"SCGI", b"1"), *BASE,
+                                            (b"HTTP_HOST", b"a.example"), (b"HTTP_HOST", b"b.example"))), "twice"),
 ]
 
 

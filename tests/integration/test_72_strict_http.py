@@ -2,6 +2,7 @@
 get 400 and a closed connection, never a second request; header count is
 bounded (max_headers, 431) and header handling is linear, so a request with
 20,000 headers neither takes seconds nor stalls the event loop."""
+import os
 import re
 import socket
 import threading
@@ -148,3 +149,76 @@ def test_20000_headers_within_max_headers_are_linear(env):
         check(out.startswith(b"HTTP/1.1 200 "), f"served: {out[:80]!r}")
         check(b"h.X-Last=end" in out, "the last header reached the application")
         check(took < 2.0, f"took {took:.2f} s")
+
+
+# issue 9 red-team: shapes llhttp lets through, refused with the status RFC 9112 names
+MORE_SHAPES = {
+    # obs-fold: a proxy that does not unfold reads a Transfer-Encoding here
+    "obs-fold before Transfer-Encoding":
+        (ECHO + b"X-Foo: bar\r\n Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n" + SMUGGLED, 400),
+    "two spaces after the method": (b"GET  /echo.ashx HTTP/1.1\r\nHost: a.example\r\n\r\n" + SMUGGLED, 400),
+    "the HTTP/0.9 form": (b"GET /echo.ashx\r\n\r\n" + SMUGGLED, 400),
+    "gzip, chunked": (ECHO + b"Transfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n" + SMUGGLED, 501),
+    "chunked, chunked": (ECHO + b"Transfer-Encoding: chunked, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n" + SMUGGLED, 400),
+    "HTTP/2.0": (b"GET /echo.ashx HTTP/2.0\r\nHost: a.example\r\n\r\n" + SMUGGLED, 505),
+    "HTTP/3.0": (b"GET /echo.ashx HTTP/3.0\r\nHost: a.example\r\n\r\n" + SMUGGLED, 505),
+}
+BAD_HOSTS = ["evil.com/x?", "x@vh.example", "a b", "evil.com:1:2", "evil.com\\x", "[vh.example]",
+             "vh.example,other", "vh.example..", "vh%2eexample"]
+
+
+def test_more_shapes_get_their_status_and_a_closed_connection(env):
+    srv = strict_server(env)
+    for name, (data, status) in MORE_SHAPES.items():
+        out = send_and_read(srv.port, data)
+        check(out.startswith(b"HTTP/1.1 %d " % status), f"{name}: {out[:80]!r}")
+        eq(responses(out), 1, f"{name}: one answer, the next request is never read")
+        check(b"Hello, World" not in out, f"{name}: the smuggled request was not served")
+
+
+def vhost_server(env):
+    """samples/hello for any host, the framing app for vh.example only."""
+    app = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "framing")
+    def make():
+        srv = conf_server(env, "vhost.conf", "threads = 2\n",
+                          apps={"hello": f"vpath = /\npath = {harness.SAMPLE}\n",
+                                "vh": f"vpath = /\nvhost = vh.example\npath = {app}\n"})
+        eq(harness.request(srv.port, "GET", "/hello.ashx").status, 200, "warm-up")
+        return srv
+    return env.once("vhost_server", make)
+
+
+def scgi_host(srv, host, uri="/echo.ashx"):
+    raw = harness.scgi_request([("REQUEST_METHOD", "GET"), ("REQUEST_URI", uri), ("QUERY_STRING", ""),
+                                ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_NAME", "x"), ("SERVER_PORT", "80"),
+                                ("REMOTE_ADDR", "127.0.0.1"), ("HTTP_HOST", host)])
+    return harness.exchange(("127.0.0.1", srv.port), raw, timeout=15)
+
+
+def test_invalid_host_gets_400_over_http_and_scgi(env):
+    """RFC 9112 3.2: an invalid Host is a 400 before any application runs, whether
+    a client sends it or a front end passes it on as HTTP_HOST (one rule)."""
+    srv = vhost_server(env)
+    for host in BAD_HOSTS:
+        out = send_and_read(srv.port, b"GET /echo.ashx HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n" + SMUGGLED)
+        check(out.startswith(b"HTTP/1.1 400 "), f"HTTP Host {host!r}: {out[:120]!r}")
+        eq(responses(out), 1, f"HTTP Host {host!r}: one answer")
+        out = scgi_host(srv, host)
+        check(re.match(rb"(Status:|HTTP/1.1) 400 ", out) is not None, f"SCGI HTTP_HOST {host!r}: {out[:120]!r}")
+    for host, uri in (("vh.example:8080", "/rules.ashx"), ("[::1]:80", "/hello.ashx"),
+                      ("my_host.example", "/hello.ashx")):
+        out = scgi_host(srv, host, uri)
+        check(re.match(rb"(Status:|HTTP/1.1) 200 ", out) is not None, f"SCGI HTTP_HOST {host!r}: {out[:120]!r}")
+
+
+def test_trailing_dot_is_the_same_vhost(env):
+    """vh.example. is vh.example (the DNS root), as nginx takes it: the vhost's
+    application answers, over HTTP and SCGI, and SERVER_NAME has no dot."""
+    srv = vhost_server(env)
+    for host in ("vh.example", "vh.example.", "VH.example.:8080"):
+        r = harness.request(srv.port, "GET", "/rules.ashx", headers={"Host": host}, timeout=15)
+        eq((r.status, r.body), (200, b"next\n"), f"HTTP Host {host!r}")
+        out = scgi_host(srv, host, "/rules.ashx")
+        check(out.endswith(b"next\n"), f"SCGI HTTP_HOST {host!r}: {out[:200]!r}")
+    r = harness.request(srv.port, "GET", "/rules.ashx", headers={"Host": "other.example."}, timeout=15)
+    eq(r.status, 404, "another host: the default application, which has no rules.ashx")

@@ -165,6 +165,75 @@ def test_scgi_head_and_204_send_no_body(env):
         eq(data[end + 4:], b"", f"SCGI {method} {case}: body")
 
 
+def framing_of(p):
+    return (p.all("content-length"), p.all("transfer-encoding"))
+
+
+def test_http_205_sends_no_body(env):
+    """RFC 9110 15.3.6: a 205 carries no content and says so (Content-Length: 0),
+    whatever the application writes or announces; the connection stays usable."""
+    srv = rules_server(env)
+    for case in ("205", "205-length"):
+        for method in ("GET", "HEAD"):
+            data, _ = pipelined(srv, f"/rules.ashx?case={case}", method=method)
+            first = check_next_follows(data, method=method)
+            eq(first.status, 205, f"{method} {case}: status")
+            eq(framing_of(first), ([b"0"], []), f"{method} {case}: framing headers")
+
+
+def test_http_head_framing_matches_get(env):
+    """HEAD announces what GET would (Content-Length or chunked), sends no body,
+    and keeps the connection whenever GET keeps it."""
+    srv = rules_server(env)
+    # Not "flush-more" (a flush, then more writes): Mono's HttpResponse ends a
+    # HEAD response at its first Flush with a Content-Length of the bytes
+    # written so far, and discards the body before the server sees it, so the
+    # server cannot know that GET would have been chunked (README).
+    for case in ("next", "te", "204", "304", "205", "short-flushed"):
+        get, _ = pipelined(srv, f"/rules.ashx?case={case}")
+        head, _ = pipelined(srv, f"/rules.ashx?case={case}", method="HEAD")
+        g, _ = parse_one(get, head_request=True)  # the head only: some GET bodies end short
+        h, hrest = parse_one(head, head_request=True)
+        eq(framing_of(h), framing_of(g), f"HEAD {case}: framing headers as GET's ({h.headers!r})")
+        get_keeps = get.endswith(b"next\n")
+        if get_keeps:
+            second, rest = parse_one(hrest)
+            eq(second.body, b"next\n", f"HEAD {case}: the pipelined request's answer right after the head")
+            eq(rest, b"", f"HEAD {case}: bytes after the second response")
+    # flush-more: no body, and the pipelined request is still answered
+    head, _ = pipelined(srv, "/rules.ashx?case=flush-more", method="HEAD")
+    check_next_follows(head, method="HEAD")
+
+
+def scgi_get(srv, case, method="GET"):
+    raw = harness.scgi_request([("REQUEST_METHOD", method), ("REQUEST_URI", f"/rules.ashx?case={case}"),
+                                ("QUERY_STRING", f"case={case}"), ("SERVER_PROTOCOL", "HTTP/1.1"),
+                                ("SERVER_NAME", "x"), ("SERVER_PORT", "80"), ("REMOTE_ADDR", "127.0.0.1")])
+    return harness.exchange(("127.0.0.1", srv.port), raw, timeout=15)
+
+
+def test_scgi_no_body_statuses(env):
+    """Over SCGI: 204, 304 and 205 send no body (205 says Content-Length: 0),
+    a 1xx from the application becomes a 500 whole, HEAD sends no body."""
+    srv = rules_server(env)
+    for method in ("GET", "HEAD"):
+        for case, status in (("204", 204), ("304", 304), ("205", 205), ("205-length", 205)):
+            data = scgi_get(srv, case, method)
+            end = data.find(b"\r\n\r\n")
+            check(end > 0, f"{method} {case}: {data!r}")
+            p, _ = parse_one(data, head_request=True)
+            eq(p.status, status, f"SCGI {method} {case}: status")
+            eq(data[end + 4:], b"", f"SCGI {method} {case}: body")
+            if status == 205:
+                eq(framing_of(p), ([b"0"], []), f"SCGI {method} {case}: framing headers")
+            if status == 204:
+                eq(framing_of(p), ([], []), f"SCGI {method} {case}: framing headers")
+    data = scgi_get(srv, "1xx")
+    p, rest = parse_one(data)
+    eq(p.status, 500, "SCGI 1xx: replaced")
+    eq(p.body + rest, BODY, "SCGI 1xx: the body written, framed")
+
+
 def test_scgi_long_body_is_cut(env):
     srv = rules_server(env)
     raw = harness.scgi_request([("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/rules.ashx?case=long"),

@@ -40,6 +40,24 @@ public class RulesHandler : IHttpHandler
 			r.StatusCode = 304;
 			r.Write (Body);
 			break;
+		case "205":          // RFC 9110 15.3.6: no content, whatever is written
+			r.StatusCode = 205;
+			r.Write (Body);
+			break;
+		case "205-length":   // and whatever length is announced
+			r.StatusCode = 205;
+			r.AddHeader ("Content-Length", "65");
+			r.Write (Body);
+			break;
+		case "1xx":          // not a final status
+			r.StatusCode = 101;
+			r.Write (Body);
+			break;
+		case "flush-more":   // flushes one byte, then writes more: GET is chunked
+			r.Write ("x");
+			r.Flush ();
+			r.Write (Body);
+			break;
 		case "status-crlf":
 			r.StatusDescription = "OK\r\nX-Injected: yes";
 			r.Write (Body);
