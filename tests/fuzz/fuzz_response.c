@@ -23,8 +23,9 @@
  *  - framing headers appear at most once each and only in the server's forms
  *    (Content-Length: digits, Transfer-Encoding: chunked, Connection:
  *    close/keep-alive; no Keep-Alive, Status, Upgrade, Trailer...), never
- *    Content-Length and Transfer-Encoding together, neither on a 204;
- *  - no body on 204, 304 or HEAD; with Content-Length, at most that many body
+ *    Content-Length and Transfer-Encoding together, neither on a 204, and
+ *    exactly "Content-Length: 0" on a 205;
+ *  - no body on 204, 205, 304 or HEAD; with Content-Length, at most that many body
  *    bytes and nothing after them; chunked: well-formed chunks ending with
  *    the last chunk and nothing after; neither: the connection closes;
  *  - the body is a prefix of what the application wrote;
@@ -275,11 +276,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(n_te == 0 && n_conn == 0);
     if (wrote == 204)
         CHECK(n_cl == 0 && n_te == 0);
+    if (wrote == 205) /* RFC 9110 15.3.6: no content, and the server says so */
+        CHECK(n_cl == 1 && cl == 0 && n_te == 0);
 
     /* The body. */
     const char *body = out + head_len;
     size_t body_len = len - head_len, got;
-    gboolean allowed = wrote != 204 && wrote != 304 && !head;
+    gboolean allowed = wrote != 204 && wrote != 205 && wrote != 304 && !head;
     if (!allowed) {
         CHECK(body_len == 0 && n_te == 0);
         got = 0;
