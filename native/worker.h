@@ -1,0 +1,16 @@
+/* worker: the process that serves requests (build/scgi-mono-worker).
+ *
+ * It reads the configuration (the same command line as the server), opens or
+ * adopts the listening sockets, starts Mono and the worker threads, and runs
+ * the event loop until SIGTERM/SIGINT. It is the only executable that links
+ * Mono: build/scgi-mono-server (main.c) never starts it and execs this one.
+ *
+ * Exit status: 0 after a clean stop (SIGTERM/SIGINT), 2 for a bad command line
+ * or configuration (before anything listens), 1 for any other failure to start.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+int worker_main(int argc, char **argv);
+
+#endif
