@@ -26,7 +26,7 @@ HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/worker.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
-SUP_SRCS  := native/main.c
+SUP_SRCS  := native/main.c native/supervisor.c native/config.c native/listener.c native/log.c
 SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.

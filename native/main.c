@@ -1,21 +1,8 @@
-/* scgi-mono-server: the command users run. It never starts Mono (it is linked
- * without it): it runs the worker, build/scgi-mono-worker, found beside its own
- * executable, with the same arguments, in the same process (exec), so that
- * sockets handed over at start (LISTEN_PID, fd 0) reach it unchanged. */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <glib.h>
+/* scgi-mono-server: the supervisor (supervisor.h). It never starts Mono and is
+ * linked without it; the workers it starts are build/scgi-mono-worker. */
+#include "supervisor.h"
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    char *exe = g_file_read_link("/proc/self/exe", NULL);
-    char *dir = exe ? g_path_get_dirname(exe) : g_strdup(".");
-    char *worker = g_build_filename(dir, "scgi-mono-worker", NULL);
-    execv(worker, argv);
-    fprintf(stderr, "scgi-mono-server: cannot run %s: %s\n", worker, strerror(errno));
-    return 1;
+    return supervisor_main(argc, argv);
 }

@@ -1,5 +1,7 @@
 /* worker: one serving process: configuration, sockets, Mono, thread pool,
  * event loop (see worker.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -60,48 +62,6 @@ static int busy(void *ud)
 {
     server_ctx *ctx = ud;
     return pool_busy(ctx->workers);
-}
-
-/* Sockets handed over at start: systemd socket activation (LISTEN_PID/LISTEN_FDS,
- * fds 3...), else a listening socket on fd 0 (lighttpd's bin-path, FastCGI
- * style). They take the place of the configured listen addresses unless
- * --listen was given on the command line. Returns NULL on error. */
-static GPtrArray *open_listeners(const config *cfg, GError **error)
-{
-    GPtrArray *ls = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
-    const char *pid = g_getenv("LISTEN_PID"), *fds = g_getenv("LISTEN_FDS");
-    gboolean systemd = pid && fds && g_ascii_strtoll(pid, NULL, 10) == (gint64)getpid();
-    if (systemd) {
-        gint64 n = g_ascii_strtoll(fds, NULL, 10);
-        for (gint64 i = 0; i < n && i < 64 && !cfg->listen_from_cli; i++) {
-            listener *l = listener_adopt(3 + (int)i, "systemd", cfg->inherited_protocols, error);
-            if (!l)
-                goto fail;
-            g_ptr_array_add(ls, l);
-        }
-    }
-    /* not for the children: they are not the process systemd meant */
-    g_unsetenv("LISTEN_PID");
-    g_unsetenv("LISTEN_FDS");
-    g_unsetenv("LISTEN_FDNAMES");
-    if (!systemd && !cfg->listen_from_cli && listener_is_listening(0)) {
-        listener *l = listener_adopt(0, "standard input", cfg->inherited_protocols, error);
-        if (!l)
-            goto fail;
-        g_ptr_array_add(ls, l);
-    }
-    if (ls->len > 0)
-        return ls;
-    for (guint i = 0; i < cfg->listen->len; i++) {
-        listener *l = listener_open(g_ptr_array_index(cfg->listen, i), cfg->socket_mode, 1024, error);
-        if (!l)
-            goto fail;
-        g_ptr_array_add(ls, l);
-    }
-    return ls;
-fail:
-    g_ptr_array_free(ls, TRUE);
-    return NULL;
 }
 
 /* Each connection can hold four descriptors (its socket, a body spool file and
@@ -166,8 +126,24 @@ int worker_main(int argc, char **argv)
      * its parent. */
     gboolean autolaunched = g_strcmp0(g_getenv("SCGI"), "1") == 0;
     g_unsetenv("SCGI");
+    /* Started by the supervisor: it watches the parent, holds and names the
+     * listening sockets, and hears "ready" on the control descriptor. */
+    int control_fd = -1;
+    const char *control = g_getenv(WORKER_CONTROL_ENV);
+    if (control) {
+        control_fd = (int)g_ascii_strtoll(control, NULL, 10);
+        g_unsetenv(WORKER_CONTROL_ENV);
+        if (control_fd < 3 || fcntl(control_fd, F_SETFD, FD_CLOEXEC) < 0) {
+            fprintf(stderr, "scgi-mono-worker: bad %s\n", WORKER_CONTROL_ENV);
+            return 1;
+        }
+        /* die with the supervisor (set before exec too; checked again here) */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            return 1;
+    }
     raise_file_limit(ctx.cfg);
-    GPtrArray *listeners = open_listeners(ctx.cfg, &error);
+    GPtrArray *listeners = control_fd >= 0 ? listener_adopt_handed(&error) : listener_open_all(ctx.cfg, &error);
     if (!listeners) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
         return 1;
@@ -222,12 +198,19 @@ int worker_main(int argc, char **argv)
         tmpdir_remove(private_tmp);
         return 1;
     }
-    for (guint i = 0; i < listeners->len; i++) {
-        listener *l = g_ptr_array_index(listeners, i);
-        g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+    if (control_fd >= 0) {
+        g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), ctx.cfg->threads,
+                  ctx.apps->len);
+        if (write(control_fd, "R", 1) != 1)
+            g_warning("cannot tell the supervisor this worker is ready: %s", g_strerror(errno));
+    } else {
+        for (guint i = 0; i < listeners->len; i++) {
+            listener *l = g_ptr_array_index(listeners, i);
+            g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+        }
+        g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
+                  ctx.cfg->threads, ctx.apps->len);
     }
-    g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
-              ctx.cfg->threads, ctx.apps->len);
 
     server_run(srv);
     server_free(srv);

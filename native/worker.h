@@ -11,6 +11,14 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+/* Started by the supervisor (supervisor.h), the environment names the
+ * descriptor on which the worker writes one byte "R" once it serves; the
+ * listening sockets are then the supervisor's (listener_adopt_handed), the
+ * worker dies with the supervisor (PR_SET_PDEATHSIG: SIGTERM, it drains) and
+ * the supervisor logs the listeners and "ready:". Without it the worker runs
+ * alone, as the whole server did (listener_open_all, its own "ready:"). */
+#define WORKER_CONTROL_ENV "SCGI_MONO_CONTROL_FD"
+
 int worker_main(int argc, char **argv);
 
 #endif
