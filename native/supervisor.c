@@ -26,6 +26,8 @@ typedef struct {
     int ctl;           /* read end of its control pipe, -1 once closed */
     gboolean ready;    /* said "R" */
     gint64 started;    /* monotonic µs */
+    int gen;           /* the configuration generation it was started for */
+    gboolean retiring; /* replaced by a reload and sent SIGTERM: its exit is expected */
 } wproc;
 
 typedef struct {
@@ -40,7 +42,22 @@ typedef struct {
     gboolean stopping;
     gint64 stop_deadline;
     int exit_code;
+    int argc;
+    int gen;           /* generation of the serving workers */
+    gint64 backoff_ms; /* delay before the next replacement of a worker that died young */
+    gint64 restart_at; /* monotonic µs: no replacement starts before */
+    /* a reload (SIGHUP) in progress: new workers of generation reload_gen start
+     * with new_cfg; once all are ready the old ones are retired */
+    config *new_cfg;
+    int reload_gen;
+    gint64 reload_deadline;
+    gboolean reload_again; /* another SIGHUP came meanwhile */
 } sup;
+
+#define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 10000
+#define RELOAD_TIMEOUT_US (120 * G_USEC_PER_SEC)
 
 static gint64 now_us(void)
 {
@@ -98,7 +115,7 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
     _exit(127);
 }
 
-static wproc *spawn(sup *s)
+static wproc *spawn(sup *s, int gen)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {
@@ -120,10 +137,11 @@ static wproc *spawn(sup *s)
     w->pid = pid;
     w->ctl = p[0];
     w->started = now_us();
+    w->gen = gen;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)pid};
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, w->ctl, &ev);
     g_ptr_array_add(s->procs, w);
-    g_message("worker %d started", (int)pid);
+    g_message("worker %d started%s", (int)pid, gen != s->gen ? " (reload)" : "");
     return w;
 }
 
@@ -162,6 +180,9 @@ static void begin_stop(sup *s, const char *why)
     signal_all(s, SIGTERM);
 }
 
+static void commit_reload(sup *s);
+static void abort_reload(sup *s, const char *why);
+
 static void announce_if_ready(sup *s)
 {
     if (s->announced || s->stopping || s->procs->len < (guint)s->cfg->workers)
@@ -181,6 +202,129 @@ static void announce_if_ready(sup *s)
     g_string_free(pids, TRUE);
 }
 
+/* Workers of generation gen: how many, and how many of them are ready. */
+static int count_gen(sup *s, int gen, int *ready)
+{
+    int n = 0, r = 0;
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->gen == gen && !w->retiring) {
+            n++;
+            r += w->ready;
+        }
+    }
+    if (ready)
+        *ready = r;
+    return n;
+}
+
+static void start_reload(sup *s)
+{
+    if (s->stopping)
+        return;
+    if (s->new_cfg) {
+        s->reload_again = TRUE;
+        g_message("SIGHUP: a reload is in progress; another follows it");
+        return;
+    }
+    GError *error = NULL;
+    gboolean exit_now = FALSE;
+    config *c = config_load(s->argc, s->argv, &exit_now, &error);
+    if (!c) {
+        g_warning("SIGHUP: configuration not reloaded, the running workers keep serving: %s",
+                  error ? error->message : "no configuration");
+        g_clear_error(&error);
+        return;
+    }
+    gboolean same_listen = c->listen->len == s->cfg->listen->len;
+    for (guint i = 0; same_listen && i < c->listen->len; i++)
+        same_listen = g_str_equal(((listen_spec *)g_ptr_array_index(c->listen, i))->spec,
+                                  ((listen_spec *)g_ptr_array_index(s->cfg->listen, i))->spec);
+    if (!same_listen)
+        g_warning("SIGHUP: listen changed; the listening sockets stay as they are until a restart");
+    s->new_cfg = c;
+    s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
+    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US;
+    g_message("SIGHUP: configuration valid; starting %d new worker(s), the running ones serve until they are ready",
+              c->workers);
+    for (int i = 0; i < c->workers; i++)
+        if (!spawn(s, s->reload_gen)) {
+            abort_reload(s, "a new worker could not be started");
+            return;
+        }
+}
+
+static void end_reload(sup *s)
+{
+    s->new_cfg = NULL;
+    if (s->reload_again) {
+        s->reload_again = FALSE;
+        start_reload(s);
+    }
+}
+
+static void abort_reload(sup *s, const char *why)
+{
+    g_warning("reload failed (%s): the running workers keep serving", why);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->gen == s->reload_gen && !w->retiring) {
+            w->retiring = TRUE;
+            kill(w->pid, SIGTERM);
+        }
+    }
+    config_free(s->new_cfg);
+    end_reload(s);
+}
+
+/* Every new worker is ready: the old ones stop accepting, finish their
+ * requests and exit; the new configuration is the server's. */
+static void commit_reload(sup *s)
+{
+    GString *old = g_string_new(NULL);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->gen != s->reload_gen && !w->retiring) {
+            w->retiring = TRUE;
+            kill(w->pid, SIGTERM);
+            g_string_append_printf(old, " %d", (int)w->pid);
+        }
+    }
+    g_message("reloaded: %d new worker(s) serving; old worker(s)%s finish their requests and exit",
+              s->new_cfg->workers, old->len ? old->str : " (none)");
+    g_string_free(old, TRUE);
+    config_free(s->cfg);
+    s->cfg = s->new_cfg;
+    s->gen = s->reload_gen;
+    s->backoff_ms = 0;
+    end_reload(s);
+}
+
+static void check_reload(sup *s)
+{
+    if (!s->new_cfg)
+        return;
+    int ready = 0, n = count_gen(s, s->reload_gen, &ready);
+    if (n == s->new_cfg->workers && ready == n)
+        commit_reload(s);
+    else if (now_us() > s->reload_deadline)
+        abort_reload(s, "the new workers were not ready in time");
+}
+
+/* Keeps `workers` workers of the current generation running: a worker that
+ * died is replaced at once, or after the back-off when workers die young. */
+static void maintain(sup *s)
+{
+    if (s->stopping || !s->announced)
+        return;
+    while (count_gen(s, s->gen, NULL) < s->cfg->workers && now_us() >= s->restart_at) {
+        if (!spawn(s, s->gen)) {
+            s->restart_at = now_us() + G_USEC_PER_SEC;
+            break;
+        }
+    }
+}
+
 static void on_control(sup *s, pid_t pid)
 {
     wproc *w = find(s, pid);
@@ -192,6 +336,7 @@ static void on_control(sup *s, pid_t pid)
         if (memchr(buf, 'R', (size_t)r) && !w->ready) {
             w->ready = TRUE;
             announce_if_ready(s);
+            check_reload(s);
         }
         return;
     }
@@ -208,7 +353,7 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     char *how = describe_status(st);
     gint64 lived_ms = (now_us() - w->started) / 1000;
     gboolean clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    if (s->stopping && clean)
+    if ((s->stopping || w->retiring) && clean)
         g_message("worker %d %s", (int)pid, how);
     else
         g_warning("worker %d %s%s after %" G_GINT64_FORMAT ".%01d s", (int)pid, how,
@@ -216,18 +361,30 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     g_free(how);
     close_ctl(s, w);
     g_ptr_array_remove(s->procs, w);
+    gboolean retiring = w->retiring, was_new = s->new_cfg && w->gen == s->reload_gen;
+    gint64 lived_us = now_us() - w->started;
     g_free(w);
-    if (s->stopping)
+    if (s->stopping || retiring)
         return;
+    if (was_new) {
+        abort_reload(s, "a new worker exited");
+        return;
+    }
     if (!s->announced) {
         g_warning("cannot start: a worker exited before it was ready");
         s->exit_code = 1;
         begin_stop(s, "start failed");
         return;
     }
-    g_warning("a worker is gone and is not replaced: stopping");
-    s->exit_code = 1;
-    begin_stop(s, "worker lost");
+    /* replace it: at once, unless workers keep dying young (a crash loop) */
+    if (lived_us >= LIVED_RESETS_BACKOFF_US)
+        s->backoff_ms = 0;
+    gint64 delay_ms = s->backoff_ms;
+    s->backoff_ms = s->backoff_ms ? MIN(s->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_FIRST_MS;
+    s->restart_at = MAX(s->restart_at, now_us() + delay_ms * 1000);
+    if (delay_ms)
+        g_warning("workers are dying young: the next one starts in %" G_GINT64_FORMAT ".%01d s", delay_ms / 1000,
+                  (int)(delay_ms % 1000) / 100);
 }
 
 static void reap(sup *s)
@@ -245,6 +402,9 @@ static void on_signals(sup *s)
         switch (si.ssi_signo) {
         case SIGCHLD:
             reap(s);
+            break;
+        case SIGHUP:
+            start_reload(s);
             break;
         case SIGTERM:
         case SIGINT:
@@ -269,7 +429,9 @@ static void on_parent(sup *s)
 
 static void run(sup *s)
 {
-    while (s->procs->len > 0) {
+    while (s->procs->len > 0 || (!s->stopping && s->announced)) {
+        maintain(s);
+        check_reload(s);
         if (s->stopping && now_us() > s->stop_deadline) {
             g_warning("%u worker(s) still running %d s after the stop began: killing them", s->procs->len,
                       s->cfg->shutdown_timeout + 5);
@@ -309,11 +471,13 @@ int supervisor_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     sup s0 = {.parent_fd = -1, .epfd = -1, .sigfd = -1}, *s = &s0;
     s->self = getpid();
+    s->argc = argc;
     s->argv = g_new0(char *, argc + 1);
     for (int i = 0; i < argc; i++)
         s->argv[i] = argv[i];
@@ -366,7 +530,7 @@ int supervisor_main(int argc, char **argv)
         g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
     }
     for (int i = 0; i < s->cfg->workers; i++)
-        if (!spawn(s)) {
+        if (!spawn(s, s->gen)) {
             s->exit_code = 1;
             begin_stop(s, "start failed");
             break;

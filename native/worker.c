@@ -137,6 +137,9 @@ int worker_main(int argc, char **argv)
             fprintf(stderr, "scgi-mono-worker: bad %s\n", WORKER_CONTROL_ENV);
             return 1;
         }
+        char *tag = g_strdup_printf("worker %d", (int)getpid());
+        log_set_tag(tag);
+        g_free(tag);
         /* die with the supervisor (set before exec too; checked again here) */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() == 1)
