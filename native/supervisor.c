@@ -85,6 +85,8 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
         _exit(1); /* the supervisor is already gone */
     int n = (int)s->listeners->len, high = 3 + n + 1;
     int tmp[65];
+    if (n > 64)
+        _exit(1); /* listener_adopt_handed takes at most 64 */
     for (int i = 0; i < n; i++)
         tmp[i] = fcntl(((listener *)g_ptr_array_index(s->listeners, i))->fd, F_DUPFD_CLOEXEC, high);
     tmp[n] = fcntl(ctl_write, F_DUPFD_CLOEXEC, high);

@@ -202,3 +202,33 @@ def test_failfast_kills_its_worker_and_a_new_one_serves(env):
 
 def test_background_thread_exception_kills_its_worker_and_a_new_one_serves(env):
     fault_replaced(env, "sup-thread.conf", "thread")
+
+
+def test_a_worker_that_cannot_start_makes_the_server_exit_1_saying_why(env):
+    import subprocess
+    port = harness.free_port()
+    p = subprocess.run([harness.SERVER, "--listen", f"tcp:127.0.0.1:{port}", "--app", f"/:{APP}"],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, MONO_ENV_OPTIONS="--no-such-mono-option",
+                                TMPDIR=env.work.path))
+    eq(p.returncode, 1, "exit status when the worker cannot start")
+    check("no-such-mono-option" in p.stderr, "the worker's reason is in the log: " + p.stderr[-600:])
+    check("before it was ready" in p.stderr, "the supervisor says the worker never served: " + p.stderr[-600:])
+
+
+def test_sigterm_answers_a_request_that_was_being_read(env):
+    """A worker told to stop (SIGTERM, or replaced by a reload) finishes reading
+    a request whose connection it had accepted, answers it, then exits."""
+    import socket
+    srv = faults_server(env, "sup-partial.conf")
+    pid_of(srv.port)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    s.sendall(b"GET /pid.ashx HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.5)  # accepted, request incomplete
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    s.sendall(b"Connection: close\r\n\r\n")
+    data = harness.read_all(s)
+    s.close()
+    check(data.startswith(b"HTTP/1.1 200"), f"answered: {data[:80]!r}")
+    eq(srv.proc.wait(40), 0, "exit status")
