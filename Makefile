@@ -23,7 +23,11 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
-             native/route.c native/monohost.c native/log.c native/tmpdir.c native/main.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/worker.c
+# The supervisor (build/scgi-mono-server): compiled and linked without Mono's
+# flags and libraries, so the build itself shows it never starts Mono.
+SUP_SRCS  := native/main.c native/supervisor.c native/config.c native/listener.c native/log.c
+SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/listener.c native/conn.c \
@@ -43,7 +47,7 @@ FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
 all: server managed tests asan samples
 
-server: $(B)/scgi-mono-server $(B)/ScgiMono.dll
+server: $(B)/scgi-mono-server $(B)/scgi-mono-worker $(B)/ScgiMono.dll
 managed: $(B)/ScgiMono.dll $(B)/ScgiMono.Tests.dll
 tests: $(UNIT_TESTS:%=$(B)/tests/%) samples
 # Sample applications that need building (the integration tests serve them).
@@ -69,7 +73,14 @@ $(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CLANG) -O1 -g -w $(LLHTTP_DEFS) $(SAN) -fsanitize=fuzzer-no-link -I$(LLHTTP_INC) -c -o $@ $<
 
-$(B)/scgi-mono-server: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
+$(B)/supobj/%.o: native/%.c native/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/scgi-mono-server: $(SUP_OBJS)
+	$(CC) -o $@ $^ $(GLIB_LIBS)
+
+$(B)/scgi-mono-worker: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
 	$(CC) -o $@ $^ $(MONO_LIBS) $(GLIB_LIBS) -lpthread
 
 # The request-path harness links every Mono-free module (explicit rules win over

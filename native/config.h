@@ -59,7 +59,8 @@ typedef struct {
     listen_protocols inherited_protocols; /* of sockets from systemd or fd 0 (inherited_protocols
                               = scgi, http or both); default both */
     GPtrArray *apps;       /* of app_spec*; may be empty (the server then refuses to start) */
-    int threads;           /* worker threads; default 4 * number of cores */
+    int workers;           /* worker processes the supervisor keeps running (1..256); default 1 */
+    int threads;           /* worker threads per worker process; default 4 * number of cores */
     int queue;             /* requests waiting for a worker before 503; default 256 */
     int max_connections;   /* open connections; default 1024 */
     gsize max_header;      /* SCGI header block / HTTP header bytes; default 65536 */

@@ -481,6 +481,7 @@ static void resume(server *s, conn *c)
         return;
     }
     http_req_reset(c->http);
+    c->requests++;
     c->sent_continue = FALSE;
     c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
     watch(s, c);
@@ -630,14 +631,22 @@ static void begin_stop(server *s)
         listener *l = g_ptr_array_index(s->o.listeners, i);
         epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
     }
-    /* responses being sent are finished (within shutdown_timeout), then closed */
+    /* Responses being sent are finished (within shutdown_timeout), then
+     * closed. A request being read is read, answered and closed too: the
+     * client sent it to a server that accepted its connection (when workers
+     * are replaced, the listening socket never closes, so nothing else tells
+     * it to retry). Idle keep-alive connections close now, and a connection
+     * that has sent nothing yet gets 2 s to begin. */
+    gint64 begin = now_us() + 2 * G_USEC_PER_SEC;
     conn *c = s->owned.next;
     while (c != &s->owned) {
         conn *next = c->next;
         if (c->writing)
             c->close_when_written = TRUE;
-        else
+        else if (c->len == 0 && c->requests > 0)
             loop_close(c);
+        else if (c->len == 0 && (!c->deadline || c->deadline > begin))
+            c->deadline = begin;
         c = next;
     }
 }
@@ -648,7 +657,7 @@ void server_run(server *s)
     gint64 stop_deadline = 0;
     for (;;) {
         if (s->stopping) {
-            if (s->o.busy(s->o.ud) == 0 && s->writing == 0)
+            if (s->o.busy(s->o.ud) == 0 && s->owned.next == &s->owned)
                 break;
             if (now_us() > stop_deadline) {
                 g_warning("stopping with %d requests unfinished after %d s", s->o.busy(s->o.ud),

@@ -82,6 +82,7 @@ typedef struct conn {
     gint64 deadline;        /* monotonic µs; 0 = none */
     gboolean sent_continue;
     gboolean draining;      /* refused: answer sent, discarding input until EOF */
+    unsigned requests;      /* requests answered on it before the current one (keep-alive) */
     gsize drained;
     struct conn *prev, *next; /* the loop's list of connections it owns */
 

@@ -169,3 +169,80 @@ void listener_free(listener *l)
     g_free(l->path);
     g_free(l);
 }
+
+/* listener_open_all: see listener.h. */
+GPtrArray *listener_open_all(const config *cfg, GError **error)
+{
+    GPtrArray *ls = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
+    const char *pid = g_getenv("LISTEN_PID"), *fds = g_getenv("LISTEN_FDS");
+    gboolean systemd = pid && fds && g_ascii_strtoll(pid, NULL, 10) == (gint64)getpid();
+    if (systemd) {
+        gint64 n = g_ascii_strtoll(fds, NULL, 10);
+        for (gint64 i = 0; i < n && i < 64 && !cfg->listen_from_cli; i++) {
+            listener *l = listener_adopt(3 + (int)i, "systemd", cfg->inherited_protocols, error);
+            if (!l)
+                goto fail;
+            g_ptr_array_add(ls, l);
+        }
+    }
+    /* not for the children: they are not the process systemd meant */
+    g_unsetenv("LISTEN_PID");
+    g_unsetenv("LISTEN_FDS");
+    g_unsetenv("LISTEN_FDNAMES");
+    if (!systemd && !cfg->listen_from_cli && listener_is_listening(0)) {
+        listener *l = listener_adopt(0, "standard input", cfg->inherited_protocols, error);
+        if (!l)
+            goto fail;
+        g_ptr_array_add(ls, l);
+    }
+    if (ls->len > 0)
+        return ls;
+    for (guint i = 0; i < cfg->listen->len; i++) {
+        listener *l = listener_open(g_ptr_array_index(cfg->listen, i), cfg->socket_mode, 1024, error);
+        if (!l)
+            goto fail;
+        g_ptr_array_add(ls, l);
+    }
+    return ls;
+fail:
+    g_ptr_array_free(ls, TRUE);
+    return NULL;
+}
+
+/* listener_adopt_handed: see listener.h. */
+GPtrArray *listener_adopt_handed(GError **error)
+{
+    GPtrArray *ls = g_ptr_array_new_with_free_func((GDestroyNotify)listener_free);
+    const char *pid = g_getenv("LISTEN_PID"), *fds = g_getenv("LISTEN_FDS");
+    const char *protos = g_getenv(LISTENER_PROTOCOLS_ENV);
+    gint64 n = fds ? g_ascii_strtoll(fds, NULL, 10) : 0;
+    char **names = g_strsplit(protos ? protos : "", ",", -1);
+    if (!pid || g_ascii_strtoll(pid, NULL, 10) != (gint64)getpid() || n < 1 || n > 64 ||
+        g_strv_length(names) != (guint)n) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "no listening sockets from the supervisor (LISTEN_PID, LISTEN_FDS, %s)", LISTENER_PROTOCOLS_ENV);
+        goto fail;
+    }
+    for (gint64 i = 0; i < n; i++) {
+        listen_protocols p = g_str_equal(names[i], "scgi") ? LISTEN_PROTO_SCGI
+                           : g_str_equal(names[i], "http") ? LISTEN_PROTO_HTTP : LISTEN_PROTO_BOTH;
+        listener *l = listener_adopt(3 + (int)i, "the supervisor", p, error);
+        if (!l)
+            goto fail;
+        g_ptr_array_add(ls, l);
+    }
+    g_strfreev(names);
+    g_unsetenv("LISTEN_PID");
+    g_unsetenv("LISTEN_FDS");
+    g_unsetenv(LISTENER_PROTOCOLS_ENV);
+    return ls;
+fail:
+    g_strfreev(names);
+    g_ptr_array_free(ls, TRUE);
+    return NULL;
+}
+
+const char *listener_protocols_token(listen_protocols p)
+{
+    return p == LISTEN_PROTO_SCGI ? "scgi" : p == LISTEN_PROTO_HTTP ? "http" : "both";
+}

@@ -34,4 +34,21 @@ listener *listener_adopt(int fd, const char *origin, listen_protocols protocols,
 gboolean listener_is_listening(int fd);
 void listener_free(listener *l);
 
+/* The listening sockets of a server started with cfg: sockets handed over at
+ * start (systemd socket activation: LISTEN_PID/LISTEN_FDS, fds 3...; else a
+ * listening socket on fd 0, lighttpd's bin-path, FastCGI style) take the place
+ * of the configured listen addresses unless --listen was given on the command
+ * line; otherwise cfg->listen is opened. LISTEN_* are removed from the
+ * environment either way. Returns NULL and error on failure. */
+GPtrArray *listener_open_all(const config *cfg, GError **error);
+
+/* Worker side: the sockets its supervisor handed over, as LISTEN_FDS at fds
+ * 3... with LISTEN_PID = this process, and their protocols in the environment
+ * variable LISTENER_PROTOCOLS_ENV ("scgi", "http" or "both", comma-separated,
+ * one per socket; see listener_protocols_token). The variables are removed
+ * from the environment (applications do not inherit them). */
+#define LISTENER_PROTOCOLS_ENV "SCGI_MONO_LISTEN_PROTOCOLS"
+GPtrArray *listener_adopt_handed(GError **error);
+const char *listener_protocols_token(listen_protocols p);
+
 #endif

@@ -41,6 +41,13 @@ void log_escape(const char *text, gssize len, GString *out)
     }
 }
 
+static char tag[48]; /* "[worker 1234] ", or empty */
+
+void log_set_tag(const char *t)
+{
+    g_snprintf(tag, sizeof tag, "%s%s%s", t && *t ? "[" : "", t ? t : "", t && *t ? "] " : "");
+}
+
 static void handler(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer ud)
 {
     (void)ud;
@@ -54,7 +61,7 @@ static void handler(const gchar *domain, GLogLevelFlags level, const gchar *mess
     GDateTime *now = g_date_time_new_now_utc();
     char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
     GString *line = g_string_sized_new(128 + (message ? strlen(message) : 0));
-    g_string_append_printf(line, "%s.%03dZ %s%s%s: ", ts, g_date_time_get_microsecond(now) / 1000,
+    g_string_append_printf(line, "%s.%03dZ %s%s%s%s: ", ts, g_date_time_get_microsecond(now) / 1000, tag,
                            domain && *domain ? domain : "", domain && *domain ? " " : "", name);
     log_escape(message ? message : "", -1, line);
     g_string_append_c(line, '\n');

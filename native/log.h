@@ -12,6 +12,9 @@
 #include <glib.h>
 
 void log_init(void);
+/* Every line after this names t (e.g. "worker 1234") in brackets before its
+ * level; NULL or "" for none. Call before threads start. */
+void log_set_tag(const char *t);
 
 /* Appends text (len bytes, or up to its NUL if len < 0) to out with every byte
  * that could break or fake a line escaped: \n \r \t as such, a backslash as

@@ -156,6 +156,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->write_buffer, ==, 262144);
     g_assert_cmpint(c->keepalive_timeout, ==, 15);
     g_assert_cmpint(c->shutdown_timeout, ==, 30);
+    g_assert_cmpint(c->workers, ==, 1);
     g_assert_true(c->apache_status);
     g_assert_false(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0660);
@@ -395,6 +396,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "write_timeout = 3\n"
                     "write_buffer = 1000\n"
                     "keepalive_timeout = 4\n"
+                    "workers = 3\n"
                     "shutdown_timeout = 86400  \n"
                     "apache_status = false\n"
                     "scgi_lenient = true\n"
@@ -439,6 +441,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(c->write_timeout, ==, 3);
     g_assert_cmpint(c->write_buffer, ==, 1000);
     g_assert_cmpint(c->keepalive_timeout, ==, 4);
+    g_assert_cmpint(c->workers, ==, 3);
     g_assert_cmpint(c->shutdown_timeout, ==, 86400);
     g_assert_false(c->apache_status);
     g_assert_true(c->scgi_lenient);
@@ -587,6 +590,8 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "write_buffer = -1", "write_buffer: '-1' is not a non-negative integer" },
         { "write_buffer = 2147483648", "write_buffer: '2147483648' is out of range" },
         { "keepalive_timeout = 0", "keepalive_timeout: '0' is out of range" },
+        { "workers = 0", "workers: '0' is out of range" },
+        { "workers = 257", "workers: '257' is out of range" },
         { "shutdown_timeout = 100000", "shutdown_timeout: '100000' is out of range" },
         { "apache_status = maybe", "apache_status: 'maybe' is not a boolean (true or false)" },
         { "scgi_lenient = 2", "scgi_lenient: '2' is not a boolean" },
@@ -771,7 +776,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "inherited_protocols", "max_body", "body_buffer", "max_spool",
                                              "header_timeout", "body_timeout", "write_timeout", "write_buffer",
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
-                                             "scgi_lenient", "socket_mode", "listen" };
+                                             "scgi_lenient", "socket_mode", "listen", "workers" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);

@@ -13,6 +13,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER = os.path.join(ROOT, "build", "scgi-mono-server")
+WORKER = os.path.join(ROOT, "build", "scgi-mono-worker")
 SAMPLE = os.path.join(ROOT, "samples", "hello")
 NGINX_SAMPLE = os.path.join(ROOT, "samples", "nginx.conf")
 
@@ -85,22 +86,47 @@ class Server:
 
         wait_for(ready, 60, "scgi-mono-server to listen")
 
+    def worker_pids(self):
+        """The worker processes (build/scgi-mono-worker) the supervisor runs now."""
+        return worker_pids_of(self.proc.pid)
+
+    def worker_pid(self):
+        """The one worker process (the default, workers = 1)."""
+        pids = self.worker_pids()
+        if len(pids) != 1:
+            raise AssertionError(f"expected one worker process, found {pids}")
+        return pids[0]
+
     def status_kib(self, key):
-        """A VmRSS/VmHWM-style figure of /proc/PID/status, in KiB."""
-        for line in open(f"/proc/{self.proc.pid}/status"):
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        raise AssertionError(f"{key} not in /proc/{self.proc.pid}/status")
+        """A VmRSS/VmHWM-style figure of /proc/PID/status, in KiB, summed over
+        the worker processes (the supervisor itself holds no requests)."""
+        total, seen = 0, False
+        for pid in self.worker_pids():
+            try:
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith(key + ":"):
+                        total += int(line.split()[1])
+                        seen = True
+            except OSError:
+                pass  # exited meanwhile
+        if not seen:
+            raise AssertionError(f"{key} not in /proc/PID/status of the workers of {self.proc.pid}")
+        return total
 
     def open_files(self):
-        """Targets of the server's open file descriptors."""
+        """Targets of the workers' open file descriptors."""
         out = []
-        fd_dir = f"/proc/{self.proc.pid}/fd"
-        for fd in os.listdir(fd_dir):
+        for pid in self.worker_pids():
+            fd_dir = f"/proc/{pid}/fd"
             try:
-                out.append(os.readlink(os.path.join(fd_dir, fd)))
+                fds = os.listdir(fd_dir)
             except OSError:
-                pass
+                continue
+            for fd in fds:
+                try:
+                    out.append(os.readlink(os.path.join(fd_dir, fd)))
+                except OSError:
+                    pass
         return out
 
     def log_text(self):
@@ -119,6 +145,22 @@ class Server:
                 self.proc.wait()
         self.log.close()
         return self.proc.returncode
+
+
+def worker_pids_of(supervisor_pid):
+    """Children of supervisor_pid that run build/scgi-mono-worker."""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{p}/stat").read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == supervisor_pid and os.readlink(f"/proc/{p}/exe") == WORKER:
+                out.append(int(p))
+        except (OSError, ValueError, IndexError):
+            pass
+    return sorted(out)
 
 
 class Daemon:

@@ -120,14 +120,14 @@ def test_http_pipelined_requests_answered_in_order(env):
 def test_streamed_response_arrives_whole_without_buffering(env):
     from common import main_nginx, main_server
     srv = main_server(env)
-    rss_before = int(open(f"/proc/{srv.proc.pid}/status").read().split("VmRSS:")[1].split()[0])
+    rss_before = srv.status_kib("VmRSS")
     r = harness.request(srv.port, "GET", "/stream.ashx?mb=64", timeout=120)
     eq(r.status, 200, "status")
     eq(len(r.body), 64 << 20, "64 MiB over plain HTTP (chunked)")
     eq(r.body[:26], b"abcdefghijklmnopqrstuvwxyz", "content")
     r = harness.request(main_nginx(env).port, "GET", "/stream.ashx?mb=8", timeout=120)
     eq(len(r.body), 8 << 20, "8 MiB through nginx")
-    rss_after = int(open(f"/proc/{srv.proc.pid}/status").read().split("VmRSS:")[1].split()[0])
+    rss_after = srv.status_kib("VmRSS")
     print(f"# server RSS {rss_before // 1024} MiB before, {rss_after // 1024} MiB after streaming 72 MiB")
     check(rss_after - rss_before < 64 * 1024, "the response was not held whole in memory")
 
@@ -185,7 +185,7 @@ def test_static_file_uses_sendfile(env):
     if not shutil.which("strace"):
         raise AssertionError("strace is missing (build.sh installs it)")
     out = os.path.join(env.work.path, "strace.out")
-    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", out, "-p", str(srv.proc.pid)],
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", out, "-p", str(srv.worker_pid())],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.0)  # let strace attach to every thread

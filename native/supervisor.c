@@ -1,0 +1,544 @@
+/* supervisor: see supervisor.h. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "worker.h"
+
+/* epoll tags: below TAG_PROC the supervisor's own descriptors, else a worker pid */
+enum { TAG_SIGNAL = 0, TAG_PARENT = 1, TAG_PROC = 2 };
+
+typedef struct {
+    pid_t pid;
+    int ctl;           /* read end of its control pipe, -1 once closed */
+    gboolean ready;    /* said "R" */
+    gint64 started;    /* monotonic µs */
+    int gen;           /* the configuration generation it was started for */
+    gboolean retiring; /* replaced by a reload and sent SIGTERM: its exit is expected */
+} wproc;
+
+typedef struct {
+    config *cfg;
+    char **argv;       /* the command line, for the workers */
+    char *worker_exe;
+    GPtrArray *listeners; /* of listener* */
+    GPtrArray *procs;  /* of wproc*: every live worker */
+    int epfd, sigfd, parent_fd;
+    pid_t self;
+    gboolean announced;/* "ready:" logged */
+    gboolean stopping;
+    gint64 stop_deadline;
+    int exit_code;
+    int argc;
+    int gen;           /* generation of the serving workers */
+    gint64 backoff_ms; /* delay before the next replacement of a worker that died young */
+    gint64 restart_at; /* monotonic µs: no replacement starts before */
+    /* a reload (SIGHUP) in progress: new workers of generation reload_gen start
+     * with new_cfg; once all are ready the old ones are retired */
+    config *new_cfg;
+    int reload_gen;
+    gint64 reload_deadline;
+    gboolean reload_again; /* another SIGHUP came meanwhile */
+} sup;
+
+#define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 10000
+#define RELOAD_TIMEOUT_US (120 * G_USEC_PER_SEC)
+
+static gint64 now_us(void)
+{
+    return g_get_monotonic_time();
+}
+
+static char *describe_status(int st)
+{
+    if (WIFEXITED(st))
+        return g_strdup_printf("exited with status %d", WEXITSTATUS(st));
+    if (WIFSIGNALED(st))
+        return g_strdup_printf("was killed by signal %d (%s)%s", WTERMSIG(st), strsignal(WTERMSIG(st)),
+                               WCOREDUMP(st) ? ", core dumped" : "");
+    return g_strdup_printf("ended (status 0x%x)", st);
+}
+
+/* In the child: descriptors and environment as worker.h says, then exec. */
+static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != s->self)
+        _exit(1); /* the supervisor is already gone */
+    int n = (int)s->listeners->len, high = 3 + n + 1;
+    int tmp[65];
+    if (n > 64)
+        _exit(1); /* listener_adopt_handed takes at most 64 */
+    for (int i = 0; i < n; i++)
+        tmp[i] = fcntl(((listener *)g_ptr_array_index(s->listeners, i))->fd, F_DUPFD_CLOEXEC, high);
+    tmp[n] = fcntl(ctl_write, F_DUPFD_CLOEXEC, high);
+    for (int i = 0; i <= n; i++)
+        if (tmp[i] < 0 || dup2(tmp[i], 3 + i) < 0)
+            _exit(1);
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0 && null != 0) {
+        dup2(null, 0);
+        close(null);
+    }
+    char num[32];
+    GString *protos = g_string_new(NULL);
+    for (int i = 0; i < n; i++)
+        g_string_append_printf(protos, "%s%s", i ? "," : "",
+                               listener_protocols_token(((listener *)g_ptr_array_index(s->listeners, i))->protocols));
+    snprintf(num, sizeof num, "%d", (int)getpid());
+    setenv("LISTEN_PID", num, 1);
+    snprintf(num, sizeof num, "%d", n);
+    setenv("LISTEN_FDS", num, 1);
+    unsetenv("LISTEN_FDNAMES");
+    setenv(LISTENER_PROTOCOLS_ENV, protos->str, 1);
+    snprintf(num, sizeof num, "%d", 3 + n);
+    setenv(WORKER_CONTROL_ENV, num, 1);
+    s->argv[0] = s->worker_exe;
+    execv(s->worker_exe, s->argv);
+    fprintf(stderr, "scgi-mono-server: cannot run %s: %s\n", s->worker_exe, strerror(errno));
+    _exit(127);
+}
+
+static wproc *spawn(sup *s, int gen)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        g_warning("cannot start a worker: pipe: %s", g_strerror(errno));
+        return NULL;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        g_warning("cannot start a worker: fork: %s", g_strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return NULL;
+    }
+    if (pid == 0)
+        child_exec(s, p[1]);
+    close(p[1]);
+    wproc *w = g_new0(wproc, 1);
+    w->pid = pid;
+    w->ctl = p[0];
+    w->started = now_us();
+    w->gen = gen;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)pid};
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, w->ctl, &ev);
+    g_ptr_array_add(s->procs, w);
+    g_message("worker %d started%s", (int)pid, gen != s->gen ? " (reload)" : "");
+    return w;
+}
+
+static wproc *find(sup *s, pid_t pid)
+{
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->pid == pid)
+            return w;
+    }
+    return NULL;
+}
+
+static void close_ctl(sup *s, wproc *w)
+{
+    if (w->ctl >= 0) {
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->ctl, NULL);
+        close(w->ctl);
+        w->ctl = -1;
+    }
+}
+
+static void signal_all(sup *s, int sig)
+{
+    for (guint i = 0; i < s->procs->len; i++)
+        kill(((wproc *)g_ptr_array_index(s->procs, i))->pid, sig);
+}
+
+static void begin_stop(sup *s, const char *why)
+{
+    if (s->stopping)
+        return;
+    g_message("stopping (%s): the workers finish their requests in progress", why);
+    s->stopping = TRUE;
+    s->stop_deadline = now_us() + ((gint64)s->cfg->shutdown_timeout + 5) * G_USEC_PER_SEC;
+    signal_all(s, SIGTERM);
+}
+
+static void commit_reload(sup *s);
+static void abort_reload(sup *s, const char *why);
+
+static void announce_if_ready(sup *s)
+{
+    if (s->announced || s->stopping || s->procs->len < (guint)s->cfg->workers)
+        return;
+    GString *pids = g_string_new(NULL);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (!w->ready) {
+            g_string_free(pids, TRUE);
+            return;
+        }
+        g_string_append_printf(pids, "%s%d", i ? " " : "", (int)w->pid);
+    }
+    s->announced = TRUE;
+    g_message("scgi-mono-server %s ready: %u worker process(es) (pid %s), %d threads each, %u application(s)",
+              SCGI_MONO_VERSION, s->procs->len, pids->str, s->cfg->threads, s->cfg->apps->len);
+    g_string_free(pids, TRUE);
+}
+
+/* Workers of generation gen: how many, and how many of them are ready. */
+static int count_gen(sup *s, int gen, int *ready)
+{
+    int n = 0, r = 0;
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->gen == gen && !w->retiring) {
+            n++;
+            r += w->ready;
+        }
+    }
+    if (ready)
+        *ready = r;
+    return n;
+}
+
+static void start_reload(sup *s)
+{
+    if (s->stopping)
+        return;
+    if (s->new_cfg) {
+        s->reload_again = TRUE;
+        g_message("SIGHUP: a reload is in progress; another follows it");
+        return;
+    }
+    GError *error = NULL;
+    gboolean exit_now = FALSE;
+    config *c = config_load(s->argc, s->argv, &exit_now, &error);
+    if (!c) {
+        g_warning("SIGHUP: configuration not reloaded, the running workers keep serving: %s",
+                  error ? error->message : "no configuration");
+        g_clear_error(&error);
+        return;
+    }
+    gboolean same_listen = c->listen->len == s->cfg->listen->len;
+    for (guint i = 0; same_listen && i < c->listen->len; i++)
+        same_listen = g_str_equal(((listen_spec *)g_ptr_array_index(c->listen, i))->spec,
+                                  ((listen_spec *)g_ptr_array_index(s->cfg->listen, i))->spec);
+    if (!same_listen)
+        g_warning("SIGHUP: listen changed; the listening sockets stay as they are until a restart");
+    s->new_cfg = c;
+    s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
+    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US;
+    g_message("SIGHUP: configuration valid; starting %d new worker(s), the running ones serve until they are ready",
+              c->workers);
+    for (int i = 0; i < c->workers; i++)
+        if (!spawn(s, s->reload_gen)) {
+            abort_reload(s, "a new worker could not be started");
+            return;
+        }
+}
+
+static void end_reload(sup *s)
+{
+    s->new_cfg = NULL;
+    if (s->reload_again) {
+        s->reload_again = FALSE;
+        start_reload(s);
+    }
+}
+
+static void abort_reload(sup *s, const char *why)
+{
+    g_warning("reload failed (%s): the running workers keep serving", why);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->gen == s->reload_gen && !w->retiring) {
+            w->retiring = TRUE;
+            kill(w->pid, SIGTERM);
+        }
+    }
+    config_free(s->new_cfg);
+    end_reload(s);
+}
+
+/* Every new worker is ready: the old ones stop accepting, finish their
+ * requests and exit; the new configuration is the server's. */
+static void commit_reload(sup *s)
+{
+    GString *old = g_string_new(NULL);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->gen != s->reload_gen && !w->retiring) {
+            w->retiring = TRUE;
+            kill(w->pid, SIGTERM);
+            g_string_append_printf(old, " %d", (int)w->pid);
+        }
+    }
+    g_message("reloaded: %d new worker(s) serving; old worker(s)%s finish their requests and exit",
+              s->new_cfg->workers, old->len ? old->str : " (none)");
+    g_string_free(old, TRUE);
+    config_free(s->cfg);
+    s->cfg = s->new_cfg;
+    s->gen = s->reload_gen;
+    s->backoff_ms = 0;
+    end_reload(s);
+}
+
+static void check_reload(sup *s)
+{
+    if (!s->new_cfg)
+        return;
+    int ready = 0, n = count_gen(s, s->reload_gen, &ready);
+    if (n == s->new_cfg->workers && ready == n)
+        commit_reload(s);
+    else if (now_us() > s->reload_deadline)
+        abort_reload(s, "the new workers were not ready in time");
+}
+
+/* Keeps `workers` workers of the current generation running: a worker that
+ * died is replaced at once, or after the back-off when workers die young. */
+static void maintain(sup *s)
+{
+    if (s->stopping || !s->announced)
+        return;
+    while (count_gen(s, s->gen, NULL) < s->cfg->workers && now_us() >= s->restart_at) {
+        if (!spawn(s, s->gen)) {
+            s->restart_at = now_us() + G_USEC_PER_SEC;
+            break;
+        }
+    }
+}
+
+static void on_control(sup *s, pid_t pid)
+{
+    wproc *w = find(s, pid);
+    if (!w || w->ctl < 0)
+        return;
+    char buf[16];
+    ssize_t r = read(w->ctl, buf, sizeof buf);
+    if (r > 0) {
+        if (memchr(buf, 'R', (size_t)r) && !w->ready) {
+            w->ready = TRUE;
+            announce_if_ready(s);
+            check_reload(s);
+        }
+        return;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    close_ctl(s, w); /* EOF: it is exiting; SIGCHLD tells how */
+}
+
+static void on_exit_status(sup *s, pid_t pid, int st)
+{
+    wproc *w = find(s, pid);
+    if (!w)
+        return;
+    char *how = describe_status(st);
+    gint64 lived_ms = (now_us() - w->started) / 1000;
+    gboolean clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if ((s->stopping || w->retiring) && clean)
+        g_message("worker %d %s", (int)pid, how);
+    else
+        g_warning("worker %d %s%s after %" G_GINT64_FORMAT ".%01d s", (int)pid, how,
+                  w->ready ? "" : " before it was ready", lived_ms / 1000, (int)(lived_ms % 1000) / 100);
+    g_free(how);
+    close_ctl(s, w);
+    g_ptr_array_remove(s->procs, w);
+    gboolean retiring = w->retiring, was_new = s->new_cfg && w->gen == s->reload_gen;
+    gint64 lived_us = now_us() - w->started;
+    g_free(w);
+    if (s->stopping || retiring)
+        return;
+    if (was_new) {
+        abort_reload(s, "a new worker exited");
+        return;
+    }
+    if (!s->announced) {
+        g_warning("cannot start: a worker exited before it was ready");
+        s->exit_code = 1;
+        begin_stop(s, "start failed");
+        return;
+    }
+    /* replace it: at once, unless workers keep dying young (a crash loop) */
+    if (lived_us >= LIVED_RESETS_BACKOFF_US)
+        s->backoff_ms = 0;
+    gint64 delay_ms = s->backoff_ms;
+    s->backoff_ms = s->backoff_ms ? MIN(s->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_FIRST_MS;
+    s->restart_at = MAX(s->restart_at, now_us() + delay_ms * 1000);
+    if (delay_ms)
+        g_warning("workers are dying young: the next one starts in %" G_GINT64_FORMAT ".%01d s", delay_ms / 1000,
+                  (int)(delay_ms % 1000) / 100);
+}
+
+static void reap(sup *s)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+        on_exit_status(s, pid, st);
+}
+
+static void on_signals(sup *s)
+{
+    struct signalfd_siginfo si;
+    while (read(s->sigfd, &si, sizeof si) == sizeof si) {
+        switch (si.ssi_signo) {
+        case SIGCHLD:
+            reap(s);
+            break;
+        case SIGHUP:
+            start_reload(s);
+            break;
+        case SIGTERM:
+        case SIGINT:
+            begin_stop(s, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+    }
+}
+
+static void on_parent(sup *s)
+{
+    char sink[256];
+    ssize_t r = read(s->parent_fd, sink, sizeof sink);
+    if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
+        return;
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->parent_fd, NULL);
+    if (!s->stopping) {
+        g_message("standard input closed: the parent process went away");
+        begin_stop(s, "parent gone");
+    }
+}
+
+static void run(sup *s)
+{
+    while (s->procs->len > 0 || (!s->stopping && s->announced)) {
+        maintain(s);
+        check_reload(s);
+        if (s->stopping && now_us() > s->stop_deadline) {
+            g_warning("%u worker(s) still running %d s after the stop began: killing them", s->procs->len,
+                      s->cfg->shutdown_timeout + 5);
+            signal_all(s, SIGKILL);
+            s->stop_deadline = G_MAXINT64;
+        }
+        struct epoll_event evs[16];
+        int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), 100);
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == TAG_SIGNAL)
+                on_signals(s);
+            else if (tag == TAG_PARENT)
+                on_parent(s);
+            else
+                on_control(s, (pid_t)tag);
+        }
+    }
+}
+
+static char *worker_exe_path(void)
+{
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char *dir = exe ? g_path_get_dirname(exe) : g_strdup(".");
+    char *p = g_build_filename(dir, "scgi-mono-worker", NULL);
+    g_free(exe);
+    g_free(dir);
+    return p;
+}
+
+int supervisor_main(int argc, char **argv)
+{
+    log_init();
+    /* Signals are read from a signalfd; the children get an empty mask back. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sup s0 = {.parent_fd = -1, .epfd = -1, .sigfd = -1}, *s = &s0;
+    s->self = getpid();
+    s->argc = argc;
+    s->argv = g_new0(char *, argc + 1);
+    for (int i = 0; i < argc; i++)
+        s->argv[i] = argv[i];
+    GError *error = NULL;
+    gboolean exit_now = FALSE;
+    s->cfg = config_load(argc, argv, &exit_now, &error);
+    if (exit_now)
+        return 0;
+    if (!s->cfg) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        g_error_free(error);
+        return 2;
+    }
+    /* SCGI autolaunch: applications must not inherit the marker, and the
+     * server must not outlive its parent. */
+    gboolean autolaunched = g_strcmp0(g_getenv("SCGI"), "1") == 0;
+    g_unsetenv("SCGI");
+    s->listeners = listener_open_all(s->cfg, &error);
+    if (!s->listeners) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
+    }
+    if (autolaunched) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1) {
+            fprintf(stderr, "scgi-mono-server: started with SCGI=1 but the parent is already gone\n");
+            return 1;
+        }
+        if (!listener_is_listening(0))
+            s->parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
+    }
+    s->worker_exe = worker_exe_path();
+    s->procs = g_ptr_array_new();
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (s->epfd < 0 || s->sigfd < 0) {
+        fprintf(stderr, "scgi-mono-server: epoll/signalfd: %s\n", g_strerror(errno));
+        return 1;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_SIGNAL};
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev);
+    if (s->parent_fd >= 0) {
+        ev.data.u64 = TAG_PARENT;
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->parent_fd, &ev) < 0)
+            g_warning("cannot watch file descriptor %d for the parent going away: %s", s->parent_fd,
+                      g_strerror(errno));
+    }
+    for (guint i = 0; i < s->listeners->len; i++) {
+        listener *l = g_ptr_array_index(s->listeners, i);
+        g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+    }
+    for (int i = 0; i < s->cfg->workers; i++)
+        if (!spawn(s, s->gen)) {
+            s->exit_code = 1;
+            begin_stop(s, "start failed");
+            break;
+        }
+    run(s);
+    g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
+    g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
+    return s->exit_code;
+}

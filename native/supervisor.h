@@ -1,0 +1,35 @@
+/* supervisor: scgi-mono-server proper. A single-threaded process that never
+ * starts Mono (it is compiled and linked without it): it reads and validates
+ * the configuration, binds or adopts the listening sockets, and keeps
+ * `workers` worker processes (build/scgi-mono-worker, see worker.h) running,
+ * started by fork+exec with the sockets as LISTEN_FDS (fds 3...,
+ * LISTEN_PID set in the child) and their protocols in the environment.
+ * Workers accept directly: the supervisor is never on the request path.
+ *
+ * It logs "ready:" once every worker it started said it serves (one byte on
+ * its control pipe). A worker that exits before that at start makes the
+ * supervisor exit 1 (the worker's reason is in the log, which they share).
+ * SIGTERM/SIGINT (and, when started with SCGI=1, the parent going away) are
+ * forwarded to the workers, which drain; the supervisor waits for them (at
+ * most shutdown_timeout + 5 s, then SIGKILL) and exits 0.
+ *
+ * Once serving, a worker that exits, is killed or crashes is replaced at once
+ * (its exit logged with the status or signal); the listening sockets stay
+ * open here, so connections wait in the backlog meanwhile. Workers that die
+ * young back off: 0.1 s doubling to 10 s, reset once one lived 30 s.
+ * SIGHUP re-reads and validates the configuration (the same command line):
+ * if bad, the running workers keep serving and the log says why; if good,
+ * new workers start, and once all are ready the old ones get SIGTERM (they
+ * finish what they accepted). A new worker that fails first aborts the
+ * reload. The listening sockets are kept as they are (listen changes need a
+ * restart).
+ *
+ * Exit status: 0 after a clean stop, 2 for a bad command line or
+ * configuration (before anything listens), 1 if it cannot start otherwise.
+ */
+#ifndef SUPERVISOR_H
+#define SUPERVISOR_H
+
+int supervisor_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,233 @@
+/* worker: one serving process: configuration, sockets, Mono, thread pool,
+ * event loop (see worker.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "monohost.h"
+#include "pool.h"
+#include "response.h"
+#include "route.h"
+#include "tmpdir.h"
+#include "worker.h"
+
+typedef struct {
+    config *cfg;
+    GPtrArray *apps;   /* of mh_app* */
+    pool *workers;
+} server_ctx;
+
+static void run_app(int app, conn *c, const route_req *r, void *ud)
+{
+    server_ctx *ctx = ud;
+    monohost_process(g_ptr_array_index(ctx->apps, app), c, r);
+}
+
+static void work(gpointer item, gpointer ud)
+{
+    conn *c = item;
+    server_ctx *ctx = ud;
+    route_serve(ctx->cfg->apps, c, run_app, ctx);
+    conn_done(c);
+}
+
+static void worker_init(gpointer ud)
+{
+    (void)ud;
+    monohost_thread_attach();
+}
+
+static void worker_fini(gpointer ud)
+{
+    (void)ud;
+    monohost_thread_detach();
+}
+
+static gboolean dispatch(conn *c, void *ud)
+{
+    server_ctx *ctx = ud;
+    return pool_push(ctx->workers, c);
+}
+
+static int busy(void *ud)
+{
+    server_ctx *ctx = ud;
+    return pool_busy(ctx->workers);
+}
+
+/* Each connection can hold four descriptors (its socket, a body spool file and
+ * up to two files of a response parked for the loop, see response.c): raise the
+ * soft limit on open files to the hard one, and say so when even that is short
+ * of what max_connections asks. (Short of it, a response file is sent by its
+ * worker instead of being parked; a connection past it is refused.) */
+static void raise_file_limit(const config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t want = (rlim_t)cfg->max_connections * 4 + 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+        g_warning("open files are limited to %lu (ulimit -n); max_connections = %d may need %lu: "
+                  "connections past the limit are refused", (unsigned long)rl.rlim_cur,
+                  cfg->max_connections, (unsigned long)want);
+}
+
+/* ScgiMono.dll sits next to the executable. */
+static char *managed_dll_path(void)
+{
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char *dir = exe ? g_path_get_dirname(exe) : g_get_current_dir();
+    char *p = g_build_filename(dir, "ScgiMono.dll", NULL);
+    g_free(exe);
+    g_free(dir);
+    return p;
+}
+
+int worker_main(int argc, char **argv)
+{
+    log_init();
+    /* SIGTERM/SIGINT are read from a signalfd by the loop: block them before any
+     * thread (Mono's included) exists so that every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    GError *error = NULL;
+    gboolean exit_now = FALSE;
+    server_ctx ctx = {0};
+    ctx.cfg = config_load(argc, argv, &exit_now, &error);
+    if (exit_now)
+        return 0;
+    if (!ctx.cfg) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        g_error_free(error);
+        return 2;
+    }
+
+    /* Started by a front end through the SCGI autolaunch convention: the
+     * applications must not inherit the marker, and the server must not outlive
+     * its parent. */
+    gboolean autolaunched = g_strcmp0(g_getenv("SCGI"), "1") == 0;
+    g_unsetenv("SCGI");
+    /* Started by the supervisor: it watches the parent, holds and names the
+     * listening sockets, and hears "ready" on the control descriptor. */
+    int control_fd = -1;
+    const char *control = g_getenv(WORKER_CONTROL_ENV);
+    if (control) {
+        control_fd = (int)g_ascii_strtoll(control, NULL, 10);
+        g_unsetenv(WORKER_CONTROL_ENV);
+        if (control_fd < 3 || fcntl(control_fd, F_SETFD, FD_CLOEXEC) < 0) {
+            fprintf(stderr, "scgi-mono-worker: bad %s\n", WORKER_CONTROL_ENV);
+            return 1;
+        }
+        char *tag = g_strdup_printf("worker %d", (int)getpid());
+        log_set_tag(tag);
+        g_free(tag);
+        /* die with the supervisor (set before exec too; checked again here) */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            return 1;
+    }
+    raise_file_limit(ctx.cfg);
+    GPtrArray *listeners = control_fd >= 0 ? listener_adopt_handed(&error) : listener_open_all(ctx.cfg, &error);
+    if (!listeners) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
+    }
+    int parent_fd = -1;
+    if (autolaunched) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1) {
+            fprintf(stderr, "scgi-mono-server: started with SCGI=1 but the parent is already gone\n");
+            return 1;
+        }
+        if (!listener_is_listening(0))
+            parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
+    }
+
+    /* ASP.NET compiles into $TMPDIR/<user>-temp-aspnet-N: make $TMPDIR a
+     * directory of our own before the runtime reads it (see tmpdir.h). */
+    char *private_tmp = tmpdir_create(NULL, &error);
+    if (!private_tmp) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
+    }
+    g_setenv("TMPDIR", private_tmp, TRUE);
+
+    char *dll = managed_dll_path();
+    if (!monohost_init(dll, &error)) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
+        return 1;
+    }
+    g_free(dll);
+
+    ctx.apps = g_ptr_array_new();
+    for (guint i = 0; i < ctx.cfg->apps->len; i++) {
+        mh_app *app = monohost_app_new(g_ptr_array_index(ctx.cfg->apps, i), ctx.cfg->apache_status);
+        g_ptr_array_add(ctx.apps, app);
+        if (!monohost_app_start(app, &error)) {
+            g_warning("%s (will retry on the next request)", error->message);
+            g_clear_error(&error);
+        }
+    }
+
+    pool_opts po = {.threads = ctx.cfg->threads, .queue = ctx.cfg->queue, .work = work,
+                    .thread_init = worker_init, .thread_fini = worker_fini, .ud = &ctx};
+    ctx.workers = pool_new(&po);
+
+    server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
+                      .parent_fd = parent_fd};
+    server *srv = server_new(&so, &error);
+    if (!srv) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
+        return 1;
+    }
+    if (control_fd >= 0) {
+        g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), ctx.cfg->threads,
+                  ctx.apps->len);
+        if (write(control_fd, "R", 1) != 1)
+            g_warning("cannot tell the supervisor this worker is ready: %s", g_strerror(errno));
+    } else {
+        for (guint i = 0; i < listeners->len; i++) {
+            listener *l = g_ptr_array_index(listeners, i);
+            g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+        }
+        g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
+                  ctx.cfg->threads, ctx.apps->len);
+    }
+
+    server_run(srv);
+    server_free(srv);
+    g_ptr_array_free(listeners, TRUE);
+    if (!tmpdir_remove(private_tmp))
+        g_warning("could not remove all of %s", private_tmp);
+    g_message("stopped");
+    /* Mono's own shutdown can wait on ASP.NET's threads: the work is done, so
+     * leave without it. */
+    fflush(NULL);
+    _exit(0);
+}
+
+int main(int argc, char **argv)
+{
+    return worker_main(argc, argv);
+}

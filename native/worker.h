@@ -1,0 +1,24 @@
+/* worker: the process that serves requests (build/scgi-mono-worker).
+ *
+ * It reads the configuration (the same command line as the server), opens or
+ * adopts the listening sockets, starts Mono and the worker threads, and runs
+ * the event loop until SIGTERM/SIGINT. It is the only executable that links
+ * Mono: build/scgi-mono-server (main.c) never starts it and execs this one.
+ *
+ * Exit status: 0 after a clean stop (SIGTERM/SIGINT), 2 for a bad command line
+ * or configuration (before anything listens), 1 for any other failure to start.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+/* Started by the supervisor (supervisor.h), the environment names the
+ * descriptor on which the worker writes one byte "R" once it serves; the
+ * listening sockets are then the supervisor's (listener_adopt_handed), the
+ * worker dies with the supervisor (PR_SET_PDEATHSIG: SIGTERM, it drains) and
+ * the supervisor logs the listeners and "ready:". Without it the worker runs
+ * alone, as the whole server did (listener_open_all, its own "ready:"). */
+#define WORKER_CONTROL_ENV "SCGI_MONO_CONTROL_FD"
+
+int worker_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,234 @@
+"""Issue 10, first steps: scgi-mono-server is a supervisor that never starts
+Mono; worker processes (build/scgi-mono-worker) serve. A worker that is
+killed, crashes or fails is replaced while the listening socket stays open;
+SIGHUP replaces the workers overlapped; SIGTERM stops everything with 0.
+The faults come from tests/integration/apps/faults/."""
+import errno
+import os
+import re
+import signal
+import threading
+import time
+
+import harness
+from common import check, conf_server, eq
+
+APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "faults")
+
+
+def faults_server(env, name, server="threads = 4\n", **kw):
+    return conf_server(env, name, server=server, apps={"faults": f"vpath = /\npath = {APP}\n"}, **kw)
+
+
+def maps_mono(pid):
+    return any("libmonosgen" in line or "libmono-2.0" in line for line in open(f"/proc/{pid}/maps"))
+
+
+def threads_of(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    raise AssertionError("no Threads: line")
+
+
+def pid_of(port, timeout=30):
+    r = harness.request(port, "GET", "/pid.ashx", timeout=timeout)
+    eq(r.status, 200, "pid.ashx")
+    return int(r.text)
+
+
+class Load:
+    """`clients` threads requesting /pid.ashx over plain HTTP in a loop, one
+    connection per request, recording (time, pid or error) per request."""
+
+    def __init__(self, port, clients=4):
+        self.port = port
+        self.results = []  # (monotonic time at the answer, pid) or (time, "error text")
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            try:
+                r = harness.request(self.port, "GET", "/pid.ashx", timeout=30)
+                out = int(r.text) if r.status == 200 else f"status {r.status}"
+            except OSError as e:
+                out = "refused" if e.errno == errno.ECONNREFUSED else f"{type(e).__name__}: {e}"
+            except Exception as e:  # http.client's RemoteDisconnected, BadStatusLine...
+                out = f"{type(e).__name__}: {e}"
+            with self.lock:
+                self.results.append((time.monotonic(), out))
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+        return self.results
+
+    def errors(self):
+        with self.lock:
+            return [o for _, o in self.results if not isinstance(o, int)]
+
+
+def test_the_supervisor_has_no_mono_and_one_thread(env):
+    srv = faults_server(env, "sup-nomono.conf")
+    eq(harness.request(srv.port, "GET", "/pid.ashx").status, 200, "served")
+    check(not maps_mono(srv.proc.pid), "no Mono library mapped in the supervisor")
+    eq(threads_of(srv.proc.pid), 1, "threads of the supervisor")
+    w = srv.worker_pid()
+    check(maps_mono(w), "the worker runs Mono")
+    eq(pid_of(srv.port), w, "the worker answers, not the supervisor")
+    check(os.readlink(f"/proc/{srv.proc.pid}/exe") == harness.SERVER, "the supervisor is build/scgi-mono-server")
+
+
+def test_sigkill_of_a_worker_under_load_refuses_nothing(env):
+    srv = faults_server(env, "sup-kill.conf")
+    old = srv.worker_pid()
+    eq(pid_of(srv.port), old, "served by the first worker")
+    load = Load(srv.port)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    os.kill(old, signal.SIGKILL)
+    harness.wait_for(lambda: any(isinstance(o, int) and o != old and t > t0 for t, o in load.results), 20,
+                     "a new worker to serve under load")
+    recovered = min(t for t, o in load.results if isinstance(o, int) and o != old and t > t0) - t0
+    time.sleep(1.0)
+    results = load.finish()
+    errors = [o for _, o in results if not isinstance(o, int)]
+    print(f"# SIGKILL under load: a new worker served {recovered:.2f} s after the kill; "
+          f"{len(results)} requests, {len(errors)} failed (in flight in the killed worker): {errors}")
+    eq([e for e in errors if e == "refused"], [], "connections refused")
+    check(len(errors) <= 4, f"only requests in flight in the killed worker fail (4 clients): {errors}")
+    check(recovered < 10, f"recovery took {recovered:.2f} s")
+    new = srv.worker_pid()
+    check(new != old, "a new worker")
+    check(re.search(rf"worker {old} was killed by signal 9", srv.log_text()), "the exit is logged with its signal")
+
+
+def test_sighup_under_load_fails_nothing_and_a_bad_config_keeps_the_workers(env):
+    srv = faults_server(env, "sup-hup.conf")
+    conf = os.path.join(env.work.path, "sup-hup.conf")
+    before = set(srv.worker_pids())
+    pid_of(srv.port)
+    load = Load(srv.port)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    srv.proc.send_signal(signal.SIGHUP)
+    harness.wait_for(lambda: "reloaded:" in srv.log_text(), 60, "the reload")
+    harness.wait_for(lambda: set(srv.worker_pids()).isdisjoint(before), 30, "the old workers to exit")
+    time.sleep(1.0)
+    results = load.finish()
+    errors = [o for _, o in results if not isinstance(o, int)]
+    after = set(srv.worker_pids())
+    served_new = {o for t, o in results if isinstance(o, int) and o in after}
+    print(f"# SIGHUP under load: {len(results)} requests, {len(errors)} failed; "
+          f"reloaded in {time.monotonic() - t0:.1f} s")
+    eq(errors, [], "requests failed during the reload")
+    check(after and after.isdisjoint(before), f"new worker pids: {before} -> {after}")
+    check(served_new, "the new workers served")
+    # A bad configuration on SIGHUP: logged, the running workers keep serving.
+    open(conf, "a").write("threads = many\n")
+    n = srv.log_text().count("configuration not reloaded")
+    srv.proc.send_signal(signal.SIGHUP)
+    harness.wait_for(lambda: srv.log_text().count("configuration not reloaded") > n, 20, "the refusal in the log")
+    line = [ln for ln in srv.log_text().splitlines() if "configuration not reloaded" in ln][-1]
+    check("sup-hup.conf" in line and "threads" in line, f"the log says why: {line}")
+    time.sleep(0.5)
+    eq(set(srv.worker_pids()), after, "the same workers after a bad configuration")
+    eq(harness.request(srv.port, "GET", "/pid.ashx").status, 200, "still serving")
+    check(srv.proc.poll() is None, "the supervisor still runs")
+
+
+def test_two_workers_both_serve(env):
+    srv = faults_server(env, "sup-two.conf", server="workers = 2\nthreads = 2\n")
+    pids = srv.worker_pids()
+    eq(len(pids), 2, f"two worker processes: {pids}")
+    seen = set()
+    lock = threading.Lock()
+
+    def client():
+        for _ in range(40):
+            p = pid_of(srv.port)
+            with lock:
+                seen.add(p)
+
+    ts = [threading.Thread(target=client) for _ in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    eq(seen, set(pids), "requests answered by both workers")
+    check(re.search(r"ready: 2 worker process\(es\)", srv.log_text()), "ready names two workers")
+
+
+def test_sigterm_exits_0_with_the_workers_gone(env):
+    srv = faults_server(env, "sup-term.conf", server="workers = 2\nthreads = 2\n")
+    pids = srv.worker_pids()
+    eq(len(pids), 2, "two workers")
+    pid_of(srv.port)
+    eq(srv.stop(), 0, "exit status after SIGTERM")
+    for p in pids:
+        check(not os.path.exists(f"/proc/{p}"), f"worker {p} is gone")
+
+
+def fault_replaced(env, name, kind):
+    srv = faults_server(env, name)
+    old = srv.worker_pid()
+    eq(pid_of(srv.port), old, "served first")
+    t0 = time.monotonic()
+    try:
+        r = harness.request(srv.port, "GET", f"/fault.ashx?kind={kind}", timeout=60)
+        got = f"{r.status} {r.text[:80]!r}"
+    except Exception as e:  # the worker died with the request
+        got = f"{type(e).__name__}"
+    harness.wait_for(lambda: old not in srv.worker_pids() and len(srv.worker_pids()) == 1, 30,
+                     "the failed worker to be replaced")
+    statuses = [harness.request(srv.port, "GET", "/pid.ashx").status for _ in range(5)]
+    took = time.monotonic() - t0
+    eq(statuses, [200] * 5, "the next requests are served")
+    new = srv.worker_pid()
+    check(new != old, "by a new worker")
+    check(re.search(rf"worker {old} (was killed by signal|exited with status)", srv.log_text()),
+          "the worker's end is logged")
+    print(f"# {kind}: the request got {got}; served again by a new worker {took:.1f} s after the request")
+
+
+def test_failfast_kills_its_worker_and_a_new_one_serves(env):
+    fault_replaced(env, "sup-failfast.conf", "failfast")
+
+
+def test_background_thread_exception_kills_its_worker_and_a_new_one_serves(env):
+    fault_replaced(env, "sup-thread.conf", "thread")
+
+
+def test_a_worker_that_cannot_start_makes_the_server_exit_1_saying_why(env):
+    import subprocess
+    port = harness.free_port()
+    p = subprocess.run([harness.SERVER, "--listen", f"tcp:127.0.0.1:{port}", "--app", f"/:{APP}"],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, MONO_ENV_OPTIONS="--no-such-mono-option",
+                                TMPDIR=env.work.path))
+    eq(p.returncode, 1, "exit status when the worker cannot start")
+    check("no-such-mono-option" in p.stderr, "the worker's reason is in the log: " + p.stderr[-600:])
+    check("before it was ready" in p.stderr, "the supervisor says the worker never served: " + p.stderr[-600:])
+
+
+def test_sigterm_answers_a_request_that_was_being_read(env):
+    """A worker told to stop (SIGTERM, or replaced by a reload) finishes reading
+    a request whose connection it had accepted, answers it, then exits."""
+    import socket
+    srv = faults_server(env, "sup-partial.conf")
+    pid_of(srv.port)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    s.sendall(b"GET /pid.ashx HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.5)  # accepted, request incomplete
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    s.sendall(b"Connection: close\r\n\r\n")
+    data = harness.read_all(s)
+    s.close()
+    check(data.startswith(b"HTTP/1.1 200"), f"answered: {data[:80]!r}")
+    eq(srv.proc.wait(40), 0, "exit status")
