@@ -113,13 +113,17 @@ void stats_request_begin(stats_block *b, int thread, gint64 now)
     STORE(&b->t[thread].progress, now);
 }
 
-void stats_request_end(stats_block *b, int thread, gint64 now)
+void stats_request_answered(stats_block *b, gint64 now)
 {
     if (!b)
         return;
     STORE(&b->last_finished, now);
     __atomic_add_fetch(&b->finished, 1, __ATOMIC_RELAXED);
-    if (thread < 0 || thread >= b->nthreads)
+}
+
+void stats_request_end(stats_block *b, int thread, gint64 now)
+{
+    if (!b || thread < 0 || thread >= b->nthreads)
         return;
     STORE(&b->t[thread].busy_since, 0);
     STORE(&b->t[thread].progress, now);

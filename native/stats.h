@@ -40,10 +40,10 @@ typedef struct {
     gint32 pid;         /* of the worker, once attached */
     gint32 next_thread; /* next free entry in t[] (stats_thread_register) */
     gint64 started;     /* requests handed to the pool */
-    gint64 finished;    /* requests whose thread is done with them */
+    gint64 finished;    /* requests answered (stats_request_answered) */
     gint64 loop_tick;   /* last event-loop iteration */
     gint64 runtime_tick;/* last heartbeat through the Mono runtime */
-    gint64 last_finished;
+    gint64 last_finished;/* last stats_request_answered */
     stats_thread t[];
 } stats_block;
 
@@ -66,6 +66,10 @@ void stats_undispatch(stats_block *b);
 /* A pool thread takes an entry of t[]: its index, or -1 when all are taken. */
 int stats_thread_register(stats_block *b);
 void stats_request_begin(stats_block *b, int thread, gint64 now);
+/* The request's response is complete: it is no longer in flight (counted
+ * here, not at stats_request_end, so that a process stopped between the two
+ * does not count an answered request as lost). */
+void stats_request_answered(stats_block *b, gint64 now);
 void stats_request_end(stats_block *b, int thread, gint64 now);
 
 /* Supervisor side: a consistent-enough copy (each field read atomically). */

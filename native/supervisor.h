@@ -24,6 +24,16 @@
  * reload. The listening sockets are kept as they are (listen changes need a
  * restart).
  *
+ * Watchdog: each worker gets a block of shared counters (stats.h, a memfd
+ * passed as SCGI_MONO_STATS_FD). A worker whose event loop or Mono heartbeat
+ * made no progress for hang_timeout is killed (SIGKILL) and replaced as after
+ * a crash; one with a request running past request_timeout is replaced
+ * overlapped (a new worker starts; once it serves, the old one gets SIGTERM,
+ * and SIGKILL shutdown_timeout + 5 s later). Every worker exit that was not
+ * clean, or that left requests unanswered, is logged with the number of
+ * requests it had in progress ("lost N request(s) in progress") and the
+ * watchdog's reason.
+ *
  * Exit status: 0 after a clean stop, 2 for a bad command line or
  * configuration (before anything listens), 1 if it cannot start otherwise.
  */

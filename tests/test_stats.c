@@ -32,7 +32,8 @@ static void test_shared_across_fork(void)
         stats_dispatch(w);
         stats_undispatch(w); /* the pool refused it */
         stats_request_begin(w, t0, 50 * S);
-        stats_request_end(w, t0, 60 * S);
+        stats_request_answered(w, 60 * S);
+        stats_request_end(w, t0, 61 * S);
         stats_request_begin(w, t0, 70 * S);
         stats_request_begin(w, t1, 65 * S);
         stats_unmap(w);
@@ -66,6 +67,7 @@ static void test_threads_beyond_the_block(void)
     /* a thread without an entry still counts its requests */
     stats_dispatch(b);
     stats_request_begin(b, -1, 5 * S);
+    stats_request_answered(b, 6 * S);
     stats_request_end(b, -1, 6 * S);
     stats_snapshot s;
     stats_read(b, &s);

@@ -1,0 +1,117 @@
+"""Issue 10: the supervisor's watchdog. A worker whose Mono runtime or event
+loop stalls for hang_timeout is killed (SIGKILL) and replaced as after a crash
+(Environment.Exit under Mono 6.8 leaves the process alive and silent); a
+request past request_timeout gets its worker replaced overlapped (the others'
+requests finish). Requests lost with a worker are counted in the log, and the
+count is what the clients saw fail. Handlers: tests/integration/apps/faults/."""
+import re
+import threading
+import time
+
+import harness
+from common import check, eq
+from test_55_supervisor import Load, faults_server, pid_of
+
+
+def lost_in_log(srv, pid):
+    m = re.search(rf"worker {pid} [^\n]*; lost (\d+) request\(s\) in progress", srv.log_text())
+    return int(m.group(1)) if m else None
+
+
+def background_request(port, path, out):
+    def run():
+        t = time.monotonic()
+        try:
+            r = harness.request(port, "GET", path, timeout=60)
+            out.append((time.monotonic() - t, r.status, r.text))
+        except Exception as e:  # the connection closed with the worker
+            out.append((time.monotonic() - t, None, f"{type(e).__name__}: {e}"))
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th
+
+
+def test_environment_exit_under_load_is_a_hang_the_watchdog_ends(env):
+    hang = 3
+    srv = faults_server(env, "wd-exit.conf", server=f"threads = 4\nhang_timeout = {hang}\n")
+    old = srv.worker_pid()
+    eq(pid_of(srv.port), old, "served by the first worker")
+    load = Load(srv.port, clients=3)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    exit_req = []
+    th = background_request(srv.port, "/exit.ashx", exit_req)
+    harness.wait_for(lambda: lost_in_log(srv, old) is not None, hang + 20, "the watchdog to kill the worker")
+    harness.wait_for(lambda: any(isinstance(o, int) and o != old and t > t0 for t, o in load.results), 20,
+                     "a new worker to serve under load")
+    recovered = min(t for t, o in load.results if isinstance(o, int) and o != old and t > t0) - t0
+    time.sleep(1.0)
+    results = load.finish()
+    th.join(30)
+    errors = [o for _, o in results if not isinstance(o, int)]
+    failed = len(errors) + sum(1 for _, status, _ in exit_req if status is None)
+    lost = lost_in_log(srv, old)
+    print(f"# Environment.Exit under load (hang_timeout = {hang}): served again {recovered:.2f} s after the "
+          f"request; {len(results)} requests, {failed} failed (the Exit one included), {lost} lost per the log")
+    eq(len(exit_req), 1, "the Exit request ended")
+    eq(exit_req[0][1], None, "the Exit request is lost with its worker")
+    eq([e for e in errors if e == "refused"], [], "connections refused")
+    eq(lost, failed, "requests lost per the log vs. requests the clients saw fail")
+    check(recovered < hang + 5, f"recovery took {recovered:.2f} s")
+    log = srv.log_text()
+    check(re.search(rf"worker {old} hangs: its Mono runtime made no progress", log), "the log names the reason")
+    check(re.search(rf"worker {old} was killed by signal 9 \(Killed\)[^\n]*\(hang: ", log),
+          "the exit line carries the reason")
+    new = srv.worker_pid()
+    check(new != old, "a new worker")
+    eq(pid_of(srv.port), new, "the new worker serves")
+
+
+def test_long_requests_are_not_hangs(env):
+    """A request longer than hang_timeout, while the worker's loop and runtime
+    go on, is served: the watchdog judges progress, not durations."""
+    srv = faults_server(env, "wd-long.conf", server="threads = 2\nhang_timeout = 2\n")
+    old = srv.worker_pid()
+    r = harness.request(srv.port, "GET", "/pid.ashx?sleep=5000", timeout=30)
+    eq(r.status, 200, "a 5 s request with hang_timeout = 2")
+    eq(int(r.text), old, "served by the same worker")
+    eq(srv.worker_pid(), old, "the worker was not replaced")
+    check("hangs:" not in srv.log_text(), "no hang logged")
+
+
+def test_request_timeout_replaces_the_worker_and_others_are_served(env):
+    srv = faults_server(env, "wd-reqtime.conf",
+                        server="threads = 4\nrequest_timeout = 3\nshutdown_timeout = 4\n")
+    old = srv.worker_pid()
+    eq(pid_of(srv.port), old, "served by the first worker")
+    t0 = time.monotonic()
+    hung, slow = [], []
+    th_hang = background_request(srv.port, "/hang.ashx", hung)  # a deadlock: never ends by itself
+    time.sleep(1.5)
+    # on the old worker still; it must get its grace period when the old worker is drained
+    th_slow = background_request(srv.port, "/pid.ashx?sleep=3000", slow)
+    load = Load(srv.port, clients=2)
+    harness.wait_for(lambda: lost_in_log(srv, old) is not None, 30, "the old worker to exit")
+    th_hang.join(30)
+    th_slow.join(30)
+    time.sleep(0.5)
+    results = load.finish()
+    errors = [o for _, o in results if not isinstance(o, int)]
+    took = hung[0][0] if hung else None
+    print(f"# request_timeout = 3: the hung request ended (connection closed) after {took:.2f} s; "
+          f"{len(results)} other requests meanwhile, {len(errors)} failed; a slower one on the old worker: "
+          f"{slow[0][1] if slow else None}")
+    eq(errors, [], "other requests failed meanwhile")
+    eq(len(hung), 1, "the hung request ended")
+    eq(hung[0][1], None, "the hung request is lost (its connection closes)")
+    eq(len(slow), 1, "the slow request ended")
+    eq(slow[0][1], 200, "a request in progress on the replaced worker finished (grace period)")
+    eq(int(slow[0][2]), old, "...on the old worker")
+    eq(lost_in_log(srv, old), 1, "one request lost per the log")
+    log = srv.log_text()
+    check(re.search(rf"worker {old}: a request has run for [0-9.]+ s \(request_timeout\): starting a replacement",
+                    log), "the log says why")
+    new = srv.worker_pid()
+    check(new != old, "a new worker")
+    check(any(o == new for _, o in results), "the new worker served meanwhile")
+    check(time.monotonic() - t0 < 20, "bounded")
