@@ -144,6 +144,8 @@ static config *config_new_defaults(void)
     c->shutdown_timeout = 30;
     c->hang_timeout = 30;
     c->request_timeout = 300;
+    c->max_requests = 0;
+    c->max_rss = 0;
     c->workers = 1;
     c->apache_status = TRUE;
     c->scgi_lenient = FALSE;
@@ -499,6 +501,8 @@ static const server_key server_keys[] = {
     { "shutdown_timeout", K_INT, offsetof(config, shutdown_timeout), 1, MAX_TIMEOUT },
     { "hang_timeout", K_INT, offsetof(config, hang_timeout), 0, MAX_TIMEOUT },
     { "request_timeout", K_INT, offsetof(config, request_timeout), 0, MAX_TIMEOUT },
+    { "max_requests", K_INT64, offsetof(config, max_requests), 0, G_MAXINT64 },
+    { "max_rss", K_INT64, offsetof(config, max_rss), 0, G_MAXINT32 },
     { "workers", K_INT, offsetof(config, workers), 1, 256 },
     { "apache_status", K_BOOL, offsetof(config, apache_status), 0, 0 },
     { "scgi_lenient", K_BOOL, offsetof(config, scgi_lenient), 0, 0 },

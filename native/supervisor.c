@@ -34,8 +34,11 @@ typedef struct {
     gint64 ready_at;   /* monotonic µs it said "R" */
     char *why;         /* why the supervisor ended it (watchdog), for the exit line */
     gboolean killed;   /* the watchdog sent SIGKILL */
-    gboolean condemned;/* request_timeout: SIGTERM once a replacement is ready */
+    gboolean condemned;/* request_timeout, recycling: SIGTERM once a replacement serves */
+    gint64 condemned_at;
     gint64 term_at;    /* monotonic µs it got SIGTERM from the watchdog, 0 = not yet */
+    gint64 max_requests;/* its recycling point (max_requests + jitter), 0 = none */
+    gint64 rss_checked;/* monotonic µs of its last RSS check */
 } wproc;
 
 typedef struct {
@@ -159,6 +162,8 @@ static wproc *spawn(sup *s, int gen)
     close(stats_fd);
     wproc *w = g_new0(wproc, 1);
     w->stats = stats;
+    if (cfg->max_requests > 0)
+        w->max_requests = cfg->max_requests + g_random_int_range(0, (gint32)MIN(cfg->max_requests / 8, G_MAXINT32 - 1) + 1);
     w->pid = pid;
     w->ctl = p[0];
     w->started = now_us();
@@ -350,6 +355,20 @@ static void maintain(sup *s)
     }
 }
 
+/* Resident memory of pid in MiB, -1 if unknown. */
+static gint64 rss_mib(pid_t pid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    unsigned long size = 0, resident = 0;
+    gboolean ok = fgets(buf, sizeof buf, f) && sscanf(buf, "%lu %lu", &size, &resident) == 2;
+    fclose(f);
+    return ok ? (gint64)resident * sysconf(_SC_PAGESIZE) / (1024 * 1024) : -1;
+}
+
 /* The watchdog (stats.h): a worker whose event loop or Mono heartbeat stalled
  * for hang_timeout is killed and replaced as after a crash; one with a
  * request past request_timeout is replaced overlapped (a new worker starts,
@@ -379,7 +398,7 @@ static void watchdog(sup *s)
         }
         if (w->condemned) {
             /* its replacement serves (or none came within a minute): drain it */
-            if (serving >= s->cfg->workers || now - w->ready_at > 60 * G_USEC_PER_SEC + req) {
+            if (serving >= s->cfg->workers || now - w->condemned_at > 60 * G_USEC_PER_SEC) {
                 g_message("worker %d: its replacement serves; it stops accepting and gets %d s for its "
                           "other requests", (int)w->pid, s->cfg->shutdown_timeout);
                 kill(w->pid, SIGTERM);
@@ -398,11 +417,34 @@ static void watchdog(sup *s)
             w->why = g_strdup_printf("hang: %s", why);
             kill(w->pid, SIGKILL);
             w->killed = TRUE;
+        } else if (v == STATS_OK && w->gen == s->gen && !s->new_cfg) {
+            /* recycling: overlapped, as for request_timeout, but nothing is lost */
+            char *recycle = NULL;
+            if (w->max_requests && snap.started >= w->max_requests)
+                recycle = g_strdup_printf("recycled after %" G_GINT64_FORMAT " requests (max_requests %" G_GINT64_FORMAT
+                                          ", %" G_GINT64_FORMAT " for this worker)",
+                                          snap.started, s->cfg->max_requests, w->max_requests);
+            else if (s->cfg->max_rss && now - w->rss_checked >= G_USEC_PER_SEC) {
+                w->rss_checked = now;
+                gint64 rss = rss_mib(w->pid);
+                if (rss > s->cfg->max_rss)
+                    recycle = g_strdup_printf("recycled at %" G_GINT64_FORMAT " MiB resident (max_rss %" G_GINT64_FORMAT ")",
+                                              rss, s->cfg->max_rss);
+            }
+            if (recycle) {
+                g_message("worker %d %s: starting a replacement; then it stops accepting and finishes its requests",
+                          (int)w->pid, recycle);
+                w->why = recycle;
+                w->condemned = TRUE;
+                w->condemned_at = now;
+                w->retiring = TRUE;
+            }
         } else if (v == STATS_REQUEST_TIMEOUT) {
             g_warning("worker %d: %s: starting a replacement; then it stops accepting and gets %d s for its "
                       "other requests", (int)w->pid, why, s->cfg->shutdown_timeout);
             w->why = g_strdup(why);
             w->condemned = TRUE;
+            w->condemned_at = now;
             w->retiring = TRUE; /* maintain() starts the replacement */
         }
         g_free(why);

@@ -34,6 +34,10 @@
  * requests it had in progress ("lost N request(s) in progress") and the
  * watchdog's reason.
  *
+ * Recycling: a worker past max_requests (plus a random jitter of up to 1/8,
+ * drawn per worker) or max_rss MiB resident is replaced overlapped in the
+ * same way; it finishes all its requests, so nothing is lost.
+ *
  * Exit status: 0 after a clean stop, 2 for a bad command line or
  * configuration (before anything listens), 1 if it cannot start otherwise.
  */

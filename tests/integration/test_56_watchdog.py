@@ -4,6 +4,7 @@ loop stalls for hang_timeout is killed (SIGKILL) and replaced as after a crash
 request past request_timeout gets its worker replaced overlapped (the others'
 requests finish). Requests lost with a worker are counted in the log, and the
 count is what the clients saw fail. Handlers: tests/integration/apps/faults/."""
+import os
 import re
 import threading
 import time
@@ -115,3 +116,57 @@ def test_request_timeout_replaces_the_worker_and_others_are_served(env):
     check(new != old, "a new worker")
     check(any(o == new for _, o in results), "the new worker served meanwhile")
     check(time.monotonic() - t0 < 20, "bounded")
+
+
+def test_a_leaking_application_is_recycled_at_max_rss_losing_nothing(env):
+    srv = faults_server(env, "wd-rss.conf", server="threads = 4\nmax_rss = 250\n")
+    old = srv.worker_pid()
+    with open(f"/proc/{old}/statm") as f:
+        base = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+    load = Load(srv.port, clients=2)
+    leaks = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60 and not re.search(rf"worker {old} exited", srv.log_text()):
+        r = harness.request(srv.port, "GET", "/leak.ashx", timeout=30)
+        leaks.append((r.status, r.text))
+        time.sleep(0.2)
+    r = harness.request(srv.port, "GET", "/leak.ashx", timeout=30)
+    leaks.append((r.status, r.text))
+    time.sleep(1.0)
+    results = load.finish()
+    errors = [o for _, o in results if not isinstance(o, int)]
+    new = srv.worker_pid()
+    log = srv.log_text()
+    took = time.monotonic() - t0
+    print(f"# max_rss = 250 (worker at {base} MiB idle): recycled after {len(leaks)} leaking requests "
+          f"({took:.1f} s); {len(results)} other requests meanwhile, {len(errors)} failed")
+    check(re.search(rf"worker {old} recycled at \d+ MiB resident \(max_rss 250\)", log), "the log says why")
+    check(re.search(rf"worker {old} exited with status 0", log), "the old worker exited cleanly")
+    check(new != old, "a new worker")
+    eq(errors, [], "requests failed during the recycle")
+    eq([s for s, _ in leaks if s != 200], [], "leaking requests not answered 200")
+    check(any(int(t) == new for _, t in leaks), "the new worker served the leaking handler too")
+    check("lost" not in "".join(ln for ln in log.splitlines() if f"worker {old}" in ln), "nothing lost")
+
+
+def test_max_requests_recycles_with_jitter(env):
+    srv = faults_server(env, "wd-maxreq.conf", server="threads = 2\nmax_requests = 40\n")
+    old = srv.worker_pid()
+    pids = []
+    for _ in range(60):
+        pids.append(pid_of(srv.port))
+        if re.search(rf"worker {old} exited", srv.log_text()):
+            break
+    harness.wait_for(lambda: re.search(rf"worker {old} exited with status 0", srv.log_text()), 20,
+                     "the old worker to exit")
+    m = re.search(rf"worker {old} recycled after (\d+) requests \(max_requests 40, (\d+) for this worker\)",
+                  srv.log_text())
+    check(m, "the log says why")
+    n, limit = int(m.group(1)), int(m.group(2))
+    check(40 <= limit <= 45, f"this worker's limit {limit}: 40 + a jitter of up to 40/8")
+    check(n >= limit, f"recycled after {n} requests, limit {limit}")
+    served_old = sum(1 for p in pids if p == old)
+    check(served_old >= 40, f"the old worker served {served_old}")
+    new = srv.worker_pid()
+    check(new != old, "a new worker")
+    eq(pid_of(srv.port), new, "the new worker serves")
