@@ -88,6 +88,8 @@ typedef struct {
     gint64 max_requests;   /* requests after which a worker is recycled (plus up to 1/8 of random
                               jitter per worker); 0 = never; default 0 */
     gint64 max_rss;        /* MiB of resident memory past which a worker is recycled; 0 = never */
+    int max_age;           /* seconds after which a worker is recycled (plus up to 1/8 of random
+                              jitter per worker); 0 = never; default 0 */
     gboolean apache_status;/* default status-line style for SCGI: TRUE "Status: 200 OK"; default TRUE */
     gboolean scgi_lenient; /* accept SCGI requests without SCGI=1; default FALSE */
     int socket_mode;       /* permission bits of UNIX sockets; default 0660 */

@@ -36,9 +36,11 @@ typedef struct {
     gboolean killed;   /* the watchdog sent SIGKILL */
     gboolean condemned;/* request_timeout, recycling: SIGTERM once a replacement serves */
     gint64 condemned_at;
-    gint64 term_at;    /* monotonic µs it got SIGTERM from the watchdog, 0 = not yet */
+    gint64 term_at;    /* monotonic µs it got SIGTERM (watchdog, recycling, reload), 0 = not yet */
+    int term_grace;    /* seconds after term_at before SIGKILL (its shutdown_timeout + 5) */
     gint64 max_requests;/* its recycling point (max_requests + jitter), 0 = none */
     gint64 rss_checked;/* monotonic µs of its last RSS check */
+    gint64 max_age;    /* its recycling age in µs (max_age + jitter), 0 = none */
 } wproc;
 
 typedef struct {
@@ -164,6 +166,10 @@ static wproc *spawn(sup *s, int gen)
     w->stats = stats;
     if (cfg->max_requests > 0)
         w->max_requests = cfg->max_requests + g_random_int_range(0, (gint32)MIN(cfg->max_requests / 8, G_MAXINT32 - 1) + 1);
+    if (cfg->max_age > 0) {
+        gint64 age = (gint64)cfg->max_age * G_USEC_PER_SEC;
+        w->max_age = age + (gint64)(g_random_double() * (double)(age / 8));
+    }
     w->pid = pid;
     w->ctl = p[0];
     w->started = now_us();
@@ -198,6 +204,17 @@ static void signal_all(sup *s, int sig)
 {
     for (guint i = 0; i < s->procs->len; i++)
         kill(((wproc *)g_ptr_array_index(s->procs, i))->pid, sig);
+}
+
+/* SIGTERM to a worker the supervisor retires (reload, recycling,
+ * request_timeout): it stops accepting and finishes its requests; the
+ * watchdog sends SIGKILL shutdown_timeout + 5 s later (its own configuration's
+ * shutdown_timeout: that is what it drains with). */
+static void terminate(wproc *w, const config *cfg)
+{
+    kill(w->pid, SIGTERM);
+    w->term_at = now_us();
+    w->term_grace = cfg->shutdown_timeout + 5;
 }
 
 static void begin_stop(sup *s, const char *why)
@@ -300,7 +317,7 @@ static void abort_reload(sup *s, const char *why)
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->gen == s->reload_gen && !w->retiring) {
             w->retiring = TRUE;
-            kill(w->pid, SIGTERM);
+            terminate(w, s->new_cfg);
         }
     }
     config_free(s->new_cfg);
@@ -316,7 +333,7 @@ static void commit_reload(sup *s)
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->gen != s->reload_gen && !w->retiring) {
             w->retiring = TRUE;
-            kill(w->pid, SIGTERM);
+            terminate(w, s->cfg); /* the configuration it runs with, still s->cfg here */
             g_string_append_printf(old, " %d", (int)w->pid);
         }
     }
@@ -385,24 +402,30 @@ static void watchdog(sup *s)
     }
     for (guint i = 0; i < s->procs->len; i++) {
         wproc *w = g_ptr_array_index(s->procs, i);
-        if (!w->ready || w->killed)
+        if (w->killed)
             continue;
         if (w->term_at) {
-            if (now - w->term_at > ((gint64)s->cfg->shutdown_timeout + 5) * G_USEC_PER_SEC) {
-                g_warning("worker %d still running %d s after SIGTERM: killing it", (int)w->pid,
-                          s->cfg->shutdown_timeout + 5);
+            /* retired (reload, recycling, request_timeout): it had shutdown_timeout to drain */
+            if (now - w->term_at > (gint64)w->term_grace * G_USEC_PER_SEC) {
+                g_warning("worker %d still running %d s after SIGTERM (shutdown_timeout + 5 s): killing it (SIGKILL)",
+                          (int)w->pid, w->term_grace);
+                char *why = g_strdup_printf("%s; still running %d s after SIGTERM", w->why ? w->why : "retired",
+                                            w->term_grace);
+                g_free(w->why);
+                w->why = why;
                 kill(w->pid, SIGKILL);
                 w->killed = TRUE;
             }
             continue;
         }
+        if (!w->ready)
+            continue;
         if (w->condemned) {
             /* its replacement serves (or none came within a minute): drain it */
             if (serving >= s->cfg->workers || now - w->condemned_at > 60 * G_USEC_PER_SEC) {
                 g_message("worker %d: its replacement serves; it stops accepting and gets %d s for its "
                           "other requests", (int)w->pid, s->cfg->shutdown_timeout);
-                kill(w->pid, SIGTERM);
-                w->term_at = now;
+                terminate(w, s->cfg);
             }
             continue;
         }
@@ -424,6 +447,10 @@ static void watchdog(sup *s)
                 recycle = g_strdup_printf("recycled after %" G_GINT64_FORMAT " requests (max_requests %" G_GINT64_FORMAT
                                           ", %" G_GINT64_FORMAT " for this worker)",
                                           snap.started, s->cfg->max_requests, w->max_requests);
+            else if (w->max_age && now - w->started >= w->max_age)
+                recycle = g_strdup_printf("recycled at the age of %.1f s (max_age %d, %.1f s for this worker)",
+                                          (double)(now - w->started) / G_USEC_PER_SEC, s->cfg->max_age,
+                                          (double)w->max_age / G_USEC_PER_SEC);
             else if (s->cfg->max_rss && now - w->rss_checked >= G_USEC_PER_SEC) {
                 w->rss_checked = now;
                 gint64 rss = rss_mib(w->pid);

@@ -5,6 +5,7 @@ request past request_timeout gets its worker replaced overlapped (the others'
 requests finish). Requests lost with a worker are counted in the log, and the
 count is what the clients saw fail. Handlers: tests/integration/apps/faults/."""
 import os
+import signal
 import re
 import threading
 import time
@@ -167,6 +168,83 @@ def test_max_requests_recycles_with_jitter(env):
     check(n >= limit, f"recycled after {n} requests, limit {limit}")
     served_old = sum(1 for p in pids if p == old)
     check(served_old >= 40, f"the old worker served {served_old}")
+    new = srv.worker_pid()
+    check(new != old, "a new worker")
+    eq(pid_of(srv.port), new, "the new worker serves")
+
+
+def started_monotonic(pid):
+    """time.monotonic() at which process pid started (from /proc: its start
+    time since boot and the uptime now, 1/CLK_TCK resolution)."""
+    with open(f"/proc/{pid}/stat") as f:
+        start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    now = time.monotonic()
+    return now - (uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+
+
+def test_max_age_recycles_overlapped_under_load(env):
+    age = 3
+    srv = faults_server(env, "wd-maxage.conf", server=f"threads = 2\nmax_age = {age}\n")
+    old = srv.worker_pid()
+    born = started_monotonic(old)
+    load = Load(srv.port, clients=2)
+    harness.wait_for(lambda: any(isinstance(o, int) and o != old for _, o in load.results), 30,
+                     "a new worker to serve")
+    harness.wait_for(lambda: re.search(rf"worker {old} exited", srv.log_text()), 20, "the old worker to exit")
+    time.sleep(0.5)
+    results = load.finish()
+    errors = [o for _, o in results if not isinstance(o, int)]
+    switched = min(t for t, o in results if isinstance(o, int) and o != old) - born
+    last_old = max(t for t, o in results if o == old) - born
+    log = srv.log_text()
+    m = re.search(rf"worker {old} recycled at the age of ([0-9.]+) s \(max_age {age}, ([0-9.]+) s for this worker\)",
+                  log)
+    print(f"# max_age = {age}: {m.group(0) if m else None}; the new worker served {switched:.2f} s after the old "
+          f"one started (last answer of the old one at {last_old:.2f} s); {len(results)} requests, "
+          f"{len(errors)} failed")
+    check(m, "the log says why")
+    at, limit = float(m.group(1)), float(m.group(2))
+    check(age <= limit <= age * 9 / 8 + 0.05, f"this worker's age limit {limit}: {age} + a jitter of up to 1/8")
+    check(limit <= at <= limit + 1.0, f"recycled at {at} s, limit {limit}")
+    check(age <= switched <= age * 9 / 8 + 8, f"the new worker served {switched:.2f} s after the old one started")
+    eq(errors, [], "requests failed during the recycle")
+    check(re.search(rf"worker {old} exited with status 0", log), "the old worker exited cleanly")
+    check("lost" not in "".join(ln for ln in log.splitlines() if f"worker {old}" in ln), "nothing lost")
+
+
+def test_a_worker_retired_by_sighup_that_does_not_exit_is_killed(env):
+    """A worker retired by SIGHUP gets SIGTERM and shutdown_timeout for its
+    requests; one that has still not exited shutdown_timeout + 5 s after the
+    SIGTERM is killed (SIGKILL) and its lost requests are counted. A deadlocked
+    request alone does not keep the worker alive (it stops after
+    shutdown_timeout, losing that request), so the test also freezes the old
+    worker (SIGSTOP) once it is retired: a worker that cannot exit by itself,
+    as one stuck in the runtime's shutdown."""
+    grace = 2
+    srv = faults_server(env, "wd-hupkill.conf", server=f"threads = 2\nshutdown_timeout = {grace}\n")
+    old = srv.worker_pid()
+    hung = []
+    th = background_request(srv.port, "/hang.ashx", hung)  # a deadlock: never ends by itself
+    time.sleep(1.0)
+    srv.proc.send_signal(signal.SIGHUP)
+    harness.wait_for(lambda: "reloaded:" in srv.log_text(), 60, "the reload")
+    t_term = time.monotonic()  # the old worker got SIGTERM when the reload committed
+    os.kill(old, signal.SIGSTOP)
+    harness.wait_for(lambda: lost_in_log(srv, old) is not None, grace + 5 + 10, "the old worker to be killed")
+    took = time.monotonic() - t_term
+    th.join(30)
+    log = srv.log_text()
+    print(f"# SIGHUP, a deadlocked request, the old worker frozen, shutdown_timeout = {grace}: killed "
+          f"{took:.2f} s after the reload (expected {grace + 5} s)")
+    check(re.search(rf"worker {old} still running {grace + 5} s after SIGTERM \(shutdown_timeout \+ 5 s\): "
+                    rf"killing it \(SIGKILL\)", log), "the log says it is killed")
+    check(re.search(rf"worker {old} was killed by signal 9 \(Killed\)[^\n]*still running {grace + 5} s after "
+                    rf"SIGTERM\); lost 1 request\(s\) in progress", log), "the exit line counts the lost request")
+    check(grace + 5 - 0.5 <= took <= grace + 5 + 3, f"killed {took:.2f} s after SIGTERM")
+    eq(len(hung), 1, "the hung request ended")
+    eq(hung[0][1], None, "the hung request is lost (its connection closes)")
     new = srv.worker_pid()
     check(new != old, "a new worker")
     eq(pid_of(srv.port), new, "the new worker serves")
