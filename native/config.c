@@ -142,6 +142,11 @@ static config *config_new_defaults(void)
     c->write_buffer = 262144;
     c->keepalive_timeout = 15;
     c->shutdown_timeout = 30;
+    c->hang_timeout = 30;
+    c->request_timeout = 300;
+    c->max_requests = 0;
+    c->max_rss = 0;
+    c->max_age = 0;
     c->workers = 1;
     c->apache_status = TRUE;
     c->scgi_lenient = FALSE;
@@ -495,6 +500,11 @@ static const server_key server_keys[] = {
     { "write_buffer", K_INT64, offsetof(config, write_buffer), 0, G_MAXINT32 },
     { "keepalive_timeout", K_INT, offsetof(config, keepalive_timeout), 1, MAX_TIMEOUT },
     { "shutdown_timeout", K_INT, offsetof(config, shutdown_timeout), 1, MAX_TIMEOUT },
+    { "hang_timeout", K_INT, offsetof(config, hang_timeout), 0, MAX_TIMEOUT },
+    { "request_timeout", K_INT, offsetof(config, request_timeout), 0, MAX_TIMEOUT },
+    { "max_requests", K_INT64, offsetof(config, max_requests), 0, G_MAXINT64 },
+    { "max_rss", K_INT64, offsetof(config, max_rss), 0, G_MAXINT32 },
+    { "max_age", K_INT, offsetof(config, max_age), 0, 10 * 365 * 86400 },
     { "workers", K_INT, offsetof(config, workers), 1, 256 },
     { "apache_status", K_BOOL, offsetof(config, apache_status), 0, 0 },
     { "scgi_lenient", K_BOOL, offsetof(config, scgi_lenient), 0, 0 },

@@ -81,6 +81,15 @@ typedef struct {
                               send when the client reads slowly; default 256 KiB (262144) */
     int keepalive_timeout; /* seconds an idle HTTP keep-alive connection is kept; default 15 */
     int shutdown_timeout;  /* seconds to finish in-flight requests on SIGTERM; default 30 */
+    int hang_timeout;      /* seconds a worker's event loop or Mono heartbeat may stall before
+                              the supervisor kills it; 0 = off; default 30 */
+    int request_timeout;   /* seconds a request may run before its worker is replaced; 0 = off;
+                              default 300 */
+    gint64 max_requests;   /* requests after which a worker is recycled (plus up to 1/8 of random
+                              jitter per worker); 0 = never; default 0 */
+    gint64 max_rss;        /* MiB of resident memory past which a worker is recycled; 0 = never */
+    int max_age;           /* seconds after which a worker is recycled (plus up to 1/8 of random
+                              jitter per worker); 0 = never; default 0 */
     gboolean apache_status;/* default status-line style for SCGI: TRUE "Status: 200 OK"; default TRUE */
     gboolean scgi_lenient; /* accept SCGI requests without SCGI=1; default FALSE */
     int socket_mode;       /* permission bits of UNIX sockets; default 0660 */

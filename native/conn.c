@@ -651,11 +651,19 @@ static void begin_stop(server *s)
     }
 }
 
+void conn_answered(conn *c)
+{
+    if (c->srv && c->srv->o.answered)
+        c->srv->o.answered(c->srv->o.ud);
+}
+
 void server_run(server *s)
 {
     struct epoll_event evs[64];
     gint64 stop_deadline = 0;
     for (;;) {
+        if (s->o.tick)
+            s->o.tick(s->o.ud);
         if (s->stopping) {
             if (s->o.busy(s->o.ud) == 0 && s->owned.next == &s->owned)
                 break;

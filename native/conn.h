@@ -126,6 +126,13 @@ typedef struct {
      * away (SCGI autolaunch: standard input), or -1. The server then stops as
      * on SIGTERM. */
     int parent_fd;
+    /* Called on the loop thread once per loop iteration (at least every
+     * 250 ms), for the worker's heartbeat (stats.h); may be NULL. */
+    void (*tick)(void *ud);
+    /* Called on a worker thread when a request's response is complete (its
+     * final flush: sent, parked for the loop, or dropped with a gone client),
+     * once per dispatched request; may be NULL. */
+    void (*answered)(void *ud);
 } server_opts;
 
 server *server_new(const server_opts *opts, GError **error);
@@ -145,6 +152,9 @@ gint64 server_spooled(server *s);
  * parked and no keep-alive, it is freed at once. The worker must not touch c
  * afterwards. */
 void conn_done(conn *c);
+
+/* Worker side, response.c: the response is complete (see server_opts.answered). */
+void conn_answered(conn *c);
 
 /* Looks up a variable of the current request; NULL if absent. */
 const char *conn_var(const conn *c, const char *name, gsize *len);

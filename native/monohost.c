@@ -40,6 +40,7 @@ struct mh_app {
 static char *dll_path;
 static MonoImage *image;
 static MonoMethod *create_method;   /* ScgiMono.Bootstrap:CreateApp, root domain */
+static MonoMethod *ping_method;     /* System.Environment:get_TickCount, root domain */
 static MonoMethod *process_method;  /* ScgiMono.Entry:Process, application domains */
 
 /* ---- internal calls (managed ScgiMono.Native) ---- */
@@ -222,6 +223,10 @@ gboolean monohost_init(const char *managed_dll, GError **error)
     if (!create_method)
         return FALSE;
     process_method = find_method("Entry", "Process", 8, error);
+    MonoClass *env = mono_class_from_name(mono_get_corlib(), "System", "Environment");
+    ping_method = env ? mono_class_get_method_from_name(env, "get_TickCount", 0) : NULL;
+    if (!ping_method)
+        g_warning("System.Environment:get_TickCount not found: the runtime heartbeat only shows the thread runs");
     return process_method != NULL;
 }
 
@@ -347,6 +352,13 @@ gboolean monohost_app_start(mh_app *app, GError **error)
         return FALSE;
     release(g);
     return TRUE;
+}
+
+void monohost_ping(void)
+{
+    MonoObject *exc = NULL;
+    if (ping_method)
+        mono_runtime_invoke(ping_method, NULL, NULL, &exc);
 }
 
 void monohost_thread_attach(void) { mono_thread_attach(mono_get_root_domain()); }

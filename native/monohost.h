@@ -34,6 +34,11 @@ const app_spec *monohost_app_spec(const mh_app *app);
 gboolean monohost_app_start(mh_app *app, GError **error);
 
 void monohost_thread_attach(void);
+/* One call into managed code (a no-op method of the root domain), on an
+ * attached thread: it returns only while the runtime runs managed code (it
+ * blocks once Environment.Exit has suspended the runtime's threads, during a
+ * garbage collection that never ends...). The worker's heartbeat. */
+void monohost_ping(void);
 void monohost_thread_detach(void);
 
 /* Serves the request on c through the application (one call into its domain),

@@ -348,8 +348,10 @@ void resp_flush(conn *c, gboolean final)
             commit(c, final);
         send_out(c, NULL, 0, final);
     }
-    if (final)
+    if (final) {
         r->finished = TRUE;
+        conn_answered(c);
+    }
 }
 
 void resp_simple(conn *c, int status, const char *text)

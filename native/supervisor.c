@@ -16,6 +16,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 /* epoll tags: below TAG_PROC the supervisor's own descriptors, else a worker pid */
@@ -27,7 +28,19 @@ typedef struct {
     gboolean ready;    /* said "R" */
     gint64 started;    /* monotonic µs */
     int gen;           /* the configuration generation it was started for */
-    gboolean retiring; /* replaced by a reload and sent SIGTERM: its exit is expected */
+    gboolean retiring; /* replaced (reload, request_timeout): its exit is expected */
+    stats_block *stats;/* shared with it (stats.h), unmapped once it is reaped */
+    int stats_fd;      /* handed to the child, closed after the fork */
+    gint64 ready_at;   /* monotonic µs it said "R" */
+    char *why;         /* why the supervisor ended it (watchdog), for the exit line */
+    gboolean killed;   /* the watchdog sent SIGKILL */
+    gboolean condemned;/* request_timeout, recycling: SIGTERM once a replacement serves */
+    gint64 condemned_at;
+    gint64 term_at;    /* monotonic µs it got SIGTERM (watchdog, recycling, reload), 0 = not yet */
+    int term_grace;    /* seconds after term_at before SIGKILL (its shutdown_timeout + 5) */
+    gint64 max_requests;/* its recycling point (max_requests + jitter), 0 = none */
+    gint64 rss_checked;/* monotonic µs of its last RSS check */
+    gint64 max_age;    /* its recycling age in µs (max_age + jitter), 0 = none */
 } wproc;
 
 typedef struct {
@@ -75,7 +88,7 @@ static char *describe_status(int st)
 }
 
 /* In the child: descriptors and environment as worker.h says, then exec. */
-static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
+static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -83,14 +96,15 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != s->self)
         _exit(1); /* the supervisor is already gone */
-    int n = (int)s->listeners->len, high = 3 + n + 1;
-    int tmp[65];
+    int n = (int)s->listeners->len, high = 3 + n + 2;
+    int tmp[66];
     if (n > 64)
         _exit(1); /* listener_adopt_handed takes at most 64 */
     for (int i = 0; i < n; i++)
         tmp[i] = fcntl(((listener *)g_ptr_array_index(s->listeners, i))->fd, F_DUPFD_CLOEXEC, high);
     tmp[n] = fcntl(ctl_write, F_DUPFD_CLOEXEC, high);
-    for (int i = 0; i <= n; i++)
+    tmp[n + 1] = fcntl(stats_fd, F_DUPFD_CLOEXEC, high);
+    for (int i = 0; i <= n + 1; i++)
         if (tmp[i] < 0 || dup2(tmp[i], 3 + i) < 0)
             _exit(1);
     int null = open("/dev/null", O_RDONLY);
@@ -111,6 +125,8 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
     setenv(LISTENER_PROTOCOLS_ENV, protos->str, 1);
     snprintf(num, sizeof num, "%d", 3 + n);
     setenv(WORKER_CONTROL_ENV, num, 1);
+    snprintf(num, sizeof num, "%d", 3 + n + 1);
+    setenv(STATS_FD_ENV, num, 1);
     s->argv[0] = s->worker_exe;
     execv(s->worker_exe, s->argv);
     fprintf(stderr, "scgi-mono-server: cannot run %s: %s\n", s->worker_exe, strerror(errno));
@@ -119,9 +135,17 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write)
 
 static wproc *spawn(sup *s, int gen)
 {
-    int p[2];
+    int p[2], stats_fd = -1;
+    const config *cfg = s->new_cfg && gen == s->reload_gen ? s->new_cfg : s->cfg;
+    stats_block *stats = stats_create(cfg->threads, &stats_fd);
+    if (!stats) {
+        g_warning("cannot start a worker: shared memory for its counters: %s", g_strerror(errno));
+        return NULL;
+    }
     if (pipe2(p, O_CLOEXEC) < 0) {
         g_warning("cannot start a worker: pipe: %s", g_strerror(errno));
+        stats_unmap(stats);
+        close(stats_fd);
         return NULL;
     }
     fflush(NULL);
@@ -130,12 +154,22 @@ static wproc *spawn(sup *s, int gen)
         g_warning("cannot start a worker: fork: %s", g_strerror(errno));
         close(p[0]);
         close(p[1]);
+        stats_unmap(stats);
+        close(stats_fd);
         return NULL;
     }
     if (pid == 0)
-        child_exec(s, p[1]);
+        child_exec(s, p[1], stats_fd);
     close(p[1]);
+    close(stats_fd);
     wproc *w = g_new0(wproc, 1);
+    w->stats = stats;
+    if (cfg->max_requests > 0)
+        w->max_requests = cfg->max_requests + g_random_int_range(0, (gint32)MIN(cfg->max_requests / 8, G_MAXINT32 - 1) + 1);
+    if (cfg->max_age > 0) {
+        gint64 age = (gint64)cfg->max_age * G_USEC_PER_SEC;
+        w->max_age = age + (gint64)(g_random_double() * (double)(age / 8));
+    }
     w->pid = pid;
     w->ctl = p[0];
     w->started = now_us();
@@ -170,6 +204,17 @@ static void signal_all(sup *s, int sig)
 {
     for (guint i = 0; i < s->procs->len; i++)
         kill(((wproc *)g_ptr_array_index(s->procs, i))->pid, sig);
+}
+
+/* SIGTERM to a worker the supervisor retires (reload, recycling,
+ * request_timeout): it stops accepting and finishes its requests; the
+ * watchdog sends SIGKILL shutdown_timeout + 5 s later (its own configuration's
+ * shutdown_timeout: that is what it drains with). */
+static void terminate(wproc *w, const config *cfg)
+{
+    kill(w->pid, SIGTERM);
+    w->term_at = now_us();
+    w->term_grace = cfg->shutdown_timeout + 5;
 }
 
 static void begin_stop(sup *s, const char *why)
@@ -272,7 +317,7 @@ static void abort_reload(sup *s, const char *why)
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->gen == s->reload_gen && !w->retiring) {
             w->retiring = TRUE;
-            kill(w->pid, SIGTERM);
+            terminate(w, s->new_cfg);
         }
     }
     config_free(s->new_cfg);
@@ -288,7 +333,7 @@ static void commit_reload(sup *s)
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->gen != s->reload_gen && !w->retiring) {
             w->retiring = TRUE;
-            kill(w->pid, SIGTERM);
+            terminate(w, s->cfg); /* the configuration it runs with, still s->cfg here */
             g_string_append_printf(old, " %d", (int)w->pid);
         }
     }
@@ -327,6 +372,112 @@ static void maintain(sup *s)
     }
 }
 
+/* Resident memory of pid in MiB, -1 if unknown. */
+static gint64 rss_mib(pid_t pid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    unsigned long size = 0, resident = 0;
+    gboolean ok = fgets(buf, sizeof buf, f) && sscanf(buf, "%lu %lu", &size, &resident) == 2;
+    fclose(f);
+    return ok ? (gint64)resident * sysconf(_SC_PAGESIZE) / (1024 * 1024) : -1;
+}
+
+/* The watchdog (stats.h): a worker whose event loop or Mono heartbeat stalled
+ * for hang_timeout is killed and replaced as after a crash; one with a
+ * request past request_timeout is replaced overlapped (a new worker starts,
+ * once it is ready the old one gets SIGTERM, finishes its other requests
+ * within shutdown_timeout and exits; SIGKILL 5 s after that). */
+static void watchdog(sup *s)
+{
+    gint64 now = now_us(), hang = (gint64)s->cfg->hang_timeout * G_USEC_PER_SEC,
+           req = (gint64)s->cfg->request_timeout * G_USEC_PER_SEC;
+    int serving = 0;
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        serving += w->gen == s->gen && w->ready && !w->retiring;
+    }
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->killed)
+            continue;
+        if (w->term_at) {
+            /* retired (reload, recycling, request_timeout): it had shutdown_timeout to drain */
+            if (now - w->term_at > (gint64)w->term_grace * G_USEC_PER_SEC) {
+                g_warning("worker %d still running %d s after SIGTERM (shutdown_timeout + 5 s): killing it (SIGKILL)",
+                          (int)w->pid, w->term_grace);
+                char *why = g_strdup_printf("%s; still running %d s after SIGTERM", w->why ? w->why : "retired",
+                                            w->term_grace);
+                g_free(w->why);
+                w->why = why;
+                kill(w->pid, SIGKILL);
+                w->killed = TRUE;
+            }
+            continue;
+        }
+        if (!w->ready)
+            continue;
+        if (w->condemned) {
+            /* its replacement serves (or none came within a minute): drain it */
+            if (serving >= s->cfg->workers || now - w->condemned_at > 60 * G_USEC_PER_SEC) {
+                g_message("worker %d: its replacement serves; it stops accepting and gets %d s for its "
+                          "other requests", (int)w->pid, s->cfg->shutdown_timeout);
+                terminate(w, s->cfg);
+            }
+            continue;
+        }
+        if (w->retiring || s->stopping)
+            continue;
+        stats_snapshot snap;
+        stats_read(w->stats, &snap);
+        char *why = NULL;
+        stats_verdict_kind v = stats_verdict(&snap, now, w->ready_at, hang, req, &why);
+        if (v == STATS_LOOP_STUCK || v == STATS_RUNTIME_STUCK) {
+            g_warning("worker %d hangs: %s: killing it (SIGKILL)", (int)w->pid, why);
+            w->why = g_strdup_printf("hang: %s", why);
+            kill(w->pid, SIGKILL);
+            w->killed = TRUE;
+        } else if (v == STATS_OK && w->gen == s->gen && !s->new_cfg) {
+            /* recycling: overlapped, as for request_timeout, but nothing is lost */
+            char *recycle = NULL;
+            if (w->max_requests && snap.started >= w->max_requests)
+                recycle = g_strdup_printf("recycled after %" G_GINT64_FORMAT " requests (max_requests %" G_GINT64_FORMAT
+                                          ", %" G_GINT64_FORMAT " for this worker)",
+                                          snap.started, s->cfg->max_requests, w->max_requests);
+            else if (w->max_age && now - w->started >= w->max_age)
+                recycle = g_strdup_printf("recycled at the age of %.1f s (max_age %d, %.1f s for this worker)",
+                                          (double)(now - w->started) / G_USEC_PER_SEC, s->cfg->max_age,
+                                          (double)w->max_age / G_USEC_PER_SEC);
+            else if (s->cfg->max_rss && now - w->rss_checked >= G_USEC_PER_SEC) {
+                w->rss_checked = now;
+                gint64 rss = rss_mib(w->pid);
+                if (rss > s->cfg->max_rss)
+                    recycle = g_strdup_printf("recycled at %" G_GINT64_FORMAT " MiB resident (max_rss %" G_GINT64_FORMAT ")",
+                                              rss, s->cfg->max_rss);
+            }
+            if (recycle) {
+                g_message("worker %d %s: starting a replacement; then it stops accepting and finishes its requests",
+                          (int)w->pid, recycle);
+                w->why = recycle;
+                w->condemned = TRUE;
+                w->condemned_at = now;
+                w->retiring = TRUE;
+            }
+        } else if (v == STATS_REQUEST_TIMEOUT) {
+            g_warning("worker %d: %s: starting a replacement; then it stops accepting and gets %d s for its "
+                      "other requests", (int)w->pid, why, s->cfg->shutdown_timeout);
+            w->why = g_strdup(why);
+            w->condemned = TRUE;
+            w->condemned_at = now;
+            w->retiring = TRUE; /* maintain() starts the replacement */
+        }
+        g_free(why);
+    }
+}
+
 static void on_control(sup *s, pid_t pid)
 {
     wproc *w = find(s, pid);
@@ -337,6 +488,7 @@ static void on_control(sup *s, pid_t pid)
     if (r > 0) {
         if (memchr(buf, 'R', (size_t)r) && !w->ready) {
             w->ready = TRUE;
+            w->ready_at = now_us();
             announce_if_ready(s);
             check_reload(s);
         }
@@ -355,12 +507,26 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     char *how = describe_status(st);
     gint64 lived_ms = (now_us() - w->started) / 1000;
     gboolean clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    if ((s->stopping || w->retiring) && clean)
-        g_message("worker %d %s", (int)pid, how);
+    /* what it was doing when it died: requests handed to its threads and not
+     * finished are lost (their connections closed with the process) */
+    stats_snapshot snap;
+    stats_read(w->stats, &snap);
+    stats_unmap(w->stats);
+    w->stats = NULL;
+    char *lost = snap.in_flight || !clean || w->why
+                     ? g_strdup_printf("; lost %" G_GINT64_FORMAT " request(s) in progress", snap.in_flight)
+                     : g_strdup("");
+    char *why = w->why ? g_strdup_printf(" (%s)", w->why) : g_strdup("");
+    if ((s->stopping || w->retiring) && clean && !snap.in_flight)
+        g_message("worker %d %s%s", (int)pid, how, why);
     else
-        g_warning("worker %d %s%s after %" G_GINT64_FORMAT ".%01d s", (int)pid, how,
-                  w->ready ? "" : " before it was ready", lived_ms / 1000, (int)(lived_ms % 1000) / 100);
+        g_warning("worker %d %s%s after %" G_GINT64_FORMAT ".%01d s%s%s", (int)pid, how,
+                  w->ready ? "" : " before it was ready", lived_ms / 1000, (int)(lived_ms % 1000) / 100, why,
+                  lost);
     g_free(how);
+    g_free(lost);
+    g_free(why);
+    g_free(w->why);
     close_ctl(s, w);
     g_ptr_array_remove(s->procs, w);
     gboolean retiring = w->retiring, was_new = s->new_cfg && w->gen == s->reload_gen;
@@ -434,6 +600,7 @@ static void run(sup *s)
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
         maintain(s);
         check_reload(s);
+        watchdog(s);
         if (s->stopping && now_us() > s->stop_deadline) {
             g_warning("%u worker(s) still running %d s after the stop began: killing them", s->procs->len,
                       s->cfg->shutdown_timeout + 5);

@@ -20,9 +20,25 @@
  * SIGHUP re-reads and validates the configuration (the same command line):
  * if bad, the running workers keep serving and the log says why; if good,
  * new workers start, and once all are ready the old ones get SIGTERM (they
- * finish what they accepted). A new worker that fails first aborts the
+ * finish what they accepted; SIGKILL shutdown_timeout + 5 s later, as for
+ * every worker retired here). A new worker that fails first aborts the
  * reload. The listening sockets are kept as they are (listen changes need a
  * restart).
+ *
+ * Watchdog: each worker gets a block of shared counters (stats.h, a memfd
+ * passed as SCGI_MONO_STATS_FD). A worker whose event loop or Mono heartbeat
+ * made no progress for hang_timeout is killed (SIGKILL) and replaced as after
+ * a crash; one with a request running past request_timeout is replaced
+ * overlapped (a new worker starts; once it serves, the old one gets SIGTERM,
+ * and SIGKILL shutdown_timeout + 5 s later). Every worker exit that was not
+ * clean, or that left requests unanswered, is logged with the number of
+ * requests it had in progress ("lost N request(s) in progress") and the
+ * watchdog's reason.
+ *
+ * Recycling: a worker past max_requests or max_age seconds (each plus a
+ * random jitter of up to 1/8, drawn per worker) or max_rss MiB resident is
+ * replaced overlapped in the same way; it finishes all its requests, so
+ * nothing is lost (unless one outlasts shutdown_timeout + 5 s).
  *
  * Exit status: 0 after a clean stop, 2 for a bad command line or
  * configuration (before anything listens), 1 if it cannot start otherwise.

@@ -17,8 +17,13 @@
 #include "pool.h"
 #include "response.h"
 #include "route.h"
+#include "stats.h"
 #include "tmpdir.h"
 #include "worker.h"
+
+/* The block shared with the supervisor (stats.h), NULL when started alone. */
+static stats_block *wstats;
+static __thread int my_stats_slot = -1;
 
 typedef struct {
     config *cfg;
@@ -36,13 +41,18 @@ static void work(gpointer item, gpointer ud)
 {
     conn *c = item;
     server_ctx *ctx = ud;
+    stats_request_begin(wstats, my_stats_slot, g_get_monotonic_time());
     route_serve(ctx->cfg->apps, c, run_app, ctx);
+    if (!c->r.finished) /* never flushed (not expected): it is not in flight any more either */
+        stats_request_answered(wstats, g_get_monotonic_time());
     conn_done(c);
+    stats_request_end(wstats, my_stats_slot, g_get_monotonic_time());
 }
 
 static void worker_init(gpointer ud)
 {
     (void)ud;
+    my_stats_slot = stats_thread_register(wstats);
     monohost_thread_attach();
 }
 
@@ -55,7 +65,37 @@ static void worker_fini(gpointer ud)
 static gboolean dispatch(conn *c, void *ud)
 {
     server_ctx *ctx = ud;
-    return pool_push(ctx->workers, c);
+    stats_dispatch(wstats);
+    if (pool_push(ctx->workers, c))
+        return TRUE;
+    stats_undispatch(wstats);
+    return FALSE;
+}
+
+static void answered(void *ud)
+{
+    (void)ud;
+    stats_request_answered(wstats, g_get_monotonic_time());
+}
+
+static void loop_tick(void *ud)
+{
+    (void)ud;
+    stats_loop_tick(wstats, g_get_monotonic_time());
+}
+
+/* The runtime's heartbeat: a thread attached to Mono that calls into managed
+ * code twice a second and records that it came back (see monohost_ping). */
+static gpointer heartbeat(gpointer ud)
+{
+    (void)ud;
+    monohost_thread_attach();
+    for (;;) {
+        monohost_ping();
+        stats_runtime_tick(wstats, g_get_monotonic_time());
+        g_usleep(G_USEC_PER_SEC / 2);
+    }
+    return NULL;
 }
 
 static int busy(void *ud)
@@ -137,6 +177,18 @@ int worker_main(int argc, char **argv)
             fprintf(stderr, "scgi-mono-worker: bad %s\n", WORKER_CONTROL_ENV);
             return 1;
         }
+        const char *sfd = g_getenv(STATS_FD_ENV);
+        if (sfd) {
+            int fd = (int)g_ascii_strtoll(sfd, NULL, 10);
+            g_unsetenv(STATS_FD_ENV);
+            wstats = fd >= 3 ? stats_attach(fd, &error) : NULL;
+            if (fd >= 3)
+                close(fd);
+            if (!wstats) {
+                fprintf(stderr, "scgi-mono-worker: bad %s: %s\n", STATS_FD_ENV, error ? error->message : sfd);
+                return 1;
+            }
+        }
         char *tag = g_strdup_printf("worker %d", (int)getpid());
         log_set_tag(tag);
         g_free(tag);
@@ -194,12 +246,18 @@ int worker_main(int argc, char **argv)
     ctx.workers = pool_new(&po);
 
     server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
-                      .parent_fd = parent_fd};
+                      .parent_fd = parent_fd, .tick = loop_tick,
+                      .answered = answered};
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
         tmpdir_remove(private_tmp);
         return 1;
+    }
+    if (wstats) {
+        stats_runtime_tick(wstats, g_get_monotonic_time());
+        stats_loop_tick(wstats, g_get_monotonic_time());
+        g_thread_unref(g_thread_new("heartbeat", heartbeat, NULL));
     }
     if (control_fd >= 0) {
         g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), ctx.cfg->threads,

@@ -18,6 +18,10 @@
  * the supervisor logs the listeners and "ready:". Without it the worker runs
  * alone, as the whole server did (listener_open_all, its own "ready:"). */
 #define WORKER_CONTROL_ENV "SCGI_MONO_CONTROL_FD"
+/* The supervisor also names (STATS_FD_ENV, stats.h) the descriptor of the
+ * worker's shared counters: the worker counts requests started and answered,
+ * ticks them from its event loop, and runs a "heartbeat" thread attached to
+ * Mono that calls into managed code twice a second (monohost_ping). */
 
 int worker_main(int argc, char **argv);
 

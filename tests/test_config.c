@@ -156,6 +156,11 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->write_buffer, ==, 262144);
     g_assert_cmpint(c->keepalive_timeout, ==, 15);
     g_assert_cmpint(c->shutdown_timeout, ==, 30);
+    g_assert_cmpint(c->hang_timeout, ==, 30);
+    g_assert_cmpint(c->request_timeout, ==, 300);
+    g_assert_cmpint(c->max_requests, ==, 0);
+    g_assert_cmpint(c->max_rss, ==, 0);
+    g_assert_cmpint(c->max_age, ==, 0);
     g_assert_cmpint(c->workers, ==, 1);
     g_assert_true(c->apache_status);
     g_assert_false(c->scgi_lenient);
@@ -776,7 +781,9 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "inherited_protocols", "max_body", "body_buffer", "max_spool",
                                              "header_timeout", "body_timeout", "write_timeout", "write_buffer",
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
-                                             "scgi_lenient", "socket_mode", "listen", "workers" };
+                                             "scgi_lenient", "socket_mode", "listen", "workers",
+                                             "hang_timeout", "request_timeout", "max_requests", "max_rss",
+                                             "max_age" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);

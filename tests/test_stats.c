@@ -1,0 +1,163 @@
+/* Unit tests for stats: the shared counters block and the watchdog rule. */
+#include "stats.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S G_USEC_PER_SEC
+
+/* A child process writes through its own mapping of the descriptor; the
+ * parent's mapping sees it: the block is shared, as between the supervisor
+ * and a worker. */
+static void test_shared_across_fork(void)
+{
+    int fd = -1;
+    stats_block *b = stats_create(4, &fd);
+    g_assert_nonnull(b);
+    g_assert_cmpint(fd, >=, 0);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        GError *error = NULL;
+        stats_block *w = stats_attach(fd, &error);
+        if (!w)
+            _exit(1);
+        int t0 = stats_thread_register(w), t1 = stats_thread_register(w);
+        stats_loop_tick(w, 100 * S);
+        stats_runtime_tick(w, 101 * S);
+        for (int i = 0; i < 3; i++)
+            stats_dispatch(w);
+        stats_dispatch(w);
+        stats_undispatch(w); /* the pool refused it */
+        stats_request_begin(w, t0, 50 * S);
+        stats_request_answered(w, 60 * S);
+        stats_request_end(w, t0, 61 * S);
+        stats_request_begin(w, t0, 70 * S);
+        stats_request_begin(w, t1, 65 * S);
+        stats_unmap(w);
+        _exit(t0 == 0 && t1 == 1 ? 0 : 2);
+    }
+    int st;
+    g_assert_cmpint(waitpid(pid, &st, 0), ==, pid);
+    g_assert_true(WIFEXITED(st));
+    g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+    stats_snapshot s;
+    stats_read(b, &s);
+    g_assert_cmpint(s.pid, ==, pid);
+    g_assert_cmpint(s.started, ==, 3);
+    g_assert_cmpint(s.finished, ==, 1);
+    g_assert_cmpint(s.in_flight, ==, 2);
+    g_assert_cmpint(s.busy, ==, 2);
+    g_assert_cmpint(s.oldest, ==, 65 * S);
+    g_assert_cmpint(s.loop_tick, ==, 100 * S);
+    g_assert_cmpint(s.runtime_tick, ==, 101 * S);
+    g_assert_cmpint(s.last_finished, ==, 60 * S);
+    stats_unmap(b);
+    close(fd);
+}
+
+static void test_threads_beyond_the_block(void)
+{
+    int fd;
+    stats_block *b = stats_create(1, &fd);
+    g_assert_cmpint(stats_thread_register(b), ==, 0);
+    g_assert_cmpint(stats_thread_register(b), ==, -1);
+    /* a thread without an entry still counts its requests */
+    stats_dispatch(b);
+    stats_request_begin(b, -1, 5 * S);
+    stats_request_answered(b, 6 * S);
+    stats_request_end(b, -1, 6 * S);
+    stats_snapshot s;
+    stats_read(b, &s);
+    g_assert_cmpint(s.in_flight, ==, 0);
+    g_assert_cmpint(s.finished, ==, 1);
+    g_assert_cmpint(s.busy, ==, 0);
+    /* a NULL block (no supervisor) is a no-op */
+    stats_loop_tick(NULL, 1);
+    stats_dispatch(NULL);
+    g_assert_cmpint(stats_thread_register(NULL), ==, -1);
+    stats_unmap(b);
+    close(fd);
+}
+
+static void test_attach_refuses_other_files(void)
+{
+    int fds[2];
+    g_assert_cmpint(pipe(fds), ==, 0);
+    GError *error = NULL;
+    g_assert_null(stats_attach(fds[0], &error));
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    close(fds[0]);
+    close(fds[1]);
+    int fd = memfd_create("zeros", 0);
+    g_assert_cmpint(ftruncate(fd, 4096), ==, 0);
+    g_assert_null(stats_attach(fd, &error)); /* no magic */
+    g_clear_error(&error);
+    close(fd);
+}
+
+static stats_snapshot healthy(gint64 now)
+{
+    stats_snapshot s = {.loop_tick = now - S / 4, .runtime_tick = now - S};
+    return s;
+}
+
+static void test_verdict(void)
+{
+    gint64 now = 1000 * S, since = 900 * S, hang = 10 * S, req = 60 * S;
+    char *why;
+    stats_snapshot s = healthy(now);
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, req, &why), ==, STATS_OK);
+    g_assert_null(why);
+
+    /* the event loop stopped */
+    s.loop_tick = now - 11 * S;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, req, &why), ==, STATS_LOOP_STUCK);
+    g_assert_nonnull(strstr(why, "event loop"));
+    g_free(why);
+    /* ...but not before the worker has served for hang_timeout */
+    g_assert_cmpint(stats_verdict(&s, now, now - 5 * S, hang, req, &why), ==, STATS_OK);
+    /* ...and not with the watchdog off */
+    g_assert_cmpint(stats_verdict(&s, now, since, 0, req, &why), ==, STATS_OK);
+
+    /* the runtime's heartbeat stopped (Environment.Exit, a stuck collection) */
+    s = healthy(now);
+    s.runtime_tick = 0;
+    s.in_flight = 3;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, req, &why), ==, STATS_RUNTIME_STUCK);
+    g_assert_nonnull(strstr(why, "3 request(s)"));
+    g_free(why);
+
+    /* a request running past request_timeout; one just under it is fine */
+    s = healthy(now);
+    s.in_flight = 2;
+    s.busy = 2;
+    s.oldest = now - 61 * S;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, req, &why), ==, STATS_REQUEST_TIMEOUT);
+    g_assert_nonnull(strstr(why, "request_timeout"));
+    g_free(why);
+    s.oldest = now - 59 * S;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, req, &why), ==, STATS_OK);
+    /* long requests are not a hang while the loop and the runtime go on */
+    s.oldest = now - 59 * S;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, 0, &why), ==, STATS_OK);
+    s.oldest = now - 1000 * S;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, 0, &why), ==, STATS_OK);
+    /* a hang is named before a timeout */
+    s.loop_tick = now - 20 * S;
+    g_assert_cmpint(stats_verdict(&s, now, since, hang, req, &why), ==, STATS_LOOP_STUCK);
+    g_free(why);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/stats/shared_across_fork", test_shared_across_fork);
+    g_test_add_func("/stats/threads_beyond_the_block", test_threads_beyond_the_block);
+    g_test_add_func("/stats/attach_refuses_other_files", test_attach_refuses_other_files);
+    g_test_add_func("/stats/verdict", test_verdict);
+    return g_test_run();
+}
