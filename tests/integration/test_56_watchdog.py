@@ -119,6 +119,37 @@ def test_request_timeout_replaces_the_worker_and_others_are_served(env):
     check(time.monotonic() - t0 < 20, "bounded")
 
 
+def test_a_leaking_application_is_recycled_at_max_rss_losing_nothing(env):
+    srv = faults_server(env, "wd-rss.conf", server="threads = 4\nmax_rss = 250\n")
+    old = srv.worker_pid()
+    with open(f"/proc/{old}/statm") as f:
+        base = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+    load = Load(srv.port, clients=2)
+    leaks = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60 and not re.search(rf"worker {old} exited", srv.log_text()):
+        r = harness.request(srv.port, "GET", "/leak.ashx", timeout=30)
+        leaks.append((r.status, r.text))
+        time.sleep(0.2)
+    r = harness.request(srv.port, "GET", "/leak.ashx", timeout=30)
+    leaks.append((r.status, r.text))
+    time.sleep(1.0)
+    results = load.finish()
+    errors = [o for _, o in results if not isinstance(o, int)]
+    new = srv.worker_pid()
+    log = srv.log_text()
+    took = time.monotonic() - t0
+    print(f"# max_rss = 250 (worker at {base} MiB idle): recycled after {len(leaks)} leaking requests "
+          f"({took:.1f} s); {len(results)} other requests meanwhile, {len(errors)} failed")
+    check(re.search(rf"worker {old} recycled at \d+ MiB resident \(max_rss 250\)", log), "the log says why")
+    check(re.search(rf"worker {old} exited with status 0", log), "the old worker exited cleanly")
+    check(new != old, "a new worker")
+    eq(errors, [], "requests failed during the recycle")
+    eq([s for s, _ in leaks if s != 200], [], "leaking requests not answered 200")
+    check(any(int(t) == new for _, t in leaks), "the new worker served the leaking handler too")
+    check("lost" not in "".join(ln for ln in log.splitlines() if f"worker {old}" in ln), "nothing lost")
+
+
 def test_max_requests_recycles_with_jitter(env):
     srv = faults_server(env, "wd-maxreq.conf", server="threads = 2\nmax_requests = 40\n")
     old = srv.worker_pid()
