@@ -37,6 +37,7 @@ struct server {
     gint nconns;            /* atomic: open connections */
     gint64 spooled;         /* atomic: body bytes in spool files, all connections */
     gboolean stopping;
+    gint64 stop_idle_deadline; /* when idle keep-alive connections close, once stopping */
     gint64 last_sweep;
     int writing;            /* loop-owned connections sending a parked response */
 };
@@ -476,7 +477,7 @@ static void sweep_timeouts(server *s)
  * keep-alive; one may be here already) or close. */
 static void resume(server *s, conn *c)
 {
-    if (s->stopping || c->close_when_written) {
+    if (c->close_when_written) {
         loop_close(c);
         return;
     }
@@ -484,6 +485,8 @@ static void resume(server *s, conn *c)
     c->requests++;
     c->sent_continue = FALSE;
     c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
+    if (s->stopping) /* answered as keep-alive before the stop: see begin_stop */
+        c->deadline = MIN(c->deadline, s->stop_idle_deadline);
     watch(s, c);
     if (c->len > 0 && process(c) && !c->draining) /* a pipelined request already arrived */
         c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
@@ -552,8 +555,8 @@ static void take_resumed(server *s)
 void conn_done(conn *c)
 {
     server *s = c->srv;
-    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after &&
-                     !c->r.client_gone && !g_atomic_int_get(&s->stopping);
+    /* once stopping, responses say "Connection: close" (conn_stopping) */
+    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after && !c->r.client_gone;
     gboolean parked = !outq_empty(&c->out) && !c->r.client_gone;
     if (!again && !parked) {
         conn_free(c);
@@ -635,20 +638,27 @@ static void begin_stop(server *s)
      * closed. A request being read is read, answered and closed too: the
      * client sent it to a server that accepted its connection (when workers
      * are replaced, the listening socket never closes, so nothing else tells
-     * it to retry). Idle keep-alive connections close now, and a connection
-     * that has sent nothing yet gets 2 s to begin. */
-    gint64 begin = now_us() + 2 * G_USEC_PER_SEC;
+     * it to retry). A connection that has sent nothing yet, and an idle
+     * keep-alive one, gets 1 s to begin a request (answered with
+     * "Connection: close"): closing an idle connection at once races with a
+     * client that sends its next request right after its last answer, and
+     * the request is lost (with SCGI or a POST, it cannot be retried). */
+    gint64 begin = now_us() + 1 * G_USEC_PER_SEC;
+    s->stop_idle_deadline = begin;
     conn *c = s->owned.next;
     while (c != &s->owned) {
         conn *next = c->next;
         if (c->writing)
             c->close_when_written = TRUE;
-        else if (c->len == 0 && c->requests > 0)
-            loop_close(c);
         else if (c->len == 0 && (!c->deadline || c->deadline > begin))
             c->deadline = begin;
         c = next;
     }
+}
+
+gboolean conn_stopping(const conn *c)
+{
+    return c->srv && g_atomic_int_get(&c->srv->stopping);
 }
 
 void conn_answered(conn *c)
@@ -662,6 +672,7 @@ void server_run(server *s)
     struct epoll_event evs[64];
     gint64 stop_deadline = 0;
     for (;;) {
+        gboolean stop_now = FALSE;
         if (s->o.tick)
             s->o.tick(s->o.ud);
         if (s->stopping) {
@@ -690,16 +701,12 @@ void server_run(server *s)
                 epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->o.parent_fd, NULL);
                 if (!s->stopping) {
                     g_message("standard input closed: the parent process went away");
-                    begin_stop(s);
-                    stop_deadline = now_us() + (gint64)s->cfg->shutdown_timeout * G_USEC_PER_SEC;
+                    stop_now = TRUE;
                 }
             } else if (tag == TAG_SIGNALFD) {
                 struct signalfd_siginfo si;
                 while (read(s->sigfd, &si, sizeof si) == sizeof si)
-                    if (!s->stopping) {
-                        begin_stop(s);
-                        stop_deadline = now_us() + (gint64)s->cfg->shutdown_timeout * G_USEC_PER_SEC;
-                    }
+                    stop_now = TRUE;
             } else if (tag >= TAG_LISTENER0 && tag < TAG_LIMIT) {
                 if (!s->stopping)
                     on_accept(s, g_ptr_array_index(s->o.listeners, tag - TAG_LISTENER0));
@@ -710,6 +717,13 @@ void server_run(server *s)
                 else
                     on_readable(c);
             }
+        }
+        /* Only once the batch is handled: begin_stop closes idle connections,
+         * and one of them may have an event later in evs (it was freed under
+         * that event: a double free under load, seen on SIGHUP reloads). */
+        if (stop_now && !s->stopping) {
+            begin_stop(s);
+            stop_deadline = now_us() + (gint64)s->cfg->shutdown_timeout * G_USEC_PER_SEC;
         }
         sweep_timeouts(s);
     }

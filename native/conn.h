@@ -155,6 +155,9 @@ void conn_done(conn *c);
 
 /* Worker side, response.c: the response is complete (see server_opts.answered). */
 void conn_answered(conn *c);
+/* TRUE once the server is stopping: a response committed then says
+ * "Connection: close" (any thread). */
+gboolean conn_stopping(const conn *c);
 
 /* Looks up a variable of the current request; NULL if absent. */
 const char *conn_var(const conn *c, const char *name, gsize *len);

@@ -216,7 +216,7 @@ static void commit(conn *c, gboolean final)
         .head_request = head_request(c),
         .status = r->status,
         .length = r->content_length,
-        .close = r->close_after || r->app_close,
+        .close = r->close_after || r->app_close || conn_stopping(c),
         .final = final,
         .buffered = r->count.offered,
     };
