@@ -144,6 +144,7 @@ static config *config_new_defaults(void)
     c->shutdown_timeout = 30;
     c->hang_timeout = 30;
     c->request_timeout = 300;
+    c->slow_request_timeout = 0;
     c->max_requests = 0;
     c->max_rss = 0;
     c->max_age = 0;
@@ -502,6 +503,7 @@ static const server_key server_keys[] = {
     { "shutdown_timeout", K_INT, offsetof(config, shutdown_timeout), 1, MAX_TIMEOUT },
     { "hang_timeout", K_INT, offsetof(config, hang_timeout), 0, MAX_TIMEOUT },
     { "request_timeout", K_INT, offsetof(config, request_timeout), 0, MAX_TIMEOUT },
+    { "slow_request_timeout", K_INT, offsetof(config, slow_request_timeout), 0, MAX_TIMEOUT },
     { "max_requests", K_INT64, offsetof(config, max_requests), 0, G_MAXINT64 },
     { "max_rss", K_INT64, offsetof(config, max_rss), 0, G_MAXINT32 },
     { "max_age", K_INT, offsetof(config, max_age), 0, 10 * 365 * 86400 },

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "response.h"
 #include "route.h"
+#include "slowlog.h"
 #include "stats.h"
 #include "tmpdir.h"
 #include "worker.h"
@@ -24,6 +25,8 @@
 /* The block shared with the supervisor (stats.h), NULL when started alone. */
 static stats_block *wstats;
 static __thread int my_stats_slot = -1;
+/* slow_request_timeout's logger (slowlog.h), NULL when off. */
+static slowlog *slog;
 
 typedef struct {
     config *cfg;
@@ -34,7 +37,15 @@ typedef struct {
 static void run_app(int app, conn *c, const route_req *r, void *ud)
 {
     server_ctx *ctx = ud;
+    if (slog) {
+        const app_spec *spec = g_ptr_array_index(ctx->cfg->apps, app);
+        char *name = g_strconcat(spec->vhost ? spec->vhost : "", spec->vpath, NULL);
+        const char *method = conn_var(c, "REQUEST_METHOD", NULL);
+        slowlog_begin(slog, name, method, r->raw_url->str, r->raw_url->len);
+        g_free(name);
+    }
     monohost_process(g_ptr_array_index(ctx->apps, app), c, r);
+    slowlog_end(slog);
 }
 
 static void work(gpointer item, gpointer ud)
@@ -54,6 +65,7 @@ static void worker_init(gpointer ud)
     (void)ud;
     my_stats_slot = stats_thread_register(wstats);
     monohost_thread_attach();
+    slowlog_thread_register(slog);
 }
 
 static void worker_fini(gpointer ud)
@@ -223,6 +235,7 @@ int worker_main(int argc, char **argv)
     }
     g_setenv("TMPDIR", private_tmp, TRUE);
 
+    slog = slowlog_new(ctx.cfg->threads, ctx.cfg->slow_request_timeout);
     char *dll = managed_dll_path();
     if (!monohost_init(dll, &error)) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
@@ -259,6 +272,7 @@ int worker_main(int argc, char **argv)
         stats_loop_tick(wstats, g_get_monotonic_time());
         g_thread_unref(g_thread_new("heartbeat", heartbeat, NULL));
     }
+    slowlog_start(slog);
     if (control_fd >= 0) {
         g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), ctx.cfg->threads,
                   ctx.apps->len);
