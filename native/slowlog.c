@@ -96,14 +96,27 @@ void slowlog_begin(slowlog *sl, const char *app, const char *method, const char 
     g_mutex_unlock(&s->lock);
 }
 
+/* A request that passed the limit between two looks of the watcher (or
+ * while it was busy) still gets its line, without a stack. */
 void slowlog_end(slowlog *sl)
 {
     slot *s = my_slot;
     if (!sl || !s)
         return;
+    char *line = NULL;
+    gint64 now = g_get_monotonic_time();
     g_mutex_lock(&s->lock);
+    if (!s->logged && now - s->since >= sl->timeout) {
+        s->logged = TRUE;
+        line = g_strdup_printf("%s %s (application %s) ran %.1f s (slow_request_timeout = %g s) on thread %d; "
+                               "it ended before its stack was taken", s->method, s->url, s->app,
+                               (now - s->since) / 1e6, sl->timeout / 1e6, s->tid);
+    }
     s->since = 0;
     g_mutex_unlock(&s->lock);
+    if (line)
+        g_warning("slow request: %s", line);
+    g_free(line);
 }
 
 /* In the signal handler: only pointers and offsets are recorded. */
@@ -244,7 +257,7 @@ static gpointer watch(gpointer ud)
 {
     slowlog *sl = ud;
     mono_thread_attach(mono_get_root_domain());
-    gint64 period = CLAMP(sl->timeout / 4, 10000, G_USEC_PER_SEC / 4);
+    gint64 period = CLAMP(sl->timeout / 10, 10000, G_USEC_PER_SEC / 10);
     gint64 second = 0;
     int budget = SLOWLOG_STACKS_PER_SECOND;
     for (;;) {
