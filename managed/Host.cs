@@ -51,6 +51,8 @@ namespace ScgiMono
 		static Timer schedulerTick;
 		static FrontEndSendfile sendfile;
 		static string accelPrefix;
+		static FieldInfo unloadingField; // HttpRuntime.domainUnloading, under the supervisor
+		static int unloadReported;
 
 		internal static void Start (IntPtr gen, string virtualPath, string physicalPath, FrontEndSendfile mode,
 		                            string prefix)
@@ -67,7 +69,7 @@ namespace ScgiMono
 			// finished request's HttpContext then stays reachable for 110 s: at a few
 			// thousand requests/s, gigabytes. A timer due every second keeps the loop
 			// running, so dead timers (and their requests) go within a second.
-			schedulerTick = new Timer (delegate { }, null, 1000, 1000);
+			schedulerTick = new Timer (delegate { CheckUnloading (); }, null, 1000, 1000);
 			Native.DomainReady (gen, ReadApacheStatus ());
 		}
 
@@ -86,6 +88,13 @@ namespace ScgiMono
 		// OnDomainUnload then asks the supervisor for a new worker.
 		internal static void LeaveRestartsToSupervisor ()
 		{
+			// HttpRuntime.UnloadAppDomain sets domainUnloading at once, then queues
+			// the unload on the thread pool (the DomainUnload event comes later,
+			// or not at all when the pool is busy): seen within a second by the
+			// scheduler tick (Start), which asks for a replacement then.
+			unloadingField = typeof (HttpRuntime).GetField ("domainUnloading", BindingFlags.NonPublic | BindingFlags.Static);
+			if (unloadingField != null && unloadingField.FieldType != typeof (bool))
+				unloadingField = null;
 			Type factory = typeof (HttpRuntime).Assembly.GetType ("System.Web.HttpApplicationFactory");
 			FieldInfo f = factory == null ? null
 				: factory.GetField ("app_shutdown", BindingFlags.NonPublic | BindingFlags.Static);
@@ -95,6 +104,13 @@ namespace ScgiMono
 				return;
 			}
 			f.SetValue (null, true);
+		}
+
+		static void CheckUnloading ()
+		{
+			FieldInfo f = unloadingField;
+			if (f != null && (bool) f.GetValue (null) && Interlocked.Exchange (ref unloadReported, 1) == 0)
+				Native.UnloadStarted (generation);
 		}
 
 		// web.config appSetting MonoServerApacheStatus: "true" -> 1, "false" -> 0,

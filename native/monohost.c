@@ -127,8 +127,15 @@ static void icall_domain_gone(gen *g)
         g_free(g);
 }
 
+static void icall_unload_started(gen *g)
+{
+    if (supervised_on_unload)
+        supervised_on_unload(g->app->spec->name);
+}
+
 static void register_icalls(void)
 {
+    mono_add_internal_call("ScgiMono.Native::UnloadStarted", icall_unload_started);
     mono_add_internal_call("ScgiMono.Native::SendHeaders", icall_send_headers);
     mono_add_internal_call("ScgiMono.Native::SendBody", icall_send_body);
     mono_add_internal_call("ScgiMono.Native::Flush", icall_flush);
