@@ -26,7 +26,8 @@ HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/worker.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
-SUP_SRCS  := native/main.c native/supervisor.c native/stats.c native/config.c native/listener.c native/log.c
+SUP_SRCS  := native/main.c native/supervisor.c native/stats.c native/config.c native/listener.c native/log.c \
+             native/appwatch.c
 SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
@@ -40,8 +41,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch
 
 .PHONY: all server managed tests asan fuzz replay samples clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)

@@ -2,6 +2,7 @@
 // application's AppDomain through ASP.NET's ApplicationHost; Entry.Process runs in
 // that domain, once per request, with the whole request in its arguments.
 using System;
+using System.Reflection;
 using System.Threading;
 using System.Web;
 using System.Web.Configuration;
@@ -14,12 +15,14 @@ namespace ScgiMono
 		// Called by C in the root domain. The new domain reports itself to C
 		// (Native.DomainReady) from AppHost.Init, running inside it.
 		// sendfile: 0 off, 1 X-Sendfile, 2 X-Accel-Redirect (with accelPrefix), from
-		// the application's group in scgi-mono.conf.
+		// the application's group in scgi-mono.conf. supervised: 1 when the worker
+		// runs under the supervisor, which replaces the whole process on an
+		// application change (see Entry.LeaveRestartsToSupervisor).
 		public static void CreateApp (string virtualPath, string physicalPath, IntPtr gen, int sendfile,
-		                              string accelPrefix)
+		                              string accelPrefix, int supervised)
 		{
 			var host = (AppHost) ApplicationHost.CreateApplicationHost (typeof (AppHost), virtualPath, physicalPath);
-			host.Init (gen, virtualPath, physicalPath, sendfile, accelPrefix);
+			host.Init (gen, virtualPath, physicalPath, sendfile, accelPrefix, supervised != 0);
 		}
 	}
 
@@ -32,8 +35,11 @@ namespace ScgiMono
 			return null; // never collected by remoting leases
 		}
 
-		public void Init (IntPtr gen, string virtualPath, string physicalPath, int sendfile, string accelPrefix)
+		public void Init (IntPtr gen, string virtualPath, string physicalPath, int sendfile, string accelPrefix,
+		                  bool supervised)
 		{
+			if (supervised)
+				Entry.LeaveRestartsToSupervisor ();
 			Entry.Start (gen, virtualPath, physicalPath, (FrontEndSendfile) sendfile, accelPrefix);
 		}
 	}
@@ -45,6 +51,8 @@ namespace ScgiMono
 		static Timer schedulerTick;
 		static FrontEndSendfile sendfile;
 		static string accelPrefix;
+		static FieldInfo unloadingField; // HttpRuntime.domainUnloading, under the supervisor
+		static int unloadReported;
 
 		internal static void Start (IntPtr gen, string virtualPath, string physicalPath, FrontEndSendfile mode,
 		                            string prefix)
@@ -61,8 +69,48 @@ namespace ScgiMono
 			// finished request's HttpContext then stays reachable for 110 s: at a few
 			// thousand requests/s, gigabytes. A timer due every second keeps the loop
 			// running, so dead timers (and their requests) go within a second.
-			schedulerTick = new Timer (delegate { }, null, 1000, 1000);
+			schedulerTick = new Timer (delegate { CheckUnloading (); }, null, 1000, 1000);
 			Native.DomainReady (gen, ReadApacheStatus ());
+		}
+
+		// ASP.NET restarts an application in-process (unloads its AppDomain, the
+		// next request makes a new one) when web.config, Global.asax, bin/*.dll or
+		// App_Code/, App_Browsers/, App_GlobalResources/ change. Mono 6.8's
+		// AppDomain unloading hangs the worker under load ("Domain is unloading,
+		// not processing the request"), so under the supervisor, which watches the
+		// same files and replaces the worker process overlapped, those watchers
+		// must not act. System.Web's HttpApplicationFactory.OnFileChanged returns
+		// at once while its private static app_shutdown is true (it is set on the
+		// first change, so that one change restarts once): set it before any
+		// request. Without the field (another System.Web), ASP.NET keeps its own
+		// behaviour and the log says so. Other unloads (HttpRuntime.UnloadAppDomain
+		// from user code, app_offline.htm, too many recompilations) still happen:
+		// OnDomainUnload then asks the supervisor for a new worker.
+		internal static void LeaveRestartsToSupervisor ()
+		{
+			// HttpRuntime.UnloadAppDomain sets domainUnloading at once, then queues
+			// the unload on the thread pool (the DomainUnload event comes later,
+			// or not at all when the pool is busy): seen within a second by the
+			// scheduler tick (Start), which asks for a replacement then.
+			unloadingField = typeof (HttpRuntime).GetField ("domainUnloading", BindingFlags.NonPublic | BindingFlags.Static);
+			if (unloadingField != null && unloadingField.FieldType != typeof (bool))
+				unloadingField = null;
+			Type factory = typeof (HttpRuntime).Assembly.GetType ("System.Web.HttpApplicationFactory");
+			FieldInfo f = factory == null ? null
+				: factory.GetField ("app_shutdown", BindingFlags.NonPublic | BindingFlags.Static);
+			if (f == null || f.FieldType != typeof (bool)) {
+				Console.Error.WriteLine ("scgi-mono: System.Web has no HttpApplicationFactory.app_shutdown: ASP.NET " +
+				                         "restarts this application in-process when its files change");
+				return;
+			}
+			f.SetValue (null, true);
+		}
+
+		static void CheckUnloading ()
+		{
+			FieldInfo f = unloadingField;
+			if (f != null && (bool) f.GetValue (null) && Interlocked.Exchange (ref unloadReported, 1) == 0)
+				Native.UnloadStarted (generation);
 		}
 
 		// web.config appSetting MonoServerApacheStatus: "true" -> 1, "false" -> 0,

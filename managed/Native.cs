@@ -47,6 +47,11 @@ namespace ScgiMono
 
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern void DomainGone (IntPtr gen);
+
+		// Under the supervisor: ASP.NET began unloading this domain (see
+		// Entry.LeaveRestartsToSupervisor); the worker asks to be replaced.
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void UnloadStarted (IntPtr gen);
 	}
 
 	// Where a worker request's response goes. The server uses NativeSink; tests

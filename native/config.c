@@ -151,6 +151,7 @@ static config *config_new_defaults(void)
     c->workers = 1;
     c->apache_status = TRUE;
     c->scgi_lenient = FALSE;
+    c->watch = TRUE;
     c->socket_mode = 0660;
     return c;
 }
@@ -510,6 +511,7 @@ static const server_key server_keys[] = {
     { "workers", K_INT, offsetof(config, workers), 1, 256 },
     { "apache_status", K_BOOL, offsetof(config, apache_status), 0, 0 },
     { "scgi_lenient", K_BOOL, offsetof(config, scgi_lenient), 0, 0 },
+    { "watch", K_BOOL, offsetof(config, watch), 0, 0 },
     { "socket_mode", K_MODE, offsetof(config, socket_mode), 0, 0 },
     { "inherited_protocols", K_PROTOCOLS, offsetof(config, inherited_protocols), 0, 0 },
 };

@@ -94,6 +94,8 @@ typedef struct {
                               jitter per worker); 0 = never; default 0 */
     gboolean apache_status;/* default status-line style for SCGI: TRUE "Status: 200 OK"; default TRUE */
     gboolean scgi_lenient; /* accept SCGI requests without SCGI=1; default FALSE */
+    gboolean watch;        /* the supervisor watches the applications' files (web.config, bin/...)
+                              and replaces the workers when they change; default TRUE */
     int socket_mode;       /* permission bits of UNIX sockets; default 0660 */
     char *config_file;     /* file that was read, or NULL */
 } config;

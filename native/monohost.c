@@ -38,6 +38,7 @@ struct mh_app {
 };
 
 static char *dll_path;
+static void (*supervised_on_unload)(const char *app_name); /* NULL: not under the supervisor */
 static MonoImage *image;
 static MonoMethod *create_method;   /* ScgiMono.Bootstrap:CreateApp, root domain */
 static MonoMethod *ping_method;     /* System.Environment:get_TickCount, root domain */
@@ -112,6 +113,8 @@ static void icall_domain_unloading(gen *g)
     g_mutex_unlock(&app->lock);
     g_message("application %s: AppDomain unloading (web.config, bin/ or recycle); "
               "the next request starts a fresh one", app->spec->name);
+    if (supervised_on_unload)
+        supervised_on_unload(app->spec->name);
 }
 
 /* The managed side waited for the domain's requests; forget it if none is left. */
@@ -124,8 +127,15 @@ static void icall_domain_gone(gen *g)
         g_free(g);
 }
 
+static void icall_unload_started(gen *g)
+{
+    if (supervised_on_unload)
+        supervised_on_unload(g->app->spec->name);
+}
+
 static void register_icalls(void)
 {
+    mono_add_internal_call("ScgiMono.Native::UnloadStarted", icall_unload_started);
     mono_add_internal_call("ScgiMono.Native::SendHeaders", icall_send_headers);
     mono_add_internal_call("ScgiMono.Native::SendBody", icall_send_body);
     mono_add_internal_call("ScgiMono.Native::Flush", icall_flush);
@@ -219,7 +229,7 @@ gboolean monohost_init(const char *managed_dll, GError **error)
         return FALSE;
     }
     image = mono_assembly_get_image(a);
-    create_method = find_method("Bootstrap", "CreateApp", 5, error);
+    create_method = find_method("Bootstrap", "CreateApp", 6, error);
     if (!create_method)
         return FALSE;
     process_method = find_method("Entry", "Process", 8, error);
@@ -241,6 +251,8 @@ mh_app *monohost_app_new(const app_spec *spec, gboolean default_apache_status)
 }
 
 const app_spec *monohost_app_spec(const mh_app *app) { return app->spec; }
+
+void monohost_set_supervised(void (*on_unload)(const char *app_name)) { supervised_on_unload = on_unload; }
 
 /* Text of a managed exception (caller g_free's). Call inside the exception's domain. */
 static char *exception_text(MonoObject *exc)
@@ -293,7 +305,8 @@ static gen *create_gen(mh_app *app, GError **error)
     MonoString *path = mono_string_new(root, app->spec->path);
     gint32 sendfile = (gint32)app->spec->sendfile;
     MonoString *prefix = mono_string_new(root, app->spec->x_accel_prefix ? app->spec->x_accel_prefix : "");
-    void *args[5] = {vpath, path, &g, &sendfile, prefix};
+    gint32 supervised = supervised_on_unload != NULL;
+    void *args[6] = {vpath, path, &g, &sendfile, prefix, &supervised};
     MonoObject *exc = NULL;
     mono_runtime_invoke(create_method, NULL, args, &exc);
     if (exc || !g->domain) {

@@ -26,6 +26,16 @@ typedef struct mh_app mh_app;
 /* Starts the runtime and loads ScgiMono.dll from managed_dll (absolute path). */
 gboolean monohost_init(const char *managed_dll, GError **error);
 
+/* Under the supervisor (call before the first monohost_app_start): ASP.NET's
+ * own file watchers do not unload an application's AppDomain (the supervisor
+ * watches the same files and replaces the worker process, see managed/Host.cs
+ * LeaveRestartsToSupervisor), and a domain unloaded anyway (user code calling
+ * HttpRuntime.UnloadAppDomain, app_offline.htm, too many recompilations) calls
+ * on_unload with the application's name, on the thread that unloads it, once
+ * per unload; the next request still gets a fresh domain meanwhile. Without
+ * this call ASP.NET restarts applications in-process, as a lone worker does. */
+void monohost_set_supervised(void (*on_unload)(const char *app_name));
+
 /* spec is borrowed and must outlive the app. default_apache_status is the
  * server-wide status-line choice used unless web.config says otherwise. */
 mh_app *monohost_app_new(const app_spec *spec, gboolean default_apache_status);

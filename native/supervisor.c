@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "appwatch.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -20,7 +21,7 @@
 #include "worker.h"
 
 /* epoll tags: below TAG_PROC the supervisor's own descriptors, else a worker pid */
-enum { TAG_SIGNAL = 0, TAG_PARENT = 1, TAG_PROC = 2 };
+enum { TAG_SIGNAL = 0, TAG_PARENT = 1, TAG_WATCH = 2, TAG_PROC = 3 };
 
 typedef struct {
     pid_t pid;
@@ -65,6 +66,10 @@ typedef struct {
     int reload_gen;
     gint64 reload_deadline;
     gboolean reload_again; /* another SIGHUP came meanwhile */
+    /* application changes (appwatch.h): a replacement is a reload that keeps
+     * the configuration (new_cfg == cfg, borrowed) */
+    appwatch *watch;   /* NULL: watch = false, or inotify refused */
+    gboolean replace_again; /* an application changed during a reload or replacement */
 } sup;
 
 #define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
@@ -88,7 +93,7 @@ static char *describe_status(int st)
 }
 
 /* In the child: descriptors and environment as worker.h says, then exec. */
-static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd)
+static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd, gboolean strict)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -127,6 +132,10 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd)
     setenv(WORKER_CONTROL_ENV, num, 1);
     snprintf(num, sizeof num, "%d", 3 + n + 1);
     setenv(STATS_FD_ENV, num, 1);
+    if (strict)
+        setenv(WORKER_STRICT_ENV, "1", 1);
+    else
+        unsetenv(WORKER_STRICT_ENV);
     s->argv[0] = s->worker_exe;
     execv(s->worker_exe, s->argv);
     fprintf(stderr, "scgi-mono-server: cannot run %s: %s\n", s->worker_exe, strerror(errno));
@@ -159,7 +168,7 @@ static wproc *spawn(sup *s, int gen)
         return NULL;
     }
     if (pid == 0)
-        child_exec(s, p[1], stats_fd);
+        child_exec(s, p[1], stats_fd, s->new_cfg && gen == s->reload_gen); /* it replaces running ones */
     close(p[1]);
     close(stats_fd);
     wproc *w = g_new0(wproc, 1);
@@ -271,7 +280,7 @@ static void start_reload(sup *s)
         return;
     if (s->new_cfg) {
         s->reload_again = TRUE;
-        g_message("SIGHUP: a reload is in progress; another follows it");
+        g_message("SIGHUP: a %s is in progress; a reload follows it", s->new_cfg == s->cfg ? "replacement" : "reload");
         return;
     }
     GError *error = NULL;
@@ -301,18 +310,45 @@ static void start_reload(sup *s)
         }
 }
 
+/* An application changed: every worker is replaced as by a reload (new ones
+ * start, once all serve the old ones drain), with the same configuration. */
+static void start_replace(sup *s)
+{
+    if (s->stopping)
+        return;
+    if (s->new_cfg) {
+        s->replace_again = TRUE;
+        g_message("a %s is in progress; the workers are replaced again after it",
+                  s->new_cfg == s->cfg ? "replacement" : "reload");
+        return;
+    }
+    s->new_cfg = s->cfg;
+    s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
+    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US;
+    for (int i = 0; i < s->cfg->workers; i++)
+        if (!spawn(s, s->reload_gen)) {
+            abort_reload(s, "a new worker could not be started");
+            return;
+        }
+}
+
 static void end_reload(sup *s)
 {
     s->new_cfg = NULL;
     if (s->reload_again) {
         s->reload_again = FALSE;
+        s->replace_again = FALSE; /* new workers see the changed files too */
         start_reload(s);
+    } else if (s->replace_again) {
+        s->replace_again = FALSE;
+        start_replace(s);
     }
 }
 
 static void abort_reload(sup *s, const char *why)
 {
-    g_warning("reload failed (%s): the running workers keep serving", why);
+    g_warning("%s failed (%s): the running workers keep serving", s->new_cfg == s->cfg ? "replacement" : "reload",
+              why);
     for (guint i = 0; i < s->procs->len; i++) {
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->gen == s->reload_gen && !w->retiring) {
@@ -320,7 +356,8 @@ static void abort_reload(sup *s, const char *why)
             terminate(w, s->new_cfg);
         }
     }
-    config_free(s->new_cfg);
+    if (s->new_cfg != s->cfg) /* else a replacement: the configuration stays */
+        config_free(s->new_cfg);
     end_reload(s);
 }
 
@@ -337,10 +374,11 @@ static void commit_reload(sup *s)
             g_string_append_printf(old, " %d", (int)w->pid);
         }
     }
-    g_message("reloaded: %d new worker(s) serving; old worker(s)%s finish their requests and exit",
-              s->new_cfg->workers, old->len ? old->str : " (none)");
+    g_message("%s: %d new worker(s) serving; old worker(s)%s finish their requests and exit",
+              s->new_cfg == s->cfg ? "replaced" : "reloaded", s->new_cfg->workers, old->len ? old->str : " (none)");
     g_string_free(old, TRUE);
-    config_free(s->cfg);
+    if (s->new_cfg != s->cfg)
+        config_free(s->cfg);
     s->cfg = s->new_cfg;
     s->gen = s->reload_gen;
     s->backoff_ms = 0;
@@ -478,6 +516,57 @@ static void watchdog(sup *s)
     }
 }
 
+/* A worker whose AppDomain was unloaded in-process asks to be replaced: as at
+ * max_requests, overlapped (maintain starts its replacement, the watchdog
+ * drains it once that serves). */
+static void on_replace_me(sup *s, wproc *w)
+{
+    if (s->stopping || w->retiring || w->term_at || w->condemned)
+        return;
+    g_message("worker %d: an AppDomain was unloaded in-process: starting a replacement; then it stops accepting "
+              "and finishes its requests", (int)w->pid);
+    w->why = g_strdup("replaced after an in-process AppDomain unload");
+    w->condemned = TRUE;
+    w->condemned_at = now_us();
+    w->retiring = TRUE;
+}
+
+/* Application changes (watch = true): the applications' trees are watched
+ * (appwatch.h); a change, once debounced, replaces every worker. */
+static void watch_start(sup *s)
+{
+    if (!s->cfg->watch)
+        return;
+    GError *error = NULL;
+    s->watch = appwatch_new(&error);
+    if (!s->watch) {
+        g_warning("application changes are not watched: %s", error->message);
+        g_error_free(error);
+        return;
+    }
+    for (guint i = 0; i < s->cfg->apps->len; i++) {
+        const app_spec *a = g_ptr_array_index(s->cfg->apps, i);
+        appwatch_add(s->watch, a->name, a->path);
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_WATCH};
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, appwatch_fd(s->watch), &ev);
+}
+
+static void check_app_changes(sup *s)
+{
+    char *name, *file;
+    int events, changed = 0;
+    while (s->watch && appwatch_due(s->watch, now_us(), &name, &file, &events)) {
+        g_message("application %s changed (%s%s): replacing the worker(s) overlapped", name, file,
+                  events > 1 ? ", and more" : "");
+        changed++;
+        g_free(name);
+        g_free(file);
+    }
+    if (changed)
+        start_replace(s);
+}
+
 static void on_control(sup *s, pid_t pid)
 {
     wproc *w = find(s, pid);
@@ -492,6 +581,8 @@ static void on_control(sup *s, pid_t pid)
             announce_if_ready(s);
             check_reload(s);
         }
+        if (memchr(buf, WORKER_REPLACE_ME, (size_t)r))
+            on_replace_me(s, w);
         return;
     }
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -599,6 +690,7 @@ static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
         maintain(s);
+        check_app_changes(s);
         check_reload(s);
         watchdog(s);
         if (s->stopping && now_us() > s->stop_deadline) {
@@ -615,6 +707,8 @@ static void run(sup *s)
                 on_signals(s);
             else if (tag == TAG_PARENT)
                 on_parent(s);
+            else if (tag == TAG_WATCH)
+                appwatch_read(s->watch, now_us());
             else
                 on_control(s, (pid_t)tag);
         }
@@ -704,7 +798,9 @@ int supervisor_main(int argc, char **argv)
             begin_stop(s, "start failed");
             break;
         }
+    watch_start(s);
     run(s);
+    appwatch_free(s->watch);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
     return s->exit_code;

@@ -40,6 +40,15 @@
  * replaced overlapped in the same way; it finishes all its requests, so
  * nothing is lost (unless one outlasts shutdown_timeout + 5 s).
  *
+ * Application changes (watch = true, appwatch.h): a change to what ASP.NET
+ * restarts an application for replaces every worker like a reload that keeps
+ * the configuration ("replaced:"); another change meanwhile starts another
+ * replacement after it. Workers started to replace running ones (reload or
+ * change) get WORKER_STRICT_ENV: one whose application cannot start exits
+ * before ready and the running workers keep serving. A worker that writes
+ * WORKER_REPLACE_ME (an in-process AppDomain unload) is replaced overlapped,
+ * as at max_requests.
+ *
  * Exit status: 0 after a clean stop, 2 for a bad command line or
  * configuration (before anything listens), 1 if it cannot start otherwise.
  */

@@ -24,6 +24,8 @@
 
 /* The block shared with the supervisor (stats.h), NULL when started alone. */
 static stats_block *wstats;
+/* The control pipe to the supervisor (worker.h), -1 when started alone. */
+static int control_fd = -1;
 static __thread int my_stats_slot = -1;
 /* slow_request_timeout's logger (slowlog.h), NULL when off. */
 static slowlog *slog;
@@ -110,6 +112,22 @@ static gpointer heartbeat(gpointer ud)
     return NULL;
 }
 
+/* An AppDomain unloaded in-process under the supervisor (monohost_set_supervised):
+ * Mono 6.8 may not come back from it under load, so ask for a new worker
+ * (WORKER_REPLACE_ME); this one keeps serving meanwhile as best it can. */
+static void ask_replacement(const char *app_name)
+{
+    static gint asked;
+    if (!g_atomic_int_compare_and_exchange(&asked, 0, 1))
+        return;
+    g_warning("application %s: its AppDomain is unloaded in-process (HttpRuntime.UnloadAppDomain, app_offline.htm "
+              "or too many recompilations): asking the supervisor for a new worker, this one serves meanwhile",
+              app_name);
+    char c = WORKER_REPLACE_ME;
+    if (write(control_fd, &c, 1) != 1)
+        g_warning("cannot ask the supervisor for a new worker: %s", g_strerror(errno));
+}
+
 static int busy(void *ud)
 {
     server_ctx *ctx = ud;
@@ -180,7 +198,8 @@ int worker_main(int argc, char **argv)
     g_unsetenv("SCGI");
     /* Started by the supervisor: it watches the parent, holds and names the
      * listening sockets, and hears "ready" on the control descriptor. */
-    int control_fd = -1;
+    gboolean strict = g_strcmp0(g_getenv(WORKER_STRICT_ENV), "1") == 0;
+    g_unsetenv(WORKER_STRICT_ENV);
     const char *control = g_getenv(WORKER_CONTROL_ENV);
     if (control) {
         control_fd = (int)g_ascii_strtoll(control, NULL, 10);
@@ -243,12 +262,20 @@ int worker_main(int argc, char **argv)
         return 1;
     }
     g_free(dll);
+    if (control_fd >= 0)
+        monohost_set_supervised(ask_replacement);
 
     ctx.apps = g_ptr_array_new();
     for (guint i = 0; i < ctx.cfg->apps->len; i++) {
         mh_app *app = monohost_app_new(g_ptr_array_index(ctx.cfg->apps, i), ctx.cfg->apache_status);
         g_ptr_array_add(ctx.apps, app);
         if (!monohost_app_start(app, &error)) {
+            if (strict) {
+                g_warning("%s: this new worker is not put in service; the running one(s) keep serving", error->message);
+                tmpdir_remove(private_tmp);
+                fflush(NULL);
+                _exit(1); /* Mono's own shutdown can wait on ASP.NET's threads */
+            }
             g_warning("%s (will retry on the next request)", error->message);
             g_clear_error(&error);
         }

@@ -18,6 +18,18 @@
  * the supervisor logs the listeners and "ready:". Without it the worker runs
  * alone, as the whole server did (listener_open_all, its own "ready:"). */
 #define WORKER_CONTROL_ENV "SCGI_MONO_CONTROL_FD"
+/* Bytes a worker writes on that descriptor: it serves (once, at start); it
+ * asks to be replaced overlapped (an AppDomain was unloaded in-process, which
+ * Mono 6.8 may not survive under load: see monohost_set_supervised). */
+#define WORKER_READY 'R'
+#define WORKER_REPLACE_ME 'U'
+/* Set (to "1") for a worker meant to replace running ones (SIGHUP reload,
+ * application change): it serves only if every application starts; otherwise
+ * it logs why and exits 1 before it is ready, and the running workers keep
+ * serving (a web.config with broken XML leaves the old one in service until it
+ * is fixed). Without it an application that cannot start is retried on its
+ * next request (503 meanwhile), as at the server's first start. */
+#define WORKER_STRICT_ENV "SCGI_MONO_STRICT_START"
 /* The supervisor also names (STATS_FD_ENV, stats.h) the descriptor of the
  * worker's shared counters: the worker counts requests started and answered,
  * ticks them from its event loop, and runs a "heartbeat" thread attached to

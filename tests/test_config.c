@@ -165,6 +165,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->workers, ==, 1);
     g_assert_true(c->apache_status);
     g_assert_false(c->scgi_lenient);
+    g_assert_true(c->watch);
     g_assert_cmpint(c->socket_mode, ==, 0660);
 }
 
@@ -784,7 +785,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
-                                             "max_age", "slow_request_timeout" };
+                                             "max_age", "slow_request_timeout", "watch" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);

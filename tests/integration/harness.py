@@ -53,7 +53,7 @@ class Server:
     """scgi-mono-server running in the foreground of a child process."""
 
     def __init__(self, args, workdir, ready_port=None, ready_unix=None, env=None, stdin=None, preexec_fn=None,
-                 pass_fds=(), wrap=(), tmp=None):
+                 pass_fds=(), wrap=(), tmp=None, exe=SERVER):
         n = len(os.listdir(workdir))
         self.log_path = os.path.join(workdir, f"server-{n}.log")
         self.log = open(self.log_path, "wb")
@@ -66,7 +66,7 @@ class Server:
             os.makedirs(tmp)
         self.tmp = tmp
         env = dict(env or os.environ, TMPDIR=tmp)
-        self.proc = subprocess.Popen(list(wrap) + [SERVER] + args, stdout=self.log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(list(wrap) + [exe] + args, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=workdir, env=env, stdin=stdin, preexec_fn=preexec_fn,
                                      pass_fds=pass_fds)
         self.port = ready_port

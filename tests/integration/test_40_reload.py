@@ -1,5 +1,8 @@
-"""ASP.NET unloads an application's AppDomain when web.config changes; the next
-request must be served by a fresh AppDomain, with no crash and no hang."""
+"""A worker started alone (build/scgi-mono-worker, no supervisor: ASP.NET's own
+in-process restart is kept there) unloads an application's AppDomain when
+web.config changes; the next request must be served by a fresh AppDomain, with
+no crash and no hang. Under the supervisor the workers are replaced instead:
+test_57_app_changes."""
 import os
 import time
 
@@ -11,7 +14,8 @@ def test_good_answer_after_web_config_touched(env):
     w = env.work.path
     app = harness.copy_sample(w, "reload-app")
     port = harness.free_port()
-    srv = env.server(["--listen", f"tcp:127.0.0.1:{port}", "--app", f"/:{app}", "--threads", "4"], ready_port=port)
+    srv = env.server(["--listen", f"tcp:127.0.0.1:{port}", "--app", f"/:{app}", "--threads", "4"], ready_port=port,
+                     exe=harness.WORKER)
     before = harness.request(port, "GET", "/echo.ashx").echo()
     check(before.get("started"), "echo reports when Application_Start ran")
 
