@@ -23,7 +23,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
-             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/worker.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/warmup.c native/worker.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c native/config.c native/listener.c native/log.c
