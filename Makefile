@@ -40,7 +40,7 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_warmup
 FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log
 
 .PHONY: all server managed tests asan fuzz replay samples clean
@@ -111,6 +111,15 @@ $(B)/tests/test_route: tests/test_route.c $(PATH_SRCS) native/*.h $(LLHTTP_OBJS)
 $(B)/asan/test_route: tests/test_route.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
+
+# The warm-up client sends its requests through conn.c (server_adopt).
+$(B)/tests/test_warmup: tests/test_warmup.c native/warmup.c $(PATH_SRCS) native/*.h $(LLHTTP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< native/warmup.c $(PATH_SRCS) $(LLHTTP_OBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/asan/test_warmup: tests/test_warmup.c native/warmup.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/warmup.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)

@@ -45,16 +45,24 @@ int warmup_parse_response(const char *buf, gsize len, char **detail)
         gsize end = eol ? (gsize)(eol - buf) : len;
         if (end > 13)
             append_clean(d, buf + 13, end - 13);
-        const char *t = g_strstr_len(buf, (gssize)len, "<title>");
-        if (t) {
-            t += 7;
-            const char *te = g_strstr_len(t, (gssize)(len - (gsize)(t - buf)), "</title>");
+        /* ASP.NET's error page names the exception in an h2 (Mono's) or the title */
+        static const char *const opens[] = {"<h2 class=\"exceptionMessage\">", "<title>"};
+        static const char *const closes[] = {"</h2>", "</title>"};
+        for (gsize k = 0; k < G_N_ELEMENTS(opens); k++) {
+            const char *t = g_strstr_len(buf, (gssize)len, opens[k]);
+            if (!t)
+                continue;
+            t += strlen(opens[k]);
+            const char *te = g_strstr_len(t, (gssize)(len - (gsize)(t - buf)), closes[k]);
             gsize tn = te ? (gsize)(te - t) : len - (gsize)(t - buf);
             GString *title = g_string_new(NULL);
             append_clean(title, t, tn);
-            if (title->len)
+            gboolean found = title->len > 0;
+            if (found)
                 g_string_append_printf(d, "%s(%s)", d->len ? " " : "", title->str);
             g_string_free(title, TRUE);
+            if (found)
+                break;
         }
         *detail = g_string_free(d, FALSE);
     }

@@ -31,9 +31,10 @@ gboolean warmup_run(server *s, const config *cfg, char **why);
 
 /* Reads an HTTP response as received (buf, len: all of it or its start):
  * returns the status code of "HTTP/1.x NNN reason", or -1 if it does not
- * start with one. *detail (may be NULL) gets the reason phrase and, if the
- * body has an HTML <title>, the title (what an ASP.NET error page names the
- * exception with), printable ASCII only, at most 200 bytes; g_free it. */
+ * start with one. *detail (may be NULL) gets the reason phrase and, in
+ * parentheses, the exception message of an ASP.NET error page (Mono's
+ * <h2 class="exceptionMessage">) or else the HTML <title>, printable ASCII
+ * only, at most 200 bytes; g_free it. */
 int warmup_parse_response(const char *buf, gsize len, char **detail);
 
 #endif
