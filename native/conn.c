@@ -44,6 +44,7 @@ struct server {
     GArray *adopted;        /* under resume_lock: sockets handed over by server_adopt */
     gboolean listen_wanted; /* under resume_lock: server_listen was called */
     gboolean listening;     /* loop: the listeners are in epfd */
+    gint adopt_pending;     /* atomic: adopted or listen_wanted changed since the loop looked */
 };
 
 typedef struct {
@@ -237,6 +238,8 @@ static void watch_listeners(server *s)
 /* server_adopt's sockets and server_listen's request, on the loop. */
 static void take_adopted(server *s)
 {
+    if (!g_atomic_int_compare_and_exchange(&s->adopt_pending, 1, 0))
+        return; /* nothing new (the common case: a worker handing a connection back) */
     g_mutex_lock(&s->resume_lock);
     GArray *fds = s->adopted;
     s->adopted = g_array_new(FALSE, FALSE, sizeof(adopted_fd));
@@ -273,6 +276,7 @@ void server_listen(server *s)
     g_mutex_lock(&s->resume_lock);
     s->listen_wanted = TRUE;
     g_mutex_unlock(&s->resume_lock);
+    g_atomic_int_set(&s->adopt_pending, 1);
     wake(s);
 }
 
@@ -283,6 +287,7 @@ void server_adopt(server *s, int fd, listen_protocols protocols)
     g_mutex_lock(&s->resume_lock);
     g_array_append_val(s->adopted, a);
     g_mutex_unlock(&s->resume_lock);
+    g_atomic_int_set(&s->adopt_pending, 1);
     wake(s);
 }
 
