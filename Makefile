@@ -23,7 +23,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
-             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/worker.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/warmup.c native/worker.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c native/config.c native/listener.c native/log.c \
@@ -41,8 +41,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup
 
 .PHONY: all server managed tests asan fuzz replay samples clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -112,6 +112,23 @@ $(B)/tests/test_route: tests/test_route.c $(PATH_SRCS) native/*.h $(LLHTTP_OBJS)
 $(B)/asan/test_route: tests/test_route.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
+
+# The warm-up client sends its requests through conn.c (server_adopt).
+$(B)/tests/test_warmup: tests/test_warmup.c native/warmup.c $(PATH_SRCS) native/*.h $(LLHTTP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< native/warmup.c $(PATH_SRCS) $(LLHTTP_OBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/asan/test_warmup: tests/test_warmup.c native/warmup.c $(PATH_SRCS) native/*.h $(LLHTTP_SANOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/warmup.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/asan/fuzz_warmup-replay: tests/fuzz/fuzz_warmup.c tests/fuzz/replay_main.c native/warmup.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_SANOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c native/warmup.c $(PATH_SRCS) $(LLHTTP_SANOBJS) $(GLIB_LIBS) -lpthread
+
+$(B)/fuzz/fuzz_warmup: tests/fuzz/fuzz_warmup.c native/warmup.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/warmup.c $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)

@@ -45,6 +45,7 @@ void app_spec_free(app_spec *a)
     g_free(a->vpath);
     g_free(a->path);
     g_strfreev(a->inner_mounts);
+    g_strfreev(a->warmup);
     g_free(a);
 }
 
@@ -148,6 +149,7 @@ static config *config_new_defaults(void)
     c->max_requests = 0;
     c->max_rss = 0;
     c->max_age = 0;
+    c->warmup_timeout = 60;
     c->workers = 1;
     c->apache_status = TRUE;
     c->scgi_lenient = FALSE;
@@ -508,6 +510,7 @@ static const server_key server_keys[] = {
     { "max_requests", K_INT64, offsetof(config, max_requests), 0, G_MAXINT64 },
     { "max_rss", K_INT64, offsetof(config, max_rss), 0, G_MAXINT32 },
     { "max_age", K_INT, offsetof(config, max_age), 0, 10 * 365 * 86400 },
+    { "warmup_timeout", K_INT, offsetof(config, warmup_timeout), 1, MAX_TIMEOUT },
     { "workers", K_INT, offsetof(config, workers), 1, 256 },
     { "apache_status", K_BOOL, offsetof(config, apache_status), 0, 0 },
     { "scgi_lenient", K_BOOL, offsetof(config, scgi_lenient), 0, 0 },
@@ -516,7 +519,7 @@ static const server_key server_keys[] = {
     { "inherited_protocols", K_PROTOCOLS, offsetof(config, inherited_protocols), 0, 0 },
 };
 
-static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix" };
+static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
 
 static gboolean prefix_fails_to_parse(const char *data, gsize len)
 {
@@ -702,7 +705,7 @@ static gboolean check_app_keys(GKeyFile *kf, const char *file, const char *group
             ok = ok || strcmp(*key, app_keys[i]) == 0;
         if (!ok)
             g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
-                        "%s: [%s] %s: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix)",
+                        "%s: [%s] %s: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix, warmup)",
                         file, group, *key);
     }
     g_strfreev(keys);
@@ -736,6 +739,48 @@ static char *load_app_value(GKeyFile *kf, const char *file, const char *group, c
         g_prefix_error(error, "%s: [%s] %s: ", file, group, key);
     g_free(raw);
     return v;
+}
+
+/* warmup = /;/Default.aspx?x=1: request paths relative to the application's
+ * vpath, each starting with '/', printable ASCII without spaces or '#'; kept
+ * joined to vpath ("/blog" + "/" = "/blog/"). Sets a->warmup (NULL if empty). */
+static gboolean load_warmup(app_spec *a, GKeyFile *kf, const char *file, const char *group, GError **error)
+{
+    GError *err = NULL;
+    char **items = g_key_file_get_string_list(kf, group, "warmup", NULL, &err);
+    gboolean root = strcmp(a->vpath, "/") == 0;
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    gboolean ok = FALSE;
+
+    if (!items) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: [%s] warmup: %s", file, group, err->message);
+        g_error_free(err);
+        goto out;
+    }
+    for (char **it = items; *it; it++) {
+        const char *p = g_strstrip(*it);
+        if (*p == '\0')
+            continue;
+        gboolean valid = p[0] == '/';
+        for (const char *q = p; valid && *q; q++)
+            valid = *q > ' ' && *q < 0x7f && *q != '#';
+        if (!valid) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                        "%s: [%s] warmup: '%s' is not a request path: it must start with '/' (relative to the "
+                        "application's vpath) and hold no spaces, control characters or '#'", file, group, p);
+            goto out;
+        }
+        g_ptr_array_add(paths, g_strconcat(root ? "" : a->vpath, p, NULL));
+    }
+    if (paths->len) {
+        g_ptr_array_add(paths, NULL);
+        a->warmup = (char **)g_ptr_array_steal(paths, NULL);
+    }
+    ok = TRUE;
+out:
+    g_strfreev(items);
+    g_ptr_array_unref(paths);
+    return ok;
 }
 
 static app_spec *load_app_group(GKeyFile *kf, const char *file, const char *group,
@@ -795,6 +840,8 @@ static app_spec *load_app_group(GKeyFile *kf, const char *file, const char *grou
         g_free(a->x_accel_prefix);
         a->x_accel_prefix = v;
     }
+    if (g_key_file_has_key(kf, group, "warmup", NULL) && !load_warmup(a, kf, file, group, error))
+        goto fail;
     return a;
 fail:
     app_spec_free(a);

@@ -51,6 +51,10 @@ typedef struct {
                               directory lies inside this one's, the URL (vpath + the relative
                               directory) at which this application serves that directory;
                               its private names are private there too (config_nest_apps) */
+    char **warmup;         /* NULL or NULL-terminated: the request paths (vpath joined, query
+                              allowed) a new worker requests, in order, before it accepts
+                              (config key "warmup": paths relative to vpath, ';'-separated,
+                              each starting with '/') */
 } app_spec;
 
 typedef struct {
@@ -90,6 +94,8 @@ typedef struct {
     gint64 max_requests;   /* requests after which a worker is recycled (plus up to 1/8 of random
                               jitter per worker); 0 = never; default 0 */
     gint64 max_rss;        /* MiB of resident memory past which a worker is recycled; 0 = never */
+    int warmup_timeout;    /* seconds a worker's whole warm-up (every application's warmup
+                              URLs) may take before the worker counts as failed; default 60 */
     int max_age;           /* seconds after which a worker is recycled (plus up to 1/8 of random
                               jitter per worker); 0 = never; default 0 */
     gboolean apache_status;/* default status-line style for SCGI: TRUE "Status: 200 OK"; default TRUE */

@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,7 +41,16 @@ struct server {
     gint64 stop_idle_deadline; /* when idle keep-alive connections close, once stopping */
     gint64 last_sweep;
     int writing;            /* loop-owned connections sending a parked response */
+    GArray *adopted;        /* under resume_lock: sockets handed over by server_adopt */
+    gboolean listen_wanted; /* under resume_lock: server_listen was called */
+    gboolean listening;     /* loop: the listeners are in epfd */
+    gint adopt_pending;     /* atomic: adopted or listen_wanted changed since the loop looked */
 };
+
+typedef struct {
+    int fd;
+    listen_protocols protocols;
+} adopted_fd;
 
 static gint64 now_us(void) { return g_get_monotonic_time(); }
 
@@ -168,6 +178,27 @@ static void watch(server *s, conn *c)
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
+/* A new loop-owned connection on fd (non-blocking), reading its first request. */
+static void conn_new(server *s, int fd, listen_protocols protocols, const struct sockaddr_storage *ss)
+{
+    g_atomic_int_inc(&s->nconns);
+    conn *c = g_new0(conn, 1);
+    c->fd = fd;
+    c->srv = s;
+    c->cap = 8192;
+    c->buf = g_malloc(c->cap);
+    c->r.apache_status = s->cfg->apache_status;
+    c->write_timeout_ms = s->cfg->write_timeout * 1000;
+    c->write_buffer = (gsize)s->cfg->write_buffer;
+    outq_init(&c->out);
+    c->spool_fd = -1;
+    c->protocols = protocols;
+    describe_peer(c, ss);
+    c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
+    list_add(s, c);
+    watch(s, c);
+}
+
 static void on_accept(server *s, listener *l)
 {
     for (;;) {
@@ -185,27 +216,79 @@ static void on_accept(server *s, listener *l)
             close(fd);
             continue;
         }
-        g_atomic_int_inc(&s->nconns);
         if (l->kind == LISTEN_TCP) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
-        conn *c = g_new0(conn, 1);
-        c->fd = fd;
-        c->srv = s;
-        c->cap = 8192;
-        c->buf = g_malloc(c->cap);
-        c->r.apache_status = s->cfg->apache_status;
-        c->write_timeout_ms = s->cfg->write_timeout * 1000;
-        c->write_buffer = (gsize)s->cfg->write_buffer;
-        outq_init(&c->out);
-        c->spool_fd = -1;
-        c->protocols = l->protocols;
-        describe_peer(c, &ss);
-        c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
-        list_add(s, c);
-        watch(s, c);
+        conn_new(s, fd, l->protocols, &ss);
     }
+}
+
+static void watch_listeners(server *s)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    for (guint i = 0; i < s->o.listeners->len; i++) {
+        listener *l = g_ptr_array_index(s->o.listeners, i);
+        ev.data.u64 = TAG_LISTENER0 + i;
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev);
+    }
+    s->listening = TRUE;
+}
+
+/* server_adopt's sockets and server_listen's request, on the loop. */
+static void take_adopted(server *s)
+{
+    if (!g_atomic_int_compare_and_exchange(&s->adopt_pending, 1, 0))
+        return; /* nothing new (the common case: a worker handing a connection back) */
+    g_mutex_lock(&s->resume_lock);
+    GArray *fds = s->adopted;
+    s->adopted = g_array_new(FALSE, FALSE, sizeof(adopted_fd));
+    gboolean listen = s->listen_wanted && !s->listening && !s->stopping;
+    g_mutex_unlock(&s->resume_lock);
+    for (guint i = 0; i < fds->len; i++) {
+        adopted_fd *a = &g_array_index(fds, adopted_fd, i);
+        if (s->stopping) {
+            close(a->fd);
+            continue;
+        }
+        struct sockaddr_storage ss = {.ss_family = AF_UNIX};
+        socklen_t sl = sizeof ss;
+        if (getpeername(a->fd, (struct sockaddr *)&ss, &sl) < 0)
+            ss.ss_family = AF_UNIX;
+        int fl = fcntl(a->fd, F_GETFL);
+        fcntl(a->fd, F_SETFL, fl | O_NONBLOCK);
+        conn_new(s, a->fd, a->protocols, &ss);
+    }
+    g_array_free(fds, TRUE);
+    if (listen)
+        watch_listeners(s);
+}
+
+static void wake(server *s)
+{
+    guint64 one = 1;
+    if (write(s->evfd, &one, sizeof one) < 0)
+        g_warning("eventfd write: %s", g_strerror(errno));
+}
+
+void server_listen(server *s)
+{
+    g_mutex_lock(&s->resume_lock);
+    s->listen_wanted = TRUE;
+    g_mutex_unlock(&s->resume_lock);
+    g_atomic_int_set(&s->adopt_pending, 1);
+    wake(s);
+}
+
+void server_adopt(server *s, int fd, listen_protocols protocols)
+{
+    adopted_fd a = {.fd = fd, .protocols = protocols};
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    g_mutex_lock(&s->resume_lock);
+    g_array_append_val(s->adopted, a);
+    g_mutex_unlock(&s->resume_lock);
+    g_atomic_int_set(&s->adopt_pending, 1);
+    wake(s);
 }
 
 /* Sends a short error answer from the loop (best effort, never blocks), then
@@ -567,9 +650,7 @@ void conn_done(conn *c)
     c->next = s->resumed;
     s->resumed = c;
     g_mutex_unlock(&s->resume_lock);
-    guint64 one = 1;
-    if (write(s->evfd, &one, sizeof one) < 0)
-        g_warning("eventfd write: %s", g_strerror(errno));
+    wake(s);
 }
 
 const char *conn_var(const conn *c, const char *name, gsize *len)
@@ -594,6 +675,7 @@ server *server_new(const server_opts *opts, GError **error)
     s->cfg = opts->cfg;
     s->owned.next = s->owned.prev = &s->owned;
     g_mutex_init(&s->resume_lock);
+    s->adopted = g_array_new(FALSE, FALSE, sizeof(adopted_fd));
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sigset_t set;
@@ -618,11 +700,8 @@ server *server_new(const server_opts *opts, GError **error)
             g_warning("cannot watch file descriptor %d for the parent going away: %s", opts->parent_fd,
                       g_strerror(errno));
     }
-    for (guint i = 0; i < opts->listeners->len; i++) {
-        listener *l = g_ptr_array_index(opts->listeners, i);
-        ev.data.u64 = TAG_LISTENER0 + i;
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev);
-    }
+    if (!opts->hold_listeners)
+        watch_listeners(s);
     return s;
 }
 
@@ -654,6 +733,11 @@ static void begin_stop(server *s)
             c->deadline = begin;
         c = next;
     }
+}
+
+gboolean server_stopping(server *s)
+{
+    return g_atomic_int_get(&s->stopping);
 }
 
 gboolean conn_stopping(const conn *c)
@@ -693,6 +777,7 @@ void server_run(server *s)
             guint64 tag = evs[i].data.u64;
             if (tag == TAG_EVENTFD) {
                 take_resumed(s);
+                take_adopted(s);
             } else if (tag == TAG_PARENT) {
                 char sink[4096];
                 ssize_t r = read(s->o.parent_fd, sink, sizeof sink);
@@ -745,6 +830,10 @@ void server_free(server *s)
         close(s->evfd);
     if (s->sigfd >= 0)
         close(s->sigfd);
+    for (guint i = 0; s->adopted && i < s->adopted->len; i++)
+        close(g_array_index(s->adopted, adopted_fd, i).fd);
+    if (s->adopted)
+        g_array_free(s->adopted, TRUE);
     g_mutex_clear(&s->resume_lock);
     g_free(s);
 }

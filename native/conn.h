@@ -133,6 +133,9 @@ typedef struct {
      * final flush: sent, parked for the loop, or dropped with a gone client),
      * once per dispatched request; may be NULL. */
     void (*answered)(void *ud);
+    /* TRUE: the listeners are not accepted from until server_listen (a worker
+     * warming up serves its own requests first, see server_adopt). */
+    gboolean hold_listeners;
 } server_opts;
 
 server *server_new(const server_opts *opts, GError **error);
@@ -141,6 +144,17 @@ server *server_new(const server_opts *opts, GError **error);
  * (at most cfg->shutdown_timeout seconds) and returns. */
 void server_run(server *s);
 void server_free(server *s);
+/* Any thread: the loop begins accepting from the listeners on its next turn
+ * (for hold_listeners; nothing once it is stopping or already accepting). */
+void server_listen(server *s);
+/* Any thread: the loop takes fd, a connected stream socket, as if it had
+ * accepted it from a listener allowing `protocols` (its peer is read with
+ * getpeername). The server owns fd from then on; it is not counted against
+ * max_connections. Used by the warm-up (worker.c) to send requests through
+ * the real request path before any listener is accepted from. */
+void server_adopt(server *s, int fd, listen_protocols protocols);
+/* TRUE once the server began to stop (SIGTERM, SIGINT, parent gone); any thread. */
+gboolean server_stopping(server *s);
 /* Connections open now (owned by the loop or a worker). */
 int server_connections(server *s);
 /* Request body bytes in spool files now, all connections together. */

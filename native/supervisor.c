@@ -70,12 +70,18 @@ typedef struct {
      * the configuration (new_cfg == cfg, borrowed) */
     appwatch *watch;   /* NULL: watch = false, or inotify refused */
     gboolean replace_again; /* an application changed during a reload or replacement */
+    gboolean start_failing; /* the last worker started to replace one exited before it was
+                               ready (warm-up or start failed): a condemned worker keeps
+                               serving until a replacement is ready */
 } sup;
 
 #define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 10000
 #define RELOAD_TIMEOUT_US (120 * G_USEC_PER_SEC)
+/* replacements that fail their warm-up are retried no sooner than this, doubling */
+#define BACKOFF_WARMUP_FIRST_MS 1000
+#define BACKOFF_WARMUP_MAX_MS 60000
 
 static gint64 now_us(void)
 {
@@ -300,7 +306,7 @@ static void start_reload(sup *s)
         g_warning("SIGHUP: listen changed; the listening sockets stay as they are until a restart");
     s->new_cfg = c;
     s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
-    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US;
+    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US + (gint64)c->warmup_timeout * G_USEC_PER_SEC;
     g_message("SIGHUP: configuration valid; starting %d new worker(s), the running ones serve until they are ready",
               c->workers);
     for (int i = 0; i < c->workers; i++)
@@ -324,7 +330,7 @@ static void start_replace(sup *s)
     }
     s->new_cfg = s->cfg;
     s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
-    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US;
+    s->reload_deadline = now_us() + RELOAD_TIMEOUT_US + (gint64)s->cfg->warmup_timeout * G_USEC_PER_SEC;
     for (int i = 0; i < s->cfg->workers; i++)
         if (!spawn(s, s->reload_gen)) {
             abort_reload(s, "a new worker could not be started");
@@ -459,8 +465,9 @@ static void watchdog(sup *s)
         if (!w->ready)
             continue;
         if (w->condemned) {
-            /* its replacement serves (or none came within a minute): drain it */
-            if (serving >= s->cfg->workers || now - w->condemned_at > 60 * G_USEC_PER_SEC) {
+            /* its replacement serves (or none came within a minute, unless
+             * replacements fail to start: then it keeps serving): drain it */
+            if (serving >= s->cfg->workers || (now - w->condemned_at > 60 * G_USEC_PER_SEC && !s->start_failing)) {
                 g_message("worker %d: its replacement serves; it stops accepting and gets %d s for its "
                           "other requests", (int)w->pid, s->cfg->shutdown_timeout);
                 terminate(w, s->cfg);
@@ -578,6 +585,7 @@ static void on_control(sup *s, pid_t pid)
         if (memchr(buf, 'R', (size_t)r) && !w->ready) {
             w->ready = TRUE;
             w->ready_at = now_us();
+            s->start_failing = FALSE;
             announce_if_ready(s);
             check_reload(s);
         }
@@ -589,6 +597,8 @@ static void on_control(sup *s, pid_t pid)
         return;
     close_ctl(s, w); /* EOF: it is exiting; SIGCHLD tells how */
 }
+
+static void not_in_service(sup *s, pid_t pid, gboolean warmup_failed, gint64 lived_us);
 
 static void on_exit_status(sup *s, pid_t pid, int st)
 {
@@ -620,19 +630,26 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     g_free(w->why);
     close_ctl(s, w);
     g_ptr_array_remove(s->procs, w);
-    gboolean retiring = w->retiring, was_new = s->new_cfg && w->gen == s->reload_gen;
+    gboolean retiring = w->retiring, was_new = s->new_cfg && w->gen == s->reload_gen, was_ready = w->ready;
+    gboolean warmup_failed = !was_ready && WIFEXITED(st) && WEXITSTATUS(st) == WORKER_EXIT_WARMUP;
     gint64 lived_us = now_us() - w->started;
     g_free(w);
     if (s->stopping || retiring)
         return;
     if (was_new) {
-        abort_reload(s, "a new worker exited");
+        abort_reload(s, warmup_failed ? "a new worker failed its warm-up (the reason is logged above)"
+                                      : "a new worker exited");
         return;
     }
     if (!s->announced) {
-        g_warning("cannot start: a worker exited before it was ready");
+        g_warning(warmup_failed ? "cannot start: a worker failed its warm-up (the reason is logged above)"
+                                : "cannot start: a worker exited before it was ready");
         s->exit_code = 1;
         begin_stop(s, "start failed");
+        return;
+    }
+    if (!was_ready) {
+        not_in_service(s, pid, warmup_failed, lived_us);
         return;
     }
     /* replace it: at once, unless workers keep dying young (a crash loop) */
@@ -644,6 +661,32 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     if (delay_ms)
         g_warning("workers are dying young: the next one starts in %" G_GINT64_FORMAT ".%01d s", delay_ms / 1000,
                   (int)(delay_ms % 1000) / 100);
+}
+
+/* A worker started to replace another (crash, watchdog, recycling) exited
+ * before it was ready: it never accepted. The running workers (a condemned
+ * one included: see watchdog) keep serving; the next attempt backs off, from
+ * 1 s doubling to 60 s after a failed warm-up (each attempt starts Mono and
+ * compiles: not a loop to run often), as for a crash loop otherwise. */
+static void not_in_service(sup *s, pid_t pid, gboolean warmup_failed, gint64 lived_us)
+{
+    int serving = 0;
+    for (guint i = 0; i < s->procs->len; i++)
+        serving += ((wproc *)g_ptr_array_index(s->procs, i))->ready;
+    s->start_failing = TRUE;
+    gint64 delay_ms = s->backoff_ms;
+    if (warmup_failed) {
+        delay_ms = MAX(delay_ms, BACKOFF_WARMUP_FIRST_MS);
+        s->backoff_ms = MIN(delay_ms * 2, BACKOFF_WARMUP_MAX_MS);
+    } else {
+        if (lived_us >= LIVED_RESETS_BACKOFF_US)
+            delay_ms = 0;
+        s->backoff_ms = delay_ms ? MIN(delay_ms * 2, BACKOFF_MAX_MS) : BACKOFF_FIRST_MS;
+    }
+    s->restart_at = MAX(s->restart_at, now_us() + delay_ms * 1000);
+    g_warning("worker %d %s: it was not put in service; %d running worker(s) keep serving; the next attempt "
+              "in %" G_GINT64_FORMAT ".%01d s", (int)pid, warmup_failed ? "failed its warm-up" : "did not start",
+              serving, delay_ms / 1000, (int)(delay_ms % 1000) / 100);
 }
 
 static void reap(sup *s)

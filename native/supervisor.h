@@ -48,6 +48,13 @@
  * before ready and the running workers keep serving. A worker that writes
  * WORKER_REPLACE_ME (an in-process AppDomain unload) is replaced overlapped,
  * as at max_requests.
+ * Warm-up (worker.h, warmup.h): a worker says it serves only after its warm-up
+ * passed; one that fails it exits WORKER_EXIT_WARMUP without ever accepting.
+ * At start: exit 1, saying so. On a reload: the reload is aborted, saying so.
+ * A replacement (crash, watchdog, recycling) that exits before it is ready
+ * is not put in service: the running workers keep serving (a condemned one
+ * too, until a replacement is ready) and the next attempt backs off (after a
+ * failed warm-up 1 s doubling to 60 s, else as for a crash loop).
  *
  * Exit status: 0 after a clean stop, 2 for a bad command line or
  * configuration (before anything listens), 1 if it cannot start otherwise.

@@ -20,6 +20,7 @@
 #include "slowlog.h"
 #include "stats.h"
 #include "tmpdir.h"
+#include "warmup.h"
 #include "worker.h"
 
 /* The block shared with the supervisor (stats.h), NULL when started alone. */
@@ -167,6 +168,60 @@ static char *managed_dll_path(void)
     return p;
 }
 
+/* What the worker needs to say it serves, from the main or the warm-up thread. */
+typedef struct {
+    server *srv;
+    const config *cfg;
+    GPtrArray *listeners;
+    int control_fd;
+    guint napps;
+} ready_ctx;
+
+static void announce(ready_ctx *rc)
+{
+    if (rc->control_fd >= 0) {
+        g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), rc->cfg->threads, rc->napps);
+        if (write(rc->control_fd, "R", 1) != 1)
+            g_warning("cannot tell the supervisor this worker is ready: %s", g_strerror(errno));
+    } else {
+        for (guint i = 0; i < rc->listeners->len; i++) {
+            listener *l = g_ptr_array_index(rc->listeners, i);
+            g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
+        }
+        g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
+                  rc->cfg->threads, rc->napps);
+    }
+}
+
+static gboolean wants_warmup(const config *cfg)
+{
+    for (guint i = 0; i < cfg->apps->len; i++)
+        if (((app_spec *)g_ptr_array_index(cfg->apps, i))->warmup)
+            return TRUE;
+    return FALSE;
+}
+
+/* Runs while the loop serves only the warm-up's own connections; then the
+ * loop accepts and the worker says it serves, or it exits WORKER_EXIT_WARMUP
+ * without ever accepting (see worker.h). */
+static gpointer warmup_thread(gpointer ud)
+{
+    ready_ctx *rc = ud;
+    gint64 t0 = g_get_monotonic_time();
+    char *why = NULL;
+    if (warmup_run(rc->srv, rc->cfg, &why)) {
+        g_message("warm-up done in %.2f s", (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+        server_listen(rc->srv);
+        announce(rc);
+    } else if (why) {
+        g_warning("%s: this worker is not put in service", why);
+        fflush(NULL);
+        _exit(WORKER_EXIT_WARMUP);
+    }
+    g_free(why);
+    return NULL;
+}
+
 int worker_main(int argc, char **argv)
 {
     log_init();
@@ -285,9 +340,10 @@ int worker_main(int argc, char **argv)
                     .thread_init = worker_init, .thread_fini = worker_fini, .ud = &ctx};
     ctx.workers = pool_new(&po);
 
+    gboolean warm = wants_warmup(ctx.cfg);
     server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
                       .parent_fd = parent_fd, .tick = loop_tick,
-                      .answered = answered};
+                      .answered = answered, .hold_listeners = warm};
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
@@ -300,19 +356,12 @@ int worker_main(int argc, char **argv)
         g_thread_unref(g_thread_new("heartbeat", heartbeat, NULL));
     }
     slowlog_start(slog);
-    if (control_fd >= 0) {
-        g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), ctx.cfg->threads,
-                  ctx.apps->len);
-        if (write(control_fd, "R", 1) != 1)
-            g_warning("cannot tell the supervisor this worker is ready: %s", g_strerror(errno));
-    } else {
-        for (guint i = 0; i < listeners->len; i++) {
-            listener *l = g_ptr_array_index(listeners, i);
-            g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
-        }
-        g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
-                  ctx.cfg->threads, ctx.apps->len);
-    }
+    ready_ctx rc = {.srv = srv, .cfg = ctx.cfg, .listeners = listeners, .control_fd = control_fd,
+                    .napps = ctx.apps->len};
+    if (warm)
+        g_thread_unref(g_thread_new("warmup", warmup_thread, &rc));
+    else
+        announce(&rc);
 
     server_run(srv);
     server_free(srv);

@@ -5,8 +5,15 @@
  * the event loop until SIGTERM/SIGINT. It is the only executable that links
  * Mono: build/scgi-mono-server (main.c) never starts it and execs this one.
  *
+ * Warm-up: when an application has warmup URLs (warmup.h), the worker requests
+ * them through its own request path once Mono and the applications are
+ * started, before it accepts from any listener and before it says it serves;
+ * the log shows each URL's status and time.
+ *
  * Exit status: 0 after a clean stop (SIGTERM/SIGINT), 2 for a bad command line
- * or configuration (before anything listens), 1 for any other failure to start.
+ * or configuration (before anything listens), WORKER_EXIT_WARMUP when the
+ * warm-up failed (the log says which URL and why; it never accepted), 1 for
+ * any other failure to start.
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -34,6 +41,8 @@
  * worker's shared counters: the worker counts requests started and answered,
  * ticks them from its event loop, and runs a "heartbeat" thread attached to
  * Mono that calls into managed code twice a second (monohost_ping). */
+
+#define WORKER_EXIT_WARMUP 3
 
 int worker_main(int argc, char **argv);
 

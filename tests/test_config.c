@@ -162,6 +162,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->max_requests, ==, 0);
     g_assert_cmpint(c->max_rss, ==, 0);
     g_assert_cmpint(c->max_age, ==, 0);
+    g_assert_cmpint(c->warmup_timeout, ==, 60);
     g_assert_cmpint(c->workers, ==, 1);
     g_assert_true(c->apache_status);
     g_assert_false(c->scgi_lenient);
@@ -204,6 +205,7 @@ static void test_defaults(fixture *fx, gconstpointer data)
     g_assert_cmpint(a->apache_status, ==, -1);
     g_assert_cmpint(a->sendfile, ==, SENDFILE_OFF);
     g_assert_cmpstr(a->x_accel_prefix, ==, "/scgi-mono-files");
+    g_assert_null(a->warmup);
     config_free(c);
     g_free(arg);
 }
@@ -404,6 +406,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "write_buffer = 1000\n"
                     "keepalive_timeout = 4\n"
                     "workers = 3\n"
+                    "warmup_timeout = 5\n"
                     "shutdown_timeout = 86400  \n"
                     "apache_status = false\n"
                     "scgi_lenient = true\n"
@@ -415,9 +418,11 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "vhost = WWW.Example.com\n"
                     "sendfile = x-accel-redirect\n"
                     "x_accel_prefix = /internal/files/\n"
+                    "warmup = / ; /Default.aspx?a=1&b=%20;\n"
                     "[app:root]\n"
                     "vpath = /\n"
-                    "path = sub/../app/\n");
+                    "path = sub/../app/\n"
+                    "warmup = /;/x/y.ashx\n");
     c = load(&err, "--config", file, NULL);
     g_assert_no_error(err);
     g_assert_cmpstr(c->config_file, ==, file);
@@ -449,6 +454,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(c->write_buffer, ==, 1000);
     g_assert_cmpint(c->keepalive_timeout, ==, 4);
     g_assert_cmpint(c->workers, ==, 3);
+    g_assert_cmpint(c->warmup_timeout, ==, 5);
     g_assert_cmpint(c->shutdown_timeout, ==, 86400);
     g_assert_false(c->apache_status);
     g_assert_true(c->scgi_lenient);
@@ -462,11 +468,20 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(a->apache_status, ==, -1);
     g_assert_cmpint(a->sendfile, ==, SENDFILE_X_ACCEL);
     g_assert_cmpstr(a->x_accel_prefix, ==, "/internal/files");
+    /* warm-up paths are relative to vpath, blanks and empty items ignored */
+    g_assert_nonnull(a->warmup);
+    g_assert_cmpstr(a->warmup[0], ==, "/hello/");
+    g_assert_cmpstr(a->warmup[1], ==, "/hello/Default.aspx?a=1&b=%20");
+    g_assert_null(a->warmup[2]);
     a = app_at(c, 1);
     g_assert_cmpstr(a->name, ==, "root");
     g_assert_cmpstr(a->vpath, ==, "/");
     g_assert_cmpstr(a->path, ==, fx->app);
     g_assert_null(a->vhost);
+    g_assert_nonnull(a->warmup);
+    g_assert_cmpstr(a->warmup[0], ==, "/");
+    g_assert_cmpstr(a->warmup[1], ==, "/x/y.ashx");
+    g_assert_null(a->warmup[2]);
     g_assert_cmpint(a->sendfile, ==, SENDFILE_OFF);
     config_free(c);
     g_free(file);
@@ -665,7 +680,12 @@ static void test_file_bad_app_values(fixture *fx, gconstpointer data)
         { "[app:a]\nvpath = /\npath = app\nvhost =\n", ": [app:a] vhost: '' is neither" },
         { "[app:a]\nvpath = /\npath = app\nvhost = a/b\n", ": [app:a] vhost: 'a/b'" },
         { "[app:]\nvpath = /\npath = app\n", ": [app:]: the application name after 'app:' is empty" },
-        { "[app:a]\nvpath = /\npath = app\nvpth = /x\n", ": [app:a] vpth: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix)" },
+        { "[app:a]\nvpath = /\npath = app\nvpth = /x\n", ": [app:a] vpth: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix, warmup)" },
+        { "[app:a]\nvpath = /\npath = app\nwarmup = Default.aspx\n", ": [app:a] warmup: 'Default.aspx' is not a request path: it must start with '/'" },
+        { "[app:a]\nvpath = /\npath = app\nwarmup = /;/a b\n", ": [app:a] warmup: '/a b' is not a request path" },
+        { "[app:a]\nvpath = /\npath = app\nwarmup = /a\\tb\n", ": [app:a] warmup: '/a\tb' is not a request path" },
+        { "[app:a]\nvpath = /\npath = app\nwarmup = /a#top\n", ": [app:a] warmup: '/a#top' is not a request path" },
+        { "[app:a]\nvpath = /\npath = app\nwarmup = http://x/\n", ": [app:a] warmup: 'http://x/' is not a request path" },
         { "[app:a]\nvpath = /\npath = app\nsendfile = yes\n", ": [app:a] sendfile: 'yes' is not one of off, x-sendfile, x-accel-redirect" },
         { "[app:a]\nvpath = /\npath = app\nx_accel_prefix = files\n", ": [app:a] x_accel_prefix: 'files' must be a URI path starting with '/'" },
         { "[app:a]\nvpath = /\npath = app\nx_accel_prefix = /a b\n", ": [app:a] x_accel_prefix: '/a b' must be a URI path" },
@@ -785,7 +805,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
-                                             "max_age", "slow_request_timeout", "watch" };
+                                             "max_age", "slow_request_timeout", "watch", "warmup_timeout" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);
