@@ -108,9 +108,22 @@ static gboolean spool(conn *c, const void *p, gsize n, gboolean *owned)
     return ok;
 }
 
+/* The request on c is being received (TRUE) or left the loop's hands
+ * (dispatched, answered by the loop, closed): server_opts.receiving. */
+static void set_receiving(conn *c, gboolean on)
+{
+    gint64 *g = c->srv->o.receiving;
+    if (c->receiving == on)
+        return;
+    c->receiving = on;
+    if (g)
+        __atomic_add_fetch(g, on ? 1 : -1, __ATOMIC_RELAXED);
+}
+
 static void conn_free(conn *c)
 {
     server *s = c->srv;
+    set_receiving(c, FALSE);
     conn_body_reset(c);
     close(c->fd);
     http_req_free(c->http);
@@ -195,6 +208,7 @@ static void conn_new(server *s, int fd, listen_protocols protocols, const struct
     c->protocols = protocols;
     describe_peer(c, ss);
     c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
+    set_receiving(c, TRUE);
     list_add(s, c);
     watch(s, c);
 }
@@ -296,6 +310,7 @@ void server_adopt(server *s, int fd, listen_protocols protocols)
  * Returns TRUE while the loop still owns c (draining), FALSE once it is closed. */
 static gboolean refuse(conn *c, int status, const char *why)
 {
+    set_receiving(c, FALSE); /* answered here */
     g_message("%s: refused (%d): %s", c->peer, status, why);
     char msg[512];
     int n;
@@ -344,6 +359,7 @@ static gboolean dispatch(conn *c)
     list_del(c);
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     c->deadline = 0;
+    set_receiving(c, FALSE);
     if (!s->o.dispatch(c, s->o.ud)) {
         list_add(s, c);
         watch(s, c);
@@ -515,6 +531,7 @@ static void on_readable(conn *c)
         ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
         if (n > 0) {
             c->len += (gsize)n;
+            set_receiving(c, TRUE); /* a keep-alive connection's next request */
             if (!process(c))
                 return;
             if (c->draining) {
@@ -571,6 +588,8 @@ static void resume(server *s, conn *c)
     if (s->stopping) /* answered as keep-alive before the stop: see begin_stop */
         c->deadline = MIN(c->deadline, s->stop_idle_deadline);
     watch(s, c);
+    if (c->len > 0)
+        set_receiving(c, TRUE);
     if (c->len > 0 && process(c) && !c->draining) /* a pipelined request already arrived */
         c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
 }

@@ -82,6 +82,7 @@ typedef struct conn {
     gint64 deadline;        /* monotonic µs; 0 = none */
     gboolean sent_continue;
     gboolean draining;      /* refused: answer sent, discarding input until EOF */
+    gboolean receiving;     /* counted in server_opts.receiving (see there) */
     unsigned requests;      /* requests answered on it before the current one (keep-alive) */
     gsize drained;
     struct conn *prev, *next; /* the loop's list of connections it owns */
@@ -136,6 +137,11 @@ typedef struct {
     /* TRUE: the listeners are not accepted from until server_listen (a worker
      * warming up serves its own requests first, see server_adopt). */
     gboolean hold_listeners;
+    /* Where the loop counts the requests it is receiving: connections accepted
+     * (or back from keep-alive with new bytes) and neither handed to a worker
+     * (dispatch counts from there) nor answered by the loop nor closed. With
+     * dispatch's count, what a process that dies takes with it. May be NULL. */
+    gint64 *receiving;
 } server_opts;
 
 server *server_new(const server_opts *opts, GError **error);

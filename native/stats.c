@@ -129,6 +129,11 @@ void stats_request_end(stats_block *b, int thread, gint64 now)
     STORE(&b->t[thread].progress, now);
 }
 
+gint64 *stats_receiving(stats_block *b)
+{
+    return b ? &b->receiving : NULL;
+}
+
 void stats_read(const stats_block *b, stats_snapshot *o)
 {
     memset(o, 0, sizeof *o);
@@ -138,6 +143,8 @@ void stats_read(const stats_block *b, stats_snapshot *o)
     o->finished = LOAD(&b->finished); /* before started: in_flight is never low */
     o->started = LOAD(&b->started);
     o->in_flight = MAX(o->started - o->finished, 0);
+    o->receiving = MAX(LOAD(&b->receiving), 0);
+    o->lost_if_dead = o->in_flight + o->receiving;
     o->loop_tick = LOAD(&b->loop_tick);
     o->runtime_tick = LOAD(&b->runtime_tick);
     o->last_finished = LOAD(&b->last_finished);

@@ -10,6 +10,9 @@
  *
  *   - requests started (handed to the thread pool) and finished (answered or
  *     dropped by the thread that served them): in flight = started - finished;
+ *   - requests being received by the event loop (accepted, not yet handed to
+ *     the pool, answered by the loop or closed): what dies with the process
+ *     is in flight + receiving;
  *   - the event loop's last tick and the Mono runtime's last heartbeat (a
  *     thread attached to Mono that calls into managed code every second);
  *   - per pool thread: when its current request began (0 when idle) and its
@@ -44,6 +47,7 @@ typedef struct {
     gint64 loop_tick;   /* last event-loop iteration */
     gint64 runtime_tick;/* last heartbeat through the Mono runtime */
     gint64 last_finished;/* last stats_request_answered */
+    gint64 receiving;   /* requests the event loop is receiving (conn.h: server_opts.receiving) */
     stats_thread t[];
 } stats_block;
 
@@ -71,11 +75,15 @@ void stats_request_begin(stats_block *b, int thread, gint64 now);
  * does not count an answered request as lost). */
 void stats_request_answered(stats_block *b, gint64 now);
 void stats_request_end(stats_block *b, int thread, gint64 now);
+/* The gauge the event loop keeps (server_opts.receiving), NULL for NULL b. */
+gint64 *stats_receiving(stats_block *b);
 
 /* Supervisor side: a consistent-enough copy (each field read atomically). */
 typedef struct {
     int pid;
     gint64 started, finished, in_flight;
+    gint64 receiving;   /* requests the loop was receiving */
+    gint64 lost_if_dead;/* in_flight + receiving: lost if the process ends now */
     gint64 loop_tick, runtime_tick, last_finished;
     gint64 oldest;      /* busy_since of the oldest request a thread serves, 0 if none */
     int busy;           /* threads serving a request */

@@ -614,11 +614,11 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     stats_read(w->stats, &snap);
     stats_unmap(w->stats);
     w->stats = NULL;
-    char *lost = snap.in_flight || !clean || w->why
-                     ? g_strdup_printf("; lost %" G_GINT64_FORMAT " request(s) in progress", snap.in_flight)
+    char *lost = snap.lost_if_dead || !clean || w->why
+                     ? g_strdup_printf("; lost %" G_GINT64_FORMAT " request(s) in progress", snap.lost_if_dead)
                      : g_strdup("");
     char *why = w->why ? g_strdup_printf(" (%s)", w->why) : g_strdup("");
-    if ((s->stopping || w->retiring) && clean && !snap.in_flight)
+    if ((s->stopping || w->retiring) && clean && !snap.lost_if_dead)
         g_message("worker %d %s%s", (int)pid, how, why);
     else
         g_warning("worker %d %s%s after %" G_GINT64_FORMAT ".%01d s%s%s", (int)pid, how,

@@ -343,7 +343,7 @@ int worker_main(int argc, char **argv)
     gboolean warm = wants_warmup(ctx.cfg);
     server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
                       .parent_fd = parent_fd, .tick = loop_tick,
-                      .answered = answered, .hold_listeners = warm};
+                      .answered = answered, .hold_listeners = warm, .receiving = stats_receiving(wstats)};
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);

@@ -36,6 +36,9 @@ static void test_shared_across_fork(void)
         stats_request_end(w, t0, 61 * S);
         stats_request_begin(w, t0, 70 * S);
         stats_request_begin(w, t1, 65 * S);
+        /* the loop receives two requests, then hands one to the pool */
+        __atomic_add_fetch(stats_receiving(w), 2, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(stats_receiving(w), 1, __ATOMIC_RELAXED);
         stats_unmap(w);
         _exit(t0 == 0 && t1 == 1 ? 0 : 2);
     }
@@ -49,6 +52,8 @@ static void test_shared_across_fork(void)
     g_assert_cmpint(s.started, ==, 3);
     g_assert_cmpint(s.finished, ==, 1);
     g_assert_cmpint(s.in_flight, ==, 2);
+    g_assert_cmpint(s.receiving, ==, 1);
+    g_assert_cmpint(s.lost_if_dead, ==, 3);
     g_assert_cmpint(s.busy, ==, 2);
     g_assert_cmpint(s.oldest, ==, 65 * S);
     g_assert_cmpint(s.loop_tick, ==, 100 * S);

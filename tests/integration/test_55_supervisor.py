@@ -281,3 +281,28 @@ def test_reloads_under_keepalive_load_lose_nothing_and_crash_nothing(env):
     check("Socket errors" not in out, f"wrk socket errors:\n{out}")
     check("Non-2xx" not in out, f"wrk non-2xx answers:\n{out}")
     check(total and int(total.group(1)) > 1000, f"wrk ran:\n{out}")
+
+
+def test_a_request_being_received_by_a_killed_worker_is_counted_lost(env):
+    """A request the worker's event loop is still receiving (half an SCGI
+    header, or a whole one not read yet) dies with the worker too: its client
+    sees the connection reset. The supervisor counts it with the requests in
+    the threads ('lost N'), so the log's count is what the clients lost."""
+    import socket
+    srv = faults_server(env, "sup-recv.conf", server="threads = 2\n")
+    old = srv.worker_pid()
+    pid_of(srv.port)
+    socks = []
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"70:CONTENT_LENGTH\x000\x00SCGI\x001\x00")  # the header is not complete
+        socks.append(s)
+    time.sleep(0.5)
+    os.kill(old, signal.SIGKILL)
+    harness.wait_for(lambda: re.search(rf"worker {old} was killed", srv.log_text()), 20, "the kill in the log")
+    line = [ln for ln in srv.log_text().splitlines() if f"worker {old} was killed" in ln][0]
+    print(f"# {line}")
+    check("lost 3 request(s)" in line, f"three requests being received are counted lost: {line}")
+    for s in socks:
+        s.close()
+    eq(pid_of(srv.port) != old, True, "a new worker serves")

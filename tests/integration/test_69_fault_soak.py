@@ -89,17 +89,13 @@ def test_sixty_seconds_of_faults_under_load(env):
           f"faults {faults}; {len(killed)} SIGKILLs; lost per the log {lost}; watchdog hangs {len(hangs)}")
     print(f"# events: {events}")
     for ln in log.splitlines():
-        if re.search(r"lost \d+ request|hangs|exited|killed|unloading|reloaded", ln):
+        if re.search(r"lost \d+ request|hangs", ln):
             print("# log: " + ln[:300])
-    ngx_errors = [ln for ln in ngx.error_log().splitlines() if "upstream" in ln]
-    print(f"# nginx upstream errors: {len(ngx_errors)}")
-    for ln in ngx_errors:
-        print("# nginx: " + ln[:300])
     eq(len(faults), 3, "the fault requests ended")
     eq(sockerr, 0, f"wrk socket errors (nginx answers for a lost request):\n{out}")
     eq(lost, non2xx + len(fault_failed), "requests lost per the log vs. requests that failed")
     eq(len(hangs), 1, "watchdog hang verdicts (only Environment.Exit hangs)")
     check(non2xx <= len(killed) * 8 + 3 * 4, f"only requests in flight in killed workers fail: {non2xx}")
-    check("Native Crash Reporting" not in log.replace("FailFast", ""), "no crash other than FailFast")
+    eq(log.count("Native Crash Reporting"), 1, "Mono crash reports (FailFast's only)")
     eq(len(srv.worker_pids()), 2, "two workers at the end")
     eq(harness.request(ngx.port, "GET", "/pid.ashx").status, 200, "still serving")
