@@ -3,6 +3,7 @@
 // that domain, once per request, with the whole request in its arguments.
 using System;
 using System.Reflection;
+using System.Reflection.Emit;
 using System.Threading;
 using System.Web;
 using System.Web.Configuration;
@@ -51,8 +52,42 @@ namespace ScgiMono
 		static Timer schedulerTick;
 		static FrontEndSendfile sendfile;
 		static string accelPrefix;
-		static FieldInfo unloadingField; // HttpRuntime.domainUnloading, under the supervisor
+		static bool supervised;
 		static int unloadReported;
+
+		// HttpRuntime's private static domainUnloading: set by UnloadAppDomain
+		// (user code, ASP.NET's file watchers, app_offline.htm, recompilations)
+		// before the domain goes; Mono 6.8 then drops, without ending them, the
+		// requests that enter (RealProcessRequest prints "Domain is unloading, not
+		// processing the request" and returns). Read by a method compiled once
+		// (a reflection read per request would box); false without the field.
+		static readonly Func<bool> DomainUnloading = UnloadingReader ();
+
+		static Func<bool> UnloadingReader ()
+		{
+			FieldInfo f = typeof (HttpRuntime).GetField ("domainUnloading", BindingFlags.NonPublic | BindingFlags.Static);
+			if (f == null || f.FieldType != typeof (bool)) {
+				Console.Error.WriteLine ("scgi-mono: System.Web has no HttpRuntime.domainUnloading: a request that " +
+				                         "enters an unloading AppDomain is not run again in a fresh one");
+				return () => false;
+			}
+			try {
+				var m = new DynamicMethod ("ReadDomainUnloading", typeof (bool), Type.EmptyTypes, typeof (Entry), true);
+				ILGenerator il = m.GetILGenerator ();
+				il.Emit (OpCodes.Ldsfld, f);
+				il.Emit (OpCodes.Ret);
+				var read = (Func<bool>) m.CreateDelegate (typeof (Func<bool>));
+				read ();
+				return read;
+			} catch (Exception e) {
+				Console.Error.WriteLine ("scgi-mono: HttpRuntime.domainUnloading read by reflection ({0})", e.Message);
+				return () => (bool) f.GetValue (null);
+			}
+		}
+
+		// How often a request waiting for ASP.NET to end it checks whether the
+		// domain began unloading (and the request will never be run).
+		const int UnloadPollMs = 100;
 
 		internal static void Start (IntPtr gen, string virtualPath, string physicalPath, FrontEndSendfile mode,
 		                            string prefix)
@@ -92,9 +127,7 @@ namespace ScgiMono
 			// the unload on the thread pool (the DomainUnload event comes later,
 			// or not at all when the pool is busy): seen within a second by the
 			// scheduler tick (Start), which asks for a replacement then.
-			unloadingField = typeof (HttpRuntime).GetField ("domainUnloading", BindingFlags.NonPublic | BindingFlags.Static);
-			if (unloadingField != null && unloadingField.FieldType != typeof (bool))
-				unloadingField = null;
+			supervised = true;
 			Type factory = typeof (HttpRuntime).Assembly.GetType ("System.Web.HttpApplicationFactory");
 			FieldInfo f = factory == null ? null
 				: factory.GetField ("app_shutdown", BindingFlags.NonPublic | BindingFlags.Static);
@@ -108,8 +141,7 @@ namespace ScgiMono
 
 		static void CheckUnloading ()
 		{
-			FieldInfo f = unloadingField;
-			if (f != null && (bool) f.GetValue (null) && Interlocked.Exchange (ref unloadReported, 1) == 0)
+			if (supervised && DomainUnloading () && Interlocked.Exchange (ref unloadReported, 1) == 0)
 				Native.UnloadStarted (generation);
 		}
 
@@ -146,10 +178,15 @@ namespace ScgiMono
 		// (bodyLen bytes) is not in memory at body but in the C host's temporary
 		// file; it is read through Native.ReadBody. route: the C host's decision
 		// about the URL (RequestTarget); the request was already refused there if
-		// its URL is invalid or names a private file.
-		public static void Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags,
-		                            IntPtr route, int routeLen)
+		// its URL is invalid or names a private file. Returns a RequestResult
+		// (from native/reqflags.h): Done, or DomainUnloading when ASP.NET is
+		// unloading this domain and did not run the request (nothing of its
+		// response was sent; the C host runs it again in a fresh domain).
+		public static int Process (IntPtr conn, IntPtr vars, int varsLen, IntPtr body, int bodyLen, int flags,
+		                           IntPtr route, int routeLen)
 		{
+			if (DomainUnloading ())
+				return RequestResult.DomainUnloading;
 			var sink = new NativeSink (conn);
 			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen),
 			                                RequestTarget.FromNative (route, routeLen), paths, sink,
@@ -160,14 +197,20 @@ namespace ScgiMono
 			// the file: 404, as IIS and Mono's own servers answer.
 			if (paths.IsStaticFileWithPathInfo (wr.GetFilePath (), wr.GetPathInfo ())) {
 				wr.SendNotFound ();
-				return;
+				return RequestResult.Done;
 			}
 			if (wr.NeedsSlashRedirect) {
 				wr.SendSlashRedirect ();
-				return;
+				return RequestResult.Done;
 			}
+			// ProcessRequest may run another request queued earlier and queue
+			// this one (run later on a pool thread, or dropped if the domain
+			// unloads first): wait for its end, but not for one that will never
+			// come (see WaitForEndOrAbandon). This also frees the threads that
+			// were already waiting when the unload began.
 			HttpRuntime.ProcessRequest (wr);
-			wr.WaitForEnd ();
+			return wr.WaitForEndOrAbandon (DomainUnloading, UnloadPollMs)
+				? RequestResult.Done : RequestResult.DomainUnloading;
 		}
 	}
 }

@@ -165,7 +165,13 @@ namespace ScgiMono
 		// ---- request line and paths ----
 
 		public override string GetHttpVerbName () { return method; }
-		public override string GetHttpVersion () { return vars.Get ("SERVER_PROTOCOL") ?? "HTTP/1.1"; }
+		// ASP.NET's HttpResponse asks for it first thing in HttpContext's constructor:
+		// from here on the request is ASP.NET's (Claim), it is never abandoned.
+		public override string GetHttpVersion ()
+		{
+			Claim ();
+			return vars.Get ("SERVER_PROTOCOL") ?? "HTTP/1.1";
+		}
 		public override string GetRawUrl () { return rawUrl; }
 		public override string GetUriPath () { return filePath + pathInfo; }
 		public override string GetFilePath () { return filePath; }
@@ -272,7 +278,7 @@ namespace ScgiMono
 
 		public override byte[] GetPreloadedEntityBody ()
 		{
-			if (bodyLength == 0 || !Preloaded || ended)
+			if (!Claim () || bodyLength == 0 || !Preloaded || ended)
 				return null;
 			byte[] b = new byte [bodyLength];
 			Marshal.Copy (body, b, 0, bodyLength);
@@ -287,7 +293,7 @@ namespace ScgiMono
 
 		public override int ReadEntityBody (byte[] buffer, int offset, int size)
 		{
-			if (ended || buffer == null)
+			if (!Claim () || ended || buffer == null)
 				return 0;
 			if (offset < 0 || size < 0 || offset > buffer.Length - size)
 				throw new ArgumentOutOfRangeException ("offset");
@@ -359,7 +365,7 @@ namespace ScgiMono
 
 		public override void SendResponseFromMemory (byte[] data, int length)
 		{
-			if (ended || data == null || handedOff)
+			if (!Claim () || ended || data == null || handedOff)
 				return;
 			EnsureHeaders ();
 			bodyStarted |= length > 0;
@@ -368,7 +374,7 @@ namespace ScgiMono
 
 		public override unsafe void SendResponseFromMemory (IntPtr data, int length)
 		{
-			if (ended || data == IntPtr.Zero || handedOff)
+			if (!Claim () || ended || data == IntPtr.Zero || handedOff)
 				return;
 			EnsureHeaders ();
 			bodyStarted |= length > 0;
@@ -416,7 +422,7 @@ namespace ScgiMono
 
 		public override void SendResponseFromFile (string filename, long offset, long length)
 		{
-			if (ended || HandOff (filename, offset, length))
+			if (!Claim () || ended || HandOff (filename, offset, length))
 				return;
 			using (var fs = new FileStream (filename, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1))
 				SendFromStream (fs, offset, length);
@@ -424,7 +430,7 @@ namespace ScgiMono
 
 		public override void SendResponseFromFile (IntPtr handle, long offset, long length)
 		{
-			if (ended || handedOff)
+			if (!Claim () || ended || handedOff)
 				return;
 			var sh = new Microsoft.Win32.SafeHandles.SafeFileHandle (handle, false);
 			using (var fs = new FileStream (sh, FileAccess.Read, 1))
@@ -454,7 +460,7 @@ namespace ScgiMono
 
 		public override void FlushResponse (bool finalFlush)
 		{
-			if (ended)
+			if (!Claim () || ended)
 				return;
 			EnsureHeaders ();
 			sink.Flush (finalFlush);
@@ -464,6 +470,8 @@ namespace ScgiMono
 
 		public override void EndOfRequest ()
 		{
+			if (!Claim ())
+				return; // abandoned: the host answers this request elsewhere
 			if (!ended) {
 				EnsureHeaders ();
 				sink.Flush (true);
@@ -483,13 +491,13 @@ namespace ScgiMono
 
 		public override void CloseConnection ()
 		{
-			if (!ended)
+			if (Claim () && !ended)
 				sink.CloseConnection ();
 		}
 
 		public override bool IsClientConnected ()
 		{
-			return !ended && sink.IsConnected;
+			return Claim () && !ended && sink.IsConnected;
 		}
 
 		void MarkEnded ()
@@ -508,6 +516,54 @@ namespace ScgiMono
 				while (!ended)
 					Monitor.Wait (this);
 			}
+		}
+
+		// As WaitForEnd, but gives up on a request that ASP.NET will never run:
+		// every pollMs, while the request is not ended, domainUnloading() is asked;
+		// once it is true and ASP.NET has not begun the request (Claim), the
+		// request is abandoned (every later call from ASP.NET on it does nothing)
+		// and false is returned: the caller may run it again elsewhere. Mono 6.8's
+		// HttpRuntime drops a request without ending it while its domain unloads
+		// (RealProcessRequest returns at once; the queue manager drops it while
+		// disposing), so an unbounded wait would hang this thread for good.
+		public bool WaitForEndOrAbandon (Func<bool> domainUnloading, int pollMs)
+		{
+			lock (this) {
+				while (!ended) {
+					if (domainUnloading () && TryAbandon ())
+						return false;
+					Monitor.Wait (this, pollMs);
+				}
+			}
+			return true;
+		}
+
+		// 0: ASP.NET has not touched the request yet; 1: ASP.NET runs it (it
+		// created its HttpContext, or sent or read something); 2: abandoned by
+		// the host, which may already have given the connection to another try.
+		int claim;
+
+		public bool Abandoned {
+			get { return Volatile.Read (ref claim) == 2; }
+		}
+
+		// Abandons the request unless ASP.NET already began it. True when abandoned.
+		public bool TryAbandon ()
+		{
+			if (Interlocked.CompareExchange (ref claim, 2, 0) == 1)
+				return false;
+			ended = true; // every member that checks it does nothing from now on
+			return true;
+		}
+
+		// Called by every member through which ASP.NET runs a request (see claim):
+		// false once the host abandoned it, and the member must then do nothing.
+		bool Claim ()
+		{
+			int c = Volatile.Read (ref claim);
+			if (c == 1)
+				return true;
+			return Interlocked.CompareExchange (ref claim, 1, 0) != 2;
 		}
 	}
 }

@@ -25,6 +25,7 @@ typedef struct gen {
     int apache_status;    /* from web.config: 1, 0, or -1 for the server default */
     int inflight;
     gboolean dead;        /* ASP.NET is unloading it: no new requests */
+    gboolean gone;        /* its DomainUnload handler has finished (DomainGone) */
 } gen;
 
 struct mh_app {
@@ -35,7 +36,32 @@ struct mh_app {
     gen *current;
     gboolean creating;
     gint64 failed_at;     /* monotonic time of the last failed start, 0 if none */
+    /* Domains dead but not yet gone. ApplicationHost clears the application's
+     * compilation directory (shared by all its domains) when it creates one,
+     * under the requests the old domain still runs (they fail to compile), so
+     * a fresh domain is made only once the old ones are gone, or at
+     * unload_deadline (monotonic) if one never reports. */
+    int unloading;
+    gint64 unload_deadline;
 };
+
+/* How long requests wait for an unloading domain to go before a fresh one is
+ * made anyway. */
+#define UNLOAD_WAIT_USEC (10 * G_USEC_PER_SEC)
+
+/* Marks g dead (app->lock held). TRUE the first time. */
+static gboolean mark_dead(gen *g)
+{
+    mh_app *app = g->app;
+    if (app->current == g)
+        app->current = NULL;
+    if (g->dead)
+        return FALSE;
+    g->dead = TRUE;
+    if (!g->gone && app->unloading++ == 0)
+        app->unload_deadline = g_get_monotonic_time() + UNLOAD_WAIT_USEC;
+    return TRUE;
+}
 
 static char *dll_path;
 static void (*supervised_on_unload)(const char *app_name); /* NULL: not under the supervisor */
@@ -107,9 +133,7 @@ static void icall_domain_unloading(gen *g)
 {
     mh_app *app = g->app;
     g_mutex_lock(&app->lock);
-    g->dead = TRUE;
-    if (app->current == g)
-        app->current = NULL;
+    mark_dead(g);
     g_mutex_unlock(&app->lock);
     g_message("application %s: AppDomain unloading (web.config, bin/ or recycle); "
               "the next request starts a fresh one", app->spec->name);
@@ -120,9 +144,14 @@ static void icall_domain_unloading(gen *g)
 /* The managed side waited for the domain's requests; forget it if none is left. */
 static void icall_domain_gone(gen *g)
 {
-    g_mutex_lock(&g->app->lock);
+    mh_app *app = g->app;
+    g_mutex_lock(&app->lock);
+    mark_dead(g);
+    g->gone = TRUE;
+    app->unloading--;
+    g_cond_broadcast(&app->cond);
     gboolean idle = g->inflight == 0;
-    g_mutex_unlock(&g->app->lock);
+    g_mutex_unlock(&app->lock);
     if (idle)
         g_free(g);
 }
@@ -326,8 +355,13 @@ static gen *create_gen(mh_app *app, GError **error)
 static gen *acquire(mh_app *app, GError **error)
 {
     g_mutex_lock(&app->lock);
-    while (app->creating)
-        g_cond_wait(&app->cond, &app->lock);
+    while (app->creating ||
+           (!app->current && app->unloading > 0 && g_get_monotonic_time() < app->unload_deadline)) {
+        if (app->creating)
+            g_cond_wait(&app->cond, &app->lock);
+        else
+            g_cond_wait_until(&app->cond, &app->lock, app->unload_deadline);
+    }
     if (!app->current) {
         if (app->failed_at && g_get_monotonic_time() - app->failed_at < 2 * G_USEC_PER_SEC) {
             g_mutex_unlock(&app->lock);
@@ -398,11 +432,34 @@ static void route_block(const route_req *r, GString *out)
     }
 }
 
+/* What one crossing into an AppDomain came to. */
+typedef enum {
+    INVOKE_DONE,     /* answered (or failed with an answer, a 500, or a cut connection) */
+    INVOKE_RETRY,    /* not run, nothing sent: the domain is gone or unloading */
+} invoke_result;
+
+/* True when the exception is the domain's unload reaching the request's
+ * thread (Mono aborts the threads inside a domain it unloads). */
+static gboolean unload_exception(gen *g, MonoObject *exc)
+{
+    MonoClass *k = mono_object_get_class(exc);
+    const char *name = mono_class_get_name(k), *ns = mono_class_get_namespace(k);
+    if (strcmp(ns, "System") == 0 && strcmp(name, "AppDomainUnloadedException") == 0)
+        return TRUE;
+    g_mutex_lock(&g->app->lock);
+    gboolean dead = g->dead;
+    g_mutex_unlock(&g->app->lock);
+    return dead && strcmp(ns, "System.Threading") == 0 && strcmp(name, "ThreadAbortException") == 0;
+}
+
+/* Nothing of the request went out or was consumed: it may be run again. */
+static gboolean retryable(const conn *c) { return !c->r.started && !c->r.finished && c->body_taken == 0; }
+
 /* One crossing: the whole request goes to ScgiMono.Entry.Process in the app's domain. */
-static gboolean invoke(gen *g, conn *c, const GString *routed)
+static invoke_result invoke(gen *g, conn *c, const GString *routed)
 {
     if (!mono_domain_set(g->domain, FALSE))
-        return FALSE;
+        return INVOKE_RETRY;
     /* A body in memory is read by the managed side straight from it; any other
      * (spooled to a temporary file) through the ReadBody internal call. */
     gboolean in_memory = c->body_mode == BODY_MEMORY;
@@ -412,8 +469,11 @@ static gboolean invoke(gen *g, conn *c, const GString *routed)
     gint32 flags = (c->proto == PROTO_HTTP ? REQ_FLAG_PLAIN_HTTP : 0) | (in_memory ? 0 : REQ_FLAG_BODY_SPOOLED);
     void *args[8] = {&c, &vars, &vars_len, &body, &body_len, &flags, &route, &route_len};
     MonoObject *exc = NULL;
-    mono_runtime_invoke(process_method, NULL, args, &exc);
-    if (exc) {
+    MonoObject *ret = mono_runtime_invoke(process_method, NULL, args, &exc);
+    invoke_result result = INVOKE_DONE;
+    if (exc && retryable(c) && unload_exception(g, exc)) {
+        result = INVOKE_RETRY;
+    } else if (exc) {
         /* one line per failed request (type and message); the stack at debug level */
         char *summary = exception_summary(exc);
         const char *uri = conn_var(c, "REQUEST_URI", NULL), *method = conn_var(c, "REQUEST_METHOD", NULL);
@@ -429,17 +489,45 @@ static gboolean invoke(gen *g, conn *c, const GString *routed)
             resp_simple(c, 500, "Internal Server Error");
         else
             c->r.close_after = TRUE;
+    } else if (ret && *(gint32 *)mono_object_unbox(ret) == REQ_RESULT_DOMAIN_UNLOADING) {
+        if (retryable(c)) {
+            result = INVOKE_RETRY;
+        } else { /* cannot happen (the managed side sends nothing first); never send twice */
+            g_warning("%s: application %s: a request left by an unloading AppDomain had begun its response",
+                      c->peer, g->app->spec->name);
+            c->r.close_after = TRUE;
+        }
     }
     mono_domain_set(mono_get_root_domain(), FALSE);
-    return TRUE;
+    return result;
 }
+
+/* The request found g unloading: no new request goes to it (the next acquire
+ * creates a fresh domain), then the reference is dropped. Logged once per
+ * domain. Must be called instead of release (g may be freed once released). */
+static void retire_and_release(gen *g)
+{
+    mh_app *app = g->app;
+    g_mutex_lock(&app->lock);
+    gboolean first = mark_dead(g);
+    g->inflight--;
+    g_mutex_unlock(&app->lock);
+    if (first)
+        g_message("application %s: AppDomain unloading, requests that reached it go to a fresh one",
+                  app->spec->name);
+}
+
+/* Tries of a request whose AppDomain was unloading under it (each time in a
+ * fresh domain): beyond this it is answered 503. */
+#define MAX_TRIES 3
 
 void monohost_process(mh_app *app, conn *c, const route_req *r)
 {
     GError *error = NULL;
     GString *routed = g_string_sized_new(r->raw_url->len * 2 + r->query->len + 64);
     route_block(r, routed);
-    for (int attempt = 0; attempt < 2; attempt++) {
+    invoke_result res = INVOKE_RETRY;
+    for (int attempt = 0; attempt < MAX_TRIES && res == INVOKE_RETRY; attempt++) {
         gen *g = acquire(app, &error);
         if (!g) {
             g_warning("%s: %s", c->peer, error->message);
@@ -449,17 +537,20 @@ void monohost_process(mh_app *app, conn *c, const route_req *r)
             return;
         }
         c->r.apache_status = g->apache_status >= 0 ? g->apache_status : app->default_apache_status;
-        gboolean ok = invoke(g, c, routed);
-        release(g);
-        if (ok)
-            break;
-        /* The domain went away between acquire and entry: retire it and retry. */
-        g_mutex_lock(&app->lock);
-        if (app->current == g)
-            app->current = NULL;
-        g_mutex_unlock(&app->lock);
+        res = invoke(g, c, routed);
+        if (res == INVOKE_RETRY)
+            retire_and_release(g);
+        else
+            release(g);
     }
     g_string_free(routed, TRUE);
+    if (res == INVOKE_RETRY) {
+        const char *uri = conn_var(c, "REQUEST_URI", NULL);
+        g_warning("%s: application %s: %s reached %d AppDomains that were unloading; answered 503", c->peer,
+                  app->spec->name, uri ? uri : "-", MAX_TRIES);
+        resp_simple(c, 503, "Service Unavailable: the application is restarting");
+        return;
+    }
     if (!c->r.finished)
         resp_flush(c, TRUE);
 }

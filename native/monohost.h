@@ -9,7 +9,9 @@
  * Domains: an application's AppDomain is created through
  * System.Web.Hosting.ApplicationHost on first use (or by monohost_app_start).
  * When ASP.NET unloads it, the managed side reports it (DomainUnloading), waits
- * until no request is inside it, and the next request creates a fresh domain.
+ * until no request is inside it, and the next request creates a fresh domain;
+ * a request that meets the unload first retires the domain itself (see
+ * monohost_process).
  * ScgiMono.dll is made resolvable in every domain by an assembly preload hook:
  * nothing is copied into the application and no GAC is touched.
  */
@@ -54,7 +56,13 @@ void monohost_thread_detach(void);
 /* Serves the request on c through the application (one call into its domain),
  * with route's decision (the raw URL, the normalised path, the query and the
  * server name), which the managed side uses as given. On return the response
- * is complete. Call on an attached thread. */
+ * is complete. Call on an attached thread.
+ * A request that reaches a domain ASP.NET is unloading is not lost: the
+ * managed side reports it was not run (REQ_RESULT_DOMAIN_UNLOADING, also for
+ * a request it was already waiting on when the unload began), the domain is
+ * retired and the request runs again in a fresh one, up to 3 tries in all,
+ * then 503 with a log line. Only a request with nothing of its response sent
+ * and nothing of its body read is run again. */
 void monohost_process(mh_app *app, conn *c, const route_req *r);
 
 #endif
