@@ -207,8 +207,9 @@ class Nginx(Daemon):
     name = "nginx"
 
     def __init__(self, workdir, backend, port=None, sample=NGINX_SAMPLE, subst=None):
-        self.prefix = os.path.join(workdir, f"nginx-{free_port()}")
-        os.makedirs(self.prefix)
+        # a directory of its own (a free port as its name could repeat)
+        self.prefix = tempfile.mkdtemp(prefix="nginx-", dir=workdir)
+        os.chmod(self.prefix, 0o755)  # its workers run as another user
         self.port = port or free_port()
         conf = open(sample).read()
         for old, new in (subst or {}).items():
@@ -239,8 +240,9 @@ class Apache(Daemon):
     name = "apache2"
 
     def __init__(self, workdir, backend, port=None, sample=APACHE_SAMPLE, subst=None):
-        self.prefix = os.path.join(workdir, f"apache-{free_port()}")
-        os.makedirs(self.prefix)
+        # a directory of its own (a free port as its name could repeat)
+        self.prefix = tempfile.mkdtemp(prefix="apache-", dir=workdir)
+        os.chmod(self.prefix, 0o755)  # its workers run as another user
         self.port = port or free_port()
         site = _replace(open(sample).read(), "127.0.0.1:8080", f"127.0.0.1:{self.port}")
         for old, new in (subst or {}).items():
@@ -273,8 +275,9 @@ class Lighttpd(Daemon):
     name = "lighttpd"
 
     def __init__(self, workdir, backend, port=None, extra_env=None, sample=LIGHTTPD_SAMPLE, subst=None):
-        self.prefix = os.path.join(workdir, f"lighttpd-{free_port()}")
-        os.makedirs(self.prefix)
+        # a directory of its own (a free port as its name could repeat)
+        self.prefix = tempfile.mkdtemp(prefix="lighttpd-", dir=workdir)
+        os.chmod(self.prefix, 0o755)  # its workers run as another user
         self.port = port or free_port()
         conf = open(sample).read()
         for old, new in (subst or {}).items():
