@@ -17,6 +17,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -107,6 +108,7 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd, gboo
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != s->self)
         _exit(1); /* the supervisor is already gone */
+    notify_scrub_env(); /* only the supervisor talks to the service manager */
     int n = (int)s->listeners->len, high = 3 + n + 2;
     int tmp[66];
     if (n > 64)
@@ -706,7 +708,9 @@ static void on_signals(sup *s)
             reap(s);
             break;
         case SIGHUP:
-            start_reload(s);
+            if (s->announced && !s->stopping)
+                notify_update(NOTIFY_RELOADING, "reloading: reading the configuration");
+            start_reload(s); /* READY=1 again once it committed, failed or was refused */
             break;
         case SIGTERM:
         case SIGINT:
@@ -729,6 +733,43 @@ static void on_parent(sup *s)
     }
 }
 
+/* Tells the service manager (notify.h) the state and how many workers serve;
+ * called every turn of the loop, it sends only what changed. RELOADING is a
+ * configuration reload (SIGHUP) in progress or waiting behind a replacement;
+ * a replacement after an application change alone is no reload for the
+ * service manager (READY, with the status text saying so). */
+static void sync_service_manager(sup *s)
+{
+    int serving = 0, fresh_ready = 0;
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (s->new_cfg && w->gen == s->reload_gen && !w->retiring)
+            fresh_ready += w->ready;
+        else if (w->ready && !w->term_at && !w->killed)
+            serving++;
+    }
+    gboolean reloading = (s->new_cfg && s->new_cfg != s->cfg) || s->reload_again;
+    char *status;
+    notify_state st;
+    if (s->stopping) {
+        st = NOTIFY_STOPPING;
+        status = g_strdup_printf("stopping: %u worker(s) finishing their requests", s->procs->len);
+    } else if (s->announced && (reloading || s->new_cfg)) {
+        st = reloading ? NOTIFY_RELOADING : NOTIFY_READY;
+        status = g_strdup_printf("%s: %d worker(s) serving, %d of %d new ready",
+                                 s->new_cfg == s->cfg ? "replacing the workers (application changed)" : "reloading",
+                                 serving, fresh_ready, s->new_cfg ? s->new_cfg->workers : 0);
+    } else if (s->announced) {
+        st = NOTIFY_READY;
+        status = g_strdup_printf("%d of %d worker(s) serving", serving, s->cfg->workers);
+    } else {
+        st = NOTIFY_STARTING;
+        status = g_strdup_printf("starting: %d of %d worker(s) ready", serving, s->cfg->workers);
+    }
+    notify_update(st, status);
+    g_free(status);
+}
+
 static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
@@ -736,6 +777,8 @@ static void run(sup *s)
         check_app_changes(s);
         check_reload(s);
         watchdog(s);
+        sync_service_manager(s);
+        notify_tick(now_us());
         if (s->stopping && now_us() > s->stop_deadline) {
             g_warning("%u worker(s) still running %d s after the stop began: killing them", s->procs->len,
                       s->cfg->shutdown_timeout + 5);
@@ -743,7 +786,7 @@ static void run(sup *s)
             s->stop_deadline = G_MAXINT64;
         }
         struct epoll_event evs[16];
-        int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), 100);
+        int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), notify_timeout_ms(now_us(), 100));
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
             if (tag == TAG_SIGNAL)
@@ -815,6 +858,7 @@ int supervisor_main(int argc, char **argv)
         if (!listener_is_listening(0))
             s->parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
     }
+    notify_init();
     s->worker_exe = worker_exe_path();
     s->procs = g_ptr_array_new();
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -844,6 +888,7 @@ int supervisor_main(int argc, char **argv)
     watch_start(s);
     run(s);
     appwatch_free(s->watch);
+    sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
     return s->exit_code;
