@@ -5,6 +5,7 @@ SIGQUIT does not kill the supervisor: it asks each worker for Mono's managed
 thread dump. The workers keep SIGUSR1 blocked from their first instruction:
 one that arrives while a worker starts does not kill it."""
 import os
+import subprocess
 import re
 import signal
 import time
@@ -149,3 +150,38 @@ def test_sigquit_dumps_the_workers_threads_and_the_supervisor_lives(env):
     eq(srv.worker_pids(), workers, "the same workers")
     eq(harness.request(srv.port, "GET", "/pid.ashx").status, 200, "still serving")
     eq(srv.stop(), 0, "exit 0")
+
+
+def test_a_reload_that_changes_error_log_moves_every_process(env):
+    srv, log = file_log_server(env, "move", "threads = 2\n")
+    conf = os.path.join(env.work.path, "move.conf")
+    old_worker = srv.worker_pid()
+    moved = os.path.join(env.work.path, "moved.log")
+    text = open(conf).read()
+    open(conf, "w").write(text.replace(f"error_log = {log}", f"error_log = {moved}"))
+    srv.proc.send_signal(signal.SIGHUP)
+    harness.wait_for(lambda: os.path.exists(moved) and "error_log changed" in open(moved).read(), 60,
+                     "the reload, then the supervisor in the new file")
+    check("reloaded:" in open(log).read(), "the reload committed (logged before the supervisor moved)")
+    harness.wait_for(lambda: old_worker not in srv.worker_pids(), 30, "the old worker to exit")
+    new_worker = srv.worker_pid()
+    text = open(moved).read()
+    check(f"[worker {new_worker}] notice: worker {new_worker} serving" in text, "the new worker logs to the new file")
+    check(f"error_log changed: logging here from now on (before: {log})" in text, f"the supervisor moved: {text}")
+    check(f"error_log changed: logging to {moved} from now on" in open(log).read(), "the old file says where")
+    size = os.path.getsize(log)
+    refused(srv.port, "moved-1")
+    time.sleep(0.3)
+    check("moved-1" in open(moved).read(), "requests log to the new file")
+    eq(os.path.getsize(log) - size, 0, "bytes to the old file after the move (the old worker is gone)")
+
+
+def test_an_error_log_that_cannot_be_opened_stops_the_start(env):
+    port = harness.free_port()
+    conf = os.path.join(env.work.path, "badlog.conf")
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nerror_log = /nonexistent-dir/e.log\n"
+                          f"[app:faults]\nvpath = /\npath = {APP}\n")
+
+    r = subprocess.run([harness.SERVER, "--config", conf], capture_output=True, text=True, timeout=30)
+    eq(r.returncode, 1, "exit status")
+    check("cannot open the log file /nonexistent-dir/e.log" in r.stderr, f"the reason on stderr: {r.stderr}")
