@@ -4,6 +4,7 @@ reload (done or refused), STOPPING=1 on SIGTERM, and WATCHDOG=1 every
 WATCHDOG_USEC / 2. The test plays systemd: it binds the AF_UNIX datagram
 socket named by NOTIFY_SOCKET and reads what arrives."""
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -75,14 +76,14 @@ class NotifySocket:
         self.sock.close()
 
 
-def notify_server(env, name, server="threads = 2\n", extra_env=None):
+def notify_server(env, name, server="threads = 2\n", extra_env=None, app=APP):
     path = os.path.join(env.work.path, name + ".notify")
     ns = NotifySocket(path)
     env.on_exit(ns.close)
     port = harness.free_port()
     ns.port = port
     conf = os.path.join(env.work.path, name + ".conf")
-    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\n{server}\n[app:faults]\nvpath = /\npath = {APP}\n")
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\n{server}\n[app:faults]\nvpath = /\npath = {app}\n")
     e = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="500000")
     e.pop("WATCHDOG_PID", None)
     e.update(extra_env or {})
@@ -153,3 +154,24 @@ def test_no_watchdog_when_watchdog_pid_is_another_process(env):
     eq(ns.find("WATCHDOG"), [], "no WATCHDOG=1 for another process's watchdog")
     eq(srv.stop(), 0, "exit 0")
     eq(ns.states(), ["READY", "STOPPING"], "states")
+
+
+def test_an_application_change_is_no_reload_for_systemd(env):
+    """A replacement after an application change (watch = true) keeps the
+    service READY (systemd did not ask for a reload): only STATUS says so."""
+    app = os.path.join(env.work.path, "notify-app")
+    shutil.copytree(APP, app)
+    srv, ns, _ = notify_server(env, "notify-change", app=app)
+    harness.wait_for(lambda: ns.find("READY"), 30, "READY=1")
+    old = srv.worker_pid()
+    path = os.path.join(app, "web.config")
+    text = open(path).read()
+    open(path + ".tmp", "w").write(text.replace("<configuration>", "<configuration>\n  <!-- changed -->", 1))
+    os.rename(path + ".tmp", path)
+    harness.wait_for(lambda: "replaced:" in srv.log_text(), 60, "the replacement")
+    harness.wait_for(lambda: old not in srv.worker_pids(), 30, "the old worker to exit")
+    harness.wait_for(lambda: ns.statuses()[-1:] == ["1 of 1 worker(s) serving"], 10, "the status back to serving")
+    eq(ns.states(), ["READY"], "no RELOADING for an application change")
+    check(any(st.startswith("replacing the workers (application changed)") for st in ns.statuses()),
+          f"STATUS said so: {ns.statuses()}")
+    eq(srv.stop(), 0, "exit 0")
