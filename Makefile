@@ -10,6 +10,8 @@ GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0)
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0)
 MONO_CFLAGS := $(shell pkg-config --cflags mono-2 2>/dev/null)
 MONO_LIBS   := $(shell pkg-config --libs mono-2 2>/dev/null)
+# sd_notify for the supervisor (Type=notify); only scgi-mono-server links it.
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 LLHTTP_DIR  := /usr/share/llhttp
 LLHTTP_INC  := /usr/share/include/llhttp
 # llhttp.c holds two parsers; the strict one checks the CRLF after chunk data and
@@ -27,7 +29,7 @@ HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c native/config.c native/listener.c native/log.c \
-             native/appwatch.c
+             native/appwatch.c native/notify.c
 SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
@@ -79,7 +81,7 @@ $(B)/supobj/%.o: native/%.c native/*.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/scgi-mono-server: $(SUP_OBJS)
-	$(CC) -o $@ $^ $(GLIB_LIBS)
+	$(CC) -o $@ $^ $(GLIB_LIBS) $(SYSTEMD_LIBS)
 
 $(B)/scgi-mono-worker: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
 	$(CC) -o $@ $^ $(MONO_LIBS) $(GLIB_LIBS) -lpthread

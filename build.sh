@@ -17,6 +17,8 @@ DEPS=(
   "gcc:/usr/bin/gcc"
   "pkg-config:/usr/bin/pkg-config"
   "libglib2.0-dev:/usr/include/glib-2.0/glib.h"
+  # sd_notify (systemd Type=notify), linked into the supervisor only
+  "libsystemd-dev:/usr/include/systemd/sd-daemon.h"
   "libmono-2.0-dev:/usr/include/mono-2.0/mono/jit/jit.h"
   "mono-devel:/usr/bin/mcs"
   "mono-runtime:/usr/bin/mono"

@@ -107,6 +107,7 @@ void config_free(config *c)
     if (c->apps)
         g_ptr_array_unref(c->apps);
     g_free(c->config_file);
+    g_free(c->error_log);
     g_free(c);
 }
 
@@ -479,7 +480,7 @@ static gboolean add_app(GPtrArray *apps, app_spec *a, const char *what, GError *
 
 /* ---- configuration file ---- */
 
-typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS } key_kind;
+typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE } key_kind;
 
 typedef struct {
     const char *name;
@@ -517,6 +518,7 @@ static const server_key server_keys[] = {
     { "watch", K_BOOL, offsetof(config, watch), 0, 0 },
     { "socket_mode", K_MODE, offsetof(config, socket_mode), 0, 0 },
     { "inherited_protocols", K_PROTOCOLS, offsetof(config, inherited_protocols), 0, 0 },
+    { "error_log", K_LOGFILE, offsetof(config, error_log), 0, 0 },
 };
 
 static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
@@ -619,6 +621,24 @@ out:
     return ok;
 }
 
+/* error_log: "stderr" (NULL) or an absolute path (the processes open it
+ * themselves, and reopen it on SIGUSR1: a relative one would depend on their
+ * working directory). */
+static gboolean parse_log_file(const char *where, const char *v, char **out, GError **error)
+{
+    if (strcmp(v, "stderr") == 0) {
+        g_clear_pointer(out, g_free);
+        return TRUE;
+    }
+    if (!g_path_is_absolute(v)) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: \"%s\": stderr or an absolute path", where, v);
+        return FALSE;
+    }
+    g_free(*out);
+    *out = g_strdup(v);
+    return TRUE;
+}
+
 static gboolean load_server_key(config *c, GKeyFile *kf, const char *file, const server_key *k,
                                 GError **error)
 {
@@ -653,6 +673,9 @@ static gboolean load_server_key(config *c, GKeyFile *kf, const char *file, const
         break;
     case K_PROTOCOLS:
         ok = parse_protocols(where, v, (listen_protocols *)field, error);
+        break;
+    case K_LOGFILE:
+        ok = parse_log_file(where, v, (char **)field, error);
         break;
     case K_LISTEN:
         break;

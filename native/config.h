@@ -103,6 +103,8 @@ typedef struct {
     gboolean watch;        /* the supervisor watches the applications' files (web.config, bin/...)
                               and replaces the workers when they change; default TRUE */
     int socket_mode;       /* permission bits of UNIX sockets; default 0660 */
+    char *error_log;       /* the log file every process writes (its standard error), reopened on
+                              SIGUSR1; NULL = standard error as inherited ("stderr", the default) */
     char *config_file;     /* file that was read, or NULL */
 } config;
 

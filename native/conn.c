@@ -701,6 +701,7 @@ server *server_new(const server_opts *opts, GError **error)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (s->epfd < 0 || s->evfd < 0 || s->sigfd < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "event loop: %s",
@@ -809,8 +810,12 @@ void server_run(server *s)
                 }
             } else if (tag == TAG_SIGNALFD) {
                 struct signalfd_siginfo si;
-                while (read(s->sigfd, &si, sizeof si) == sizeof si)
-                    stop_now = TRUE;
+                while (read(s->sigfd, &si, sizeof si) == sizeof si) {
+                    if (si.ssi_signo != SIGUSR1)
+                        stop_now = TRUE;
+                    else if (s->o.reopen_logs)
+                        s->o.reopen_logs(s->o.ud);
+                }
             } else if (tag >= TAG_LISTENER0 && tag < TAG_LIMIT) {
                 if (!s->stopping)
                     on_accept(s, g_ptr_array_index(s->o.listeners, tag - TAG_LISTENER0));

@@ -142,11 +142,15 @@ typedef struct {
      * (dispatch counts from there) nor answered by the loop nor closed. With
      * dispatch's count, what a process that dies takes with it. May be NULL. */
     gint64 *receiving;
+    /* Called on the loop thread when SIGUSR1 arrives (read from the loop's
+     * signalfd, like SIGTERM: the caller blocks SIGUSR1 in every thread
+     * before threads exist): reopen the log file. NULL: SIGUSR1 is ignored. */
+    void (*reopen_logs)(void *ud);
 } server_opts;
 
 server *server_new(const server_opts *opts, GError **error);
 /* Runs until SIGTERM or SIGINT (blocked by the caller in every thread before
- * threads were created), then stops accepting, waits for in-flight requests
+ * threads were created; SIGUSR1 too, see reopen_logs), then stops accepting, waits for in-flight requests
  * (at most cfg->shutdown_timeout seconds) and returns. */
 void server_run(server *s);
 void server_free(server *s);

@@ -1,8 +1,11 @@
 /* log: see log.h. */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void log_escape(const char *text, gssize len, GString *out)
 {
@@ -76,4 +79,65 @@ static void handler(const gchar *domain, GLogLevelFlags level, const gchar *mess
 void log_init(void)
 {
     g_log_set_default_handler(handler, NULL);
+}
+
+static char *file_path;   /* the log file over fd 2, NULL = the original stderr */
+static int original_fd = -1; /* a copy of the standard error the process started with */
+
+gboolean log_open_file(const char *path, GError **error)
+{
+    int fd;
+    if (path) {
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+        if (fd < 0) {
+            int e = errno;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot open the log file %s: %s", path,
+                        g_strerror(e));
+            return FALSE;
+        }
+        if (original_fd < 0 && !file_path)
+            original_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    } else {
+        if (!file_path)
+            return TRUE;
+        fd = original_fd >= 0 ? fcntl(original_fd, F_DUPFD_CLOEXEC, 3) : open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot restore standard error: %s",
+                        g_strerror(e));
+            return FALSE;
+        }
+    }
+    fflush(stderr);
+    if (fd == STDERR_FILENO) { /* standard error was closed: the file took its place */
+        fcntl(fd, F_SETFD, 0);
+        fd = -1;
+    }
+    /* dup2 replaces fd 2 atomically: a write by another thread goes wholly
+     * to one file or the other */
+    int r = fd < 0 ? STDERR_FILENO : dup2(fd, STDERR_FILENO);
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (r < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot make %s the standard error: %s",
+                    path ? path : "the original standard error", g_strerror(e));
+        return FALSE;
+    }
+    if (path != file_path) {
+        char *copy = g_strdup(path);
+        g_free(file_path);
+        file_path = copy;
+    }
+    return TRUE;
+}
+
+gboolean log_reopen(GError **error)
+{
+    return file_path ? log_open_file(file_path, error) : TRUE;
+}
+
+const char *log_file_path(void)
+{
+    return file_path;
 }

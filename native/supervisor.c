@@ -17,6 +17,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -101,12 +102,17 @@ static char *describe_status(int st)
 /* In the child: descriptors and environment as worker.h says, then exec. */
 static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd, gboolean strict)
 {
+    /* SIGUSR1 stays blocked through exec: the worker reads it from its
+     * signalfd, and one forwarded before the worker blocked it itself would
+     * kill it (default action) */
     sigset_t none;
     sigemptyset(&none);
+    sigaddset(&none, SIGUSR1);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != s->self)
         _exit(1); /* the supervisor is already gone */
+    notify_scrub_env(); /* only the supervisor talks to the service manager */
     int n = (int)s->listeners->len, high = 3 + n + 2;
     int tmp[66];
     if (n > 64)
@@ -697,6 +703,61 @@ static void reap(sup *s)
         on_exit_status(s, pid, st);
 }
 
+/* SIGUSR1: the log file again by its path (logrotate renamed it), here and
+ * in every worker (each reopens it itself, see worker.c). */
+static void reopen_logs(sup *s)
+{
+    GError *error = NULL;
+    if (!log_file_path())
+        g_message("SIGUSR1: logging to standard error, no file to reopen");
+    else if (log_reopen(&error))
+        g_message("log file reopened: %s; passed on to %u worker(s)", log_file_path(), s->procs->len);
+    else
+        g_warning("SIGUSR1: %s; logging on to the file already open", error->message);
+    g_clear_error(&error);
+    signal_all(s, SIGUSR1);
+}
+
+/* A reload that changed error_log: the supervisor follows once it commits
+ * (its new workers opened the new file themselves). */
+static void logs_follow_config(sup *s)
+{
+    static int seen_gen = -1;
+    if (s->gen == seen_gen)
+        return;
+    seen_gen = s->gen;
+    if (g_strcmp0(s->cfg->error_log, log_file_path()) == 0)
+        return;
+    GError *error = NULL;
+    char *old = g_strdup(log_file_path() ? log_file_path() : "standard error");
+    g_message("error_log changed: logging to %s from now on", s->cfg->error_log ? s->cfg->error_log : "standard error");
+    if (log_open_file(s->cfg->error_log, &error))
+        g_message("error_log changed: logging here from now on (before: %s)", old);
+    else
+        g_warning("error_log: %s; logging on to %s", error->message, old);
+    g_clear_error(&error);
+    g_free(old);
+}
+
+/* SIGQUIT is a core dump by default: the supervisor passes it to the
+ * workers that serve (Mono's handler is installed by then), each of which
+ * prints a managed thread dump of all its threads (Mono writes it to
+ * standard output): for a worker that seems to hang. */
+static void dump_threads(sup *s)
+{
+    GString *pids = g_string_new(NULL);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->ready && !w->killed) {
+            kill(w->pid, SIGQUIT);
+            g_string_append_printf(pids, " %d", (int)w->pid);
+        }
+    }
+    g_message("SIGQUIT: Mono thread dumps asked of worker(s)%s (on the standard output)",
+              pids->len ? pids->str : " (none serving)");
+    g_string_free(pids, TRUE);
+}
+
 static void on_signals(sup *s)
 {
     struct signalfd_siginfo si;
@@ -706,11 +767,19 @@ static void on_signals(sup *s)
             reap(s);
             break;
         case SIGHUP:
-            start_reload(s);
+            if (s->announced && !s->stopping)
+                notify_update(NOTIFY_RELOADING, "reloading: reading the configuration");
+            start_reload(s); /* READY=1 again once it committed, failed or was refused */
             break;
         case SIGTERM:
         case SIGINT:
             begin_stop(s, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        case SIGUSR1:
+            reopen_logs(s);
+            break;
+        case SIGQUIT:
+            dump_threads(s);
             break;
         }
     }
@@ -729,6 +798,43 @@ static void on_parent(sup *s)
     }
 }
 
+/* Tells the service manager (notify.h) the state and how many workers serve;
+ * called every turn of the loop, it sends only what changed. RELOADING is a
+ * configuration reload (SIGHUP) in progress or waiting behind a replacement;
+ * a replacement after an application change alone is no reload for the
+ * service manager (READY, with the status text saying so). */
+static void sync_service_manager(sup *s)
+{
+    int serving = 0, fresh_ready = 0;
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (s->new_cfg && w->gen == s->reload_gen && !w->retiring)
+            fresh_ready += w->ready;
+        else if (w->ready && !w->term_at && !w->killed)
+            serving++;
+    }
+    gboolean reloading = (s->new_cfg && s->new_cfg != s->cfg) || s->reload_again;
+    char *status;
+    notify_state st;
+    if (s->stopping) {
+        st = NOTIFY_STOPPING;
+        status = g_strdup_printf("stopping: %u worker(s) finishing their requests", s->procs->len);
+    } else if (s->announced && (reloading || s->new_cfg)) {
+        st = reloading ? NOTIFY_RELOADING : NOTIFY_READY;
+        status = g_strdup_printf("%s: %d worker(s) serving, %d of %d new ready",
+                                 s->new_cfg == s->cfg ? "replacing the workers (application changed)" : "reloading",
+                                 serving, fresh_ready, s->new_cfg ? s->new_cfg->workers : 0);
+    } else if (s->announced) {
+        st = NOTIFY_READY;
+        status = g_strdup_printf("%d of %d worker(s) serving", serving, s->cfg->workers);
+    } else {
+        st = NOTIFY_STARTING;
+        status = g_strdup_printf("starting: %d of %d worker(s) ready", serving, s->cfg->workers);
+    }
+    notify_update(st, status);
+    g_free(status);
+}
+
 static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
@@ -736,6 +842,9 @@ static void run(sup *s)
         check_app_changes(s);
         check_reload(s);
         watchdog(s);
+        sync_service_manager(s);
+        notify_tick(now_us());
+        logs_follow_config(s);
         if (s->stopping && now_us() > s->stop_deadline) {
             g_warning("%u worker(s) still running %d s after the stop began: killing them", s->procs->len,
                       s->cfg->shutdown_timeout + 5);
@@ -743,7 +852,7 @@ static void run(sup *s)
             s->stop_deadline = G_MAXINT64;
         }
         struct epoll_event evs[16];
-        int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), 100);
+        int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), notify_timeout_ms(now_us(), 100));
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
             if (tag == TAG_SIGNAL)
@@ -778,6 +887,12 @@ int supervisor_main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGQUIT);
+    /* a parent may have left these ignored (a shell's background job
+     * ignores SIGQUIT): an ignored signal never reaches the signalfd */
+    signal(SIGUSR1, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -815,6 +930,15 @@ int supervisor_main(int argc, char **argv)
         if (!listener_is_listening(0))
             s->parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
     }
+    if (s->cfg->error_log) {
+        /* the file becomes standard error here and, by inheritance, in the workers */
+        g_message("logging to %s (error_log)", s->cfg->error_log);
+        if (!log_open_file(s->cfg->error_log, &error)) {
+            fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+            return 1;
+        }
+    }
+    notify_init();
     s->worker_exe = worker_exe_path();
     s->procs = g_ptr_array_new();
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -844,6 +968,7 @@ int supervisor_main(int argc, char **argv)
     watch_start(s);
     run(s);
     appwatch_free(s->watch);
+    sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
     return s->exit_code;

@@ -56,6 +56,19 @@
  * too, until a replacement is ready) and the next attempt backs off (after a
  * failed warm-up 1 s doubling to 60 s, else as for a crash loop).
  *
+ * Other signals: SIGUSR1 reopens the error_log file (log.h) here and is
+ * passed to every worker, which does the same; SIGQUIT is passed to the
+ * workers that serve (Mono prints a managed thread dump) instead of dumping
+ * core here. Workers are started with SIGUSR1 still blocked (through exec),
+ * so one sent while a worker starts is not its death. A reload that changes
+ * error_log moves the supervisor's log once it commits.
+ *
+ * Under systemd (NOTIFY_SOCKET), the state goes to the service manager
+ * through notify.h: READY=1 once every worker serves, RELOADING=1/READY=1
+ * around a SIGHUP (a replacement after an application change alone
+ * stays READY), STOPPING=1, STATUS= with the workers serving, and
+ * WATCHDOG=1 from this loop when WatchdogSec= asks for it.
+ *
  * Exit status: 0 after a clean stop, 2 for a bad command line or
  * configuration (before anything listens), 1 if it cannot start otherwise.
  */

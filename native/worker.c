@@ -129,6 +129,20 @@ static void ask_replacement(const char *app_name)
         g_warning("cannot ask the supervisor for a new worker: %s", g_strerror(errno));
 }
 
+/* SIGUSR1 (the supervisor passes it on): the log file again by its path. */
+static void reopen_logs(void *ud)
+{
+    (void)ud;
+    GError *error = NULL;
+    if (!log_file_path())
+        return; /* standard error: nothing to reopen */
+    if (log_reopen(&error))
+        g_message("log file reopened: %s", log_file_path());
+    else
+        g_warning("SIGUSR1: %s; logging on to the file already open", error->message);
+    g_clear_error(&error);
+}
+
 static int busy(void *ud)
 {
     server_ctx *ctx = ud;
@@ -225,12 +239,17 @@ static gpointer warmup_thread(gpointer ud)
 int worker_main(int argc, char **argv)
 {
     log_init();
-    /* SIGTERM/SIGINT are read from a signalfd by the loop: block them before any
-     * thread (Mono's included) exists so that every thread inherits the mask. */
+    /* SIGTERM/SIGINT (stop) and SIGUSR1 (reopen the log file) are read from a
+     * signalfd by the loop: block them before any thread (Mono's included)
+     * exists so that every thread inherits the mask. Mono 6.8 leaves SIGUSR1
+     * alone (it takes SIGQUIT for its thread dump, the crash signals and
+     * real-time signals for GC suspend; /proc/PID/status SigCgt of a worker
+     * shows them); SIGQUIT stays Mono's. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -244,6 +263,14 @@ int worker_main(int argc, char **argv)
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
         g_error_free(error);
         return 2;
+    }
+
+    /* error_log: started by the supervisor, standard error is the file
+     * already; opening it here too follows a reload that changed it. */
+    if (ctx.cfg->error_log && g_strcmp0(ctx.cfg->error_log, log_file_path()) != 0 &&
+        !log_open_file(ctx.cfg->error_log, &error)) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        return 1;
     }
 
     /* Started by a front end through the SCGI autolaunch convention: the
@@ -343,7 +370,8 @@ int worker_main(int argc, char **argv)
     gboolean warm = wants_warmup(ctx.cfg);
     server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
                       .parent_fd = parent_fd, .tick = loop_tick,
-                      .answered = answered, .hold_listeners = warm, .receiving = stats_receiving(wstats)};
+                      .answered = answered, .hold_listeners = warm, .receiving = stats_receiving(wstats),
+                      .reopen_logs = reopen_logs};
     server *srv = server_new(&so, &error);
     if (!srv) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);

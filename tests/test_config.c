@@ -147,6 +147,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpuint(c->max_header, ==, 65536);
     g_assert_cmpint(c->max_headers, ==, 100);
     g_assert_cmpint(c->inherited_protocols, ==, LISTEN_PROTO_BOTH);
+    g_assert_null(c->error_log);
     g_assert_cmpint(c->max_body, ==, 104857600);
     g_assert_cmpint(c->body_buffer, ==, 1048576);
     g_assert_cmpint(c->max_spool, ==, G_GINT64_CONSTANT(4294967296));
@@ -411,6 +412,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "apache_status = false\n"
                     "scgi_lenient = true\n"
                     "socket_mode = 0600\n"
+                    "error_log = /var/log/scgi-mono/error.log\n"
                     "\n"
                     "[app:hello]\n"
                     "vpath = /hello/\n"
@@ -459,6 +461,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_false(c->apache_status);
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0600);
+    g_assert_cmpstr(c->error_log, ==, "/var/log/scgi-mono/error.log");
     g_assert_cmpuint(c->apps->len, ==, 2);
     a = app_at(c, 0);
     g_assert_cmpstr(a->name, ==, "hello");
@@ -493,7 +496,7 @@ static void test_file_bounds(fixture *fx, gconstpointer data)
     char *file = fx_write(fx, "bounds.conf",
                           "[server]\nthreads = 1024\nqueue = 1000000\nmax_connections = 1\n"
                           "max_header = 1024\nmax_body = 0\nheader_timeout = 86400\n"
-                          "apache_status = No\nscgi_lenient = 1\nsocket_mode = 0\n"
+                          "apache_status = No\nscgi_lenient = 1\nsocket_mode = 0\nerror_log = stderr\n"
                           "[app:a]\nvpath = /\npath = app\n");
     GError *err = NULL;
     config *c = load(&err, "--config", file, NULL);
@@ -509,6 +512,7 @@ static void test_file_bounds(fixture *fx, gconstpointer data)
     g_assert_false(c->apache_status);
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0);
+    g_assert_null(c->error_log);
     assert_default_listen(c);
     config_free(c);
     g_free(file);
@@ -629,6 +633,8 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "max_headers = 1000001", "max_headers: '1000001' is out of range" },
         { "inherited_protocols = SCGI", "inherited_protocols: 'SCGI' is not one of scgi, http, both" },
         { "inherited_protocols = scgi,http", "inherited_protocols: 'scgi,http' is not one of scgi, http, both" },
+        { "error_log = error.log", "error_log: \"error.log\": stderr or an absolute path" },
+        { "error_log = ", "error_log: \"\": stderr or an absolute path" },
         { "threads = \\x", "threads: " }, /* GKeyFile's invalid escape */
     };
 
@@ -805,7 +811,8 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
-                                             "max_age", "slow_request_timeout", "watch", "warmup_timeout" };
+                                             "max_age", "slow_request_timeout", "watch", "warmup_timeout",
+                                             "error_log" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);

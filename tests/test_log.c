@@ -1,7 +1,11 @@
-/* Unit tests for log_escape: one event, one line, whatever the message quotes. */
+/* Unit tests for log.c: log_escape (one event, one line, whatever the message
+ * quotes) and the error_log file (open, reopen after a rename). */
 #include "log.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *name;
@@ -52,6 +56,80 @@ static void test_every_byte(void)
     }
 }
 
+static char *slurp(const char *path)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("(missing)");
+    return text;
+}
+
+/* error_log: the file becomes standard error (a plain write(2, ...) lands
+ * there too, as Mono's and the applications' would); after a rename, as
+ * logrotate does, log_reopen sends what follows to a new file at the path
+ * and nothing more to the renamed one; NULL puts the first stderr back. */
+static void test_open_and_reopen(void)
+{
+    GError *err = NULL;
+    char *dir = g_dir_make_tmp("scgi-mono-log-XXXXXX", &err);
+    g_assert_no_error(err);
+    char *path = g_build_filename(dir, "error.log", NULL), *rotated = g_build_filename(dir, "error.log.1", NULL);
+    char *saved_path = g_build_filename(dir, "saved", NULL);
+    int saved = open(saved_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    g_assert_cmpint(saved, >=, 0);
+    int orig = dup(STDERR_FILENO);
+    dup2(saved, STDERR_FILENO); /* the "original" standard error of this test */
+    close(saved);
+    log_init();
+    g_assert_null(log_file_path());
+    g_assert_true(log_reopen(&err)); /* nothing to reopen */
+    g_assert_true(log_open_file(path, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(log_file_path(), ==, path);
+    g_message("line one");
+    g_assert_cmpint(write(STDERR_FILENO, "raw one\n", 8), ==, 8);
+    g_assert_cmpint(rename(path, rotated), ==, 0);
+    g_message("line two"); /* still the renamed file: it is not reopened yet */
+    g_assert_true(log_reopen(&err));
+    g_message("line three");
+    g_assert_cmpint(write(STDERR_FILENO, "raw three\n", 10), ==, 10);
+    g_assert_false(log_open_file("/nonexistent-dir/x.log", &err));
+    g_assert_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+    g_assert_nonnull(strstr(err->message, "/nonexistent-dir/x.log"));
+    g_clear_error(&err);
+    g_message("line four"); /* the failed open left the file in place */
+    g_assert_true(log_open_file(NULL, &err));
+    g_assert_null(log_file_path());
+    g_message("line five");
+    dup2(orig, STDERR_FILENO);
+    close(orig);
+
+    char *old = slurp(rotated), *cur = slurp(path), *first = slurp(saved_path);
+    g_assert_nonnull(strstr(old, "line one"));
+    g_assert_nonnull(strstr(old, "raw one"));
+    g_assert_nonnull(strstr(old, "line two"));
+    g_assert_null(strstr(old, "three"));
+    g_assert_null(strstr(old, "four"));
+    g_assert_nonnull(strstr(cur, "line three"));
+    g_assert_nonnull(strstr(cur, "raw three"));
+    g_assert_nonnull(strstr(cur, "line four"));
+    g_assert_null(strstr(cur, "line one"));
+    g_assert_null(strstr(cur, "five"));
+    g_assert_nonnull(strstr(first, "line five"));
+    g_assert_null(strstr(first, "line one"));
+    g_free(old);
+    g_free(cur);
+    g_free(first);
+    unlink(path);
+    unlink(rotated);
+    unlink(saved_path);
+    rmdir(dir);
+    g_free(path);
+    g_free(rotated);
+    g_free(saved_path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -61,5 +139,6 @@ int main(int argc, char **argv)
         g_free(path);
     }
     g_test_add_func("/log/escape/every-byte", test_every_byte);
+    g_test_add_func("/log/file/open-and-reopen", test_open_and_reopen);
     return g_test_run();
 }

@@ -61,11 +61,28 @@ def test_systemd_socket_activation_with_the_sample_units(env):
                 "if n != 3:\n    os.dup2(n, 3)\n    os.close(n)\n"
                 "os.set_inheritable(3, True)\n"
                 "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+                "os.environ['WATCHDOG_PID'] = str(os.getpid())\n"
                 "os.execv(sys.argv[2], sys.argv[2:])\n")
     as_systemd = [sys.executable, "-c", launcher, str(n)]
+    # Type=notify, with the watchdog the unit asks for (WatchdogSec=, here 1 s)
+    eq(unit_value(svc_unit, "Type"), "notify", "the sample service is Type=notify")
+    eq(unit_value(svc_unit, "NotifyAccess"), "main", "only the supervisor notifies")
+    eq(unit_value(svc_unit, "KillMode"), "mixed", "SIGTERM to the supervisor only")
+    check(int(unit_value(svc_unit, "WatchdogSec")) > 0, "WatchdogSec= is set")
+    nsock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    npath = os.path.join(env.work.path, "systemd.notify")
+    nsock.bind(npath)
+    nsock.settimeout(10)
     srv = env.server(args, ready_port=port, pass_fds=(n,), wrap=as_systemd,
-                     env=dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="scgi-mono.socket"))
+                     env=dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="scgi-mono.socket",
+                              NOTIFY_SOCKET=npath, WATCHDOG_USEC="1000000"))
     lsock.close()
+    got = []
+    while not any("READY=1" in m for m in got):
+        got.append(nsock.recv(4096).decode())
+    while sum("WATCHDOG=1" in m for m in got) < 2:
+        got.append(nsock.recv(4096).decode())
+    check(any(f"MAINPID={srv.proc.pid}" in m for m in got), f"READY=1 with the supervisor's MAINPID: {got}")
     r = harness.request(port, "GET", "/echo.ashx?env=LISTEN_FDS")
     eq(r.status, 200, "served on the socket systemd handed over")
     eq(r.echo()["env.LISTEN_FDS"], "(unset)", "LISTEN_* not passed on to the application")
@@ -73,6 +90,14 @@ def test_systemd_socket_activation_with_the_sample_units(env):
     check(out.startswith(b"Status: 200 OK") and out.endswith(b"Hello, World"), f"SCGI too: {out[:60]!r}")
     check("(fd 3 from systemd)" in srv.log_text(), "the log names the inherited socket")
     check(srv.stop() == 0, "SIGTERM: exit 0")
+    nsock.settimeout(0)
+    try:
+        while True:
+            got.append(nsock.recv(4096).decode())
+    except BlockingIOError:
+        pass
+    nsock.close()
+    check(any("STOPPING=1" in m for m in got), f"STOPPING=1 on SIGTERM: {got[-3:]}")
 
 
 def test_listening_socket_on_stdin_is_served(env):
