@@ -441,6 +441,25 @@ static gint64 rss_mib(pid_t pid)
  * request past request_timeout is replaced overlapped (a new worker starts,
  * once it is ready the old one gets SIGTERM, finishes its other requests
  * within shutdown_timeout and exits; SIGKILL 5 s after that). */
+/* The hang rule (stats_verdict): a worker whose loop or Mono heartbeat made
+ * no progress for hang_timeout is killed. TRUE if it was. */
+static gboolean hung(wproc *w, gint64 now, gint64 hang)
+{
+    stats_snapshot snap;
+    stats_read(w->stats, &snap);
+    char *why = NULL;
+    stats_verdict_kind v = stats_verdict(&snap, now, w->ready_at, hang, 0, &why);
+    if (v == STATS_LOOP_STUCK || v == STATS_RUNTIME_STUCK) {
+        g_warning("worker %d hangs: %s: killing it (SIGKILL)", (int)w->pid, why);
+        g_free(w->why);
+        w->why = g_strdup_printf("hang: %s", why);
+        kill(w->pid, SIGKILL);
+        w->killed = TRUE;
+    }
+    g_free(why);
+    return w->killed;
+}
+
 static void watchdog(sup *s)
 {
     gint64 now = now_us(), hang = (gint64)s->cfg->hang_timeout * G_USEC_PER_SEC,
@@ -453,6 +472,10 @@ static void watchdog(sup *s)
     for (guint i = 0; i < s->procs->len; i++) {
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->killed)
+            continue;
+        /* a hang is judged in every worker that served, draining ones too:
+         * Environment.Exit in a worker being replaced hangs it as well */
+        if (w->ready && hung(w, now, hang))
             continue;
         if (w->term_at) {
             /* retired (reload, recycling, request_timeout): it had shutdown_timeout to drain */
@@ -485,13 +508,8 @@ static void watchdog(sup *s)
         stats_snapshot snap;
         stats_read(w->stats, &snap);
         char *why = NULL;
-        stats_verdict_kind v = stats_verdict(&snap, now, w->ready_at, hang, req, &why);
-        if (v == STATS_LOOP_STUCK || v == STATS_RUNTIME_STUCK) {
-            g_warning("worker %d hangs: %s: killing it (SIGKILL)", (int)w->pid, why);
-            w->why = g_strdup_printf("hang: %s", why);
-            kill(w->pid, SIGKILL);
-            w->killed = TRUE;
-        } else if (v == STATS_OK && w->gen == s->gen && !s->new_cfg) {
+        stats_verdict_kind v = stats_verdict(&snap, now, w->ready_at, 0, req, &why);
+        if (v == STATS_OK && w->gen == s->gen && !s->new_cfg) {
             /* recycling: overlapped, as for request_timeout, but nothing is lost */
             char *recycle = NULL;
             if (w->max_requests && snap.started >= w->max_requests)

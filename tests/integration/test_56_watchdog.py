@@ -248,3 +248,31 @@ def test_a_worker_retired_by_sighup_that_does_not_exit_is_killed(env):
     new = srv.worker_pid()
     check(new != old, "a new worker")
     eq(pid_of(srv.port), new, "the new worker serves")
+
+
+def test_a_worker_that_hangs_while_it_drains_is_killed_at_hang_timeout(env):
+    """Environment.Exit in a worker that is being replaced (SIGHUP) hangs it
+    as in a serving one: the watchdog judges draining workers too, instead of
+    waiting for shutdown_timeout + 5 s."""
+    hang, grace = 3, 20
+    srv = faults_server(env, "wd-drain-hang.conf",
+                        server=f"threads = 4\nhang_timeout = {hang}\nshutdown_timeout = {grace}\n")
+    old = srv.worker_pid()
+    exit_req = []
+    th = background_request(srv.port, "/exit.ashx?delay=3000", exit_req)
+    time.sleep(0.5)
+    srv.proc.send_signal(signal.SIGHUP)
+    harness.wait_for(lambda: "reloaded:" in srv.log_text(), 30, "the reload")
+    t0 = time.monotonic()
+    harness.wait_for(lambda: re.search(rf"worker {old} (was killed|exited)", srv.log_text()), grace + 10,
+                     "the old worker's end")
+    took = time.monotonic() - t0
+    th.join(30)
+    line = [ln for ln in srv.log_text().splitlines() if re.search(rf"worker {old} (was killed|exited)", ln)][0]
+    print(f"# Environment.Exit while draining (hang_timeout = {hang}, shutdown_timeout = {grace}): ended "
+          f"{took:.1f} s after the reload: {line[-160:]}")
+    check(re.search(rf"worker {old} hangs: ", srv.log_text()), "judged a hang")
+    check("lost 1 request(s)" in line, f"the Exit request is counted lost: {line}")
+    check(took < hang + 3 + 5, f"killed at hang_timeout, not after shutdown_timeout: {took:.1f} s")
+    eq(exit_req[0][1], None, "the Exit request is lost")
+    check(pid_of(srv.port) != old, "the new worker serves")

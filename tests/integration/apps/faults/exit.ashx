@@ -10,6 +10,9 @@ public class ExitHandler : IHttpHandler
 
 	public void ProcessRequest (HttpContext context)
 	{
+		int delay;
+		if (int.TryParse (context.Request.QueryString ["delay"], out delay))
+			System.Threading.Thread.Sleep (delay);
 		Environment.Exit (3);
 		context.Response.Write ("still alive");
 	}
