@@ -91,6 +91,13 @@ def test_sixty_seconds_of_faults_under_load(env):
     for ln in log.splitlines():
         if re.search(r"lost \d+ request|hangs", ln):
             print("# log: " + ln[:300])
+    # what nginx saw, by kind (a worker's end shows as a reset or a premature close)
+    kinds = {}
+    for ln in ngx.error_log().splitlines():
+        if "upstream" in ln:
+            k = re.sub(r"^.*\[error\] [^ ]+ [^ ]+ ", "", ln).split(",")[0]
+            kinds[k] = kinds.get(k, 0) + 1
+    print(f"# nginx upstream errors: {kinds}")
     eq(len(faults), 3, "the fault requests ended")
     eq(sockerr, 0, f"wrk socket errors (nginx answers for a lost request):\n{out}")
     eq(lost, non2xx + len(fault_failed), "requests lost per the log vs. requests that failed")
