@@ -21,19 +21,21 @@ LLHTTP_DEFS := -DLLHTTP_STRICT_MODE=1
 CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(LLHTTP_DEFS) $(GLIB_CFLAGS)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
+# The config module: the model, the value grammars, the file, the command line.
+CONFIG_SRCS := native/config.c native/config_spec.c native/config_file.c native/config_cli.c
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
-PURE_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/resp_head.c
+PURE_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/warmup.c native/worker.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
-SUP_SRCS  := native/main.c native/supervisor.c native/stats.c native/config.c native/listener.c native/log.c \
+SUP_SRCS  := native/main.c native/supervisor.c native/stats.c $(CONFIG_SRCS) native/listener.c native/log.c \
              native/appwatch.c native/notify.c
 SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
-PATH_SRCS := native/scgi_parse.c native/config.c native/http_req.c native/urlpath.c native/listener.c native/conn.c \
+PATH_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/listener.c native/conn.c \
              native/body.c native/pool.c native/response.c native/resp_head.c native/outq.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
@@ -131,6 +133,15 @@ $(B)/asan/fuzz_warmup-replay: tests/fuzz/fuzz_warmup.c tests/fuzz/replay_main.c 
 $(B)/fuzz/fuzz_warmup: tests/fuzz/fuzz_warmup.c native/warmup.c $(PATH_SRCS) native/*.h tests/fuzz/*.h $(LLHTTP_FUZZOBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/warmup.c $(PATH_SRCS) $(LLHTTP_FUZZOBJS) $(GLIB_LIBS) -lpthread
+
+# The config module is four files.
+$(B)/tests/test_config: tests/test_config.c $(CONFIG_SRCS) native/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CONFIG_SRCS) $(GLIB_LIBS)
+
+$(B)/asan/test_config: tests/test_config.c $(CONFIG_SRCS) native/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< $(CONFIG_SRCS) $(GLIB_LIBS)
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)
