@@ -585,8 +585,8 @@ static void resume(server *s, conn *c)
     c->requests++;
     c->sent_continue = FALSE;
     c->deadline = now_us() + (gint64)s->cfg->keepalive_timeout * G_USEC_PER_SEC;
-    if (s->stopping) /* answered as keep-alive before the stop: see begin_stop */
-        c->deadline = MIN(c->deadline, s->stop_idle_deadline);
+    if (s->stopping) /* answered as keep-alive before the stop: 1 s for its next request, see begin_stop */
+        c->deadline = MIN(c->deadline, MAX(s->stop_idle_deadline, now_us() + G_USEC_PER_SEC));
     watch(s, c);
     if (c->len > 0)
         set_receiving(c, TRUE);
