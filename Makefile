@@ -26,7 +26,7 @@ CONFIG_SRCS := native/config.c native/config_spec.c native/config_file.c native/
 # Modules that never touch Mono: unit-tested, sanitized and fuzzed.
 PURE_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
-HOST_SRCS := native/listener.c native/conn.c native/body.c native/pool.c native/response.c native/outq.c \
+HOST_SRCS := native/listener.c native/conn.c native/request.c native/body.c native/pool.c native/response.c native/outq.c \
              native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/warmup.c native/worker.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
@@ -36,7 +36,7 @@ SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/listener.c native/conn.c \
-             native/body.c native/pool.c native/response.c native/resp_head.c native/outq.c native/route.c
+             native/request.c native/body.c native/pool.c native/response.c native/resp_head.c native/outq.c native/route.c
 
 PURE_OBJS := $(PURE_SRCS:native/%.c=$(B)/obj/%.o)
 HOST_OBJS := $(HOST_SRCS:native/%.c=$(B)/obj/%.o)

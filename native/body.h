@@ -17,19 +17,19 @@
 #define BODY_H
 
 #include <glib.h>
-#include "conn.h"
+#include "request.h"
 
 /* Copies up to len next body bytes to dst. Returns the count, 0 at the end of
- * the body, -1 if the spool file cannot be read (conn.body_error says why). */
-gssize body_read(conn *c, void *dst, gsize len);
+ * the body, -1 if the spool file cannot be read (request.body_error says why). */
+gssize body_read(request *rq, void *dst, gsize len);
 
-/* Starts spooling: an unlinked file in $TMPDIR as conn.spool_fd. FALSE (and a
+/* Starts spooling: an unlinked file in $TMPDIR as request.spool_fd. FALSE (and a
  * warning in the log) if none can be made. */
-gboolean body_spool_open(conn *c);
+gboolean body_spool_open(request *rq);
 /* Appends n bytes to the spool file. FALSE (and a warning) on a write error. */
-gboolean body_spool_write(conn *c, const void *p, gsize n);
+gboolean body_spool_write(request *rq, const void *p, gsize n);
 
 /* Releases what the body held (the spool file); resets the body fields. */
-void body_reset(conn *c);
+void body_reset(request *rq);
 
 #endif

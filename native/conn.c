@@ -71,13 +71,12 @@ static void list_del(conn *c)
     c->prev = c->next = NULL;
 }
 
-/* Gives the connection's spool bytes back to the server's budget; then
- * body_reset. Any thread. */
-static void conn_body_reset(conn *c)
+/* Gives the request's spool bytes back to the server's budget, before
+ * request_reset or request_clear releases its body. Any thread. */
+static void spool_give_back(conn *c)
 {
-    if (c->spooled)
-        __atomic_fetch_sub(&c->srv->spooled, c->spooled, __ATOMIC_RELAXED);
-    body_reset(c);
+    if (c->req.spooled)
+        __atomic_fetch_sub(&c->srv->spooled, c->req.spooled, __ATOMIC_RELAXED);
 }
 
 static gboolean refuse(conn *c, int status, const char *why);
@@ -88,8 +87,8 @@ static gboolean refuse(conn *c, int status, const char *why);
 static gboolean spool(conn *c, const void *p, gsize n, gboolean *owned)
 {
     server *s = c->srv;
-    if (c->spool_fd < 0 && c->announced > 0 &&
-        __atomic_load_n(&s->spooled, __ATOMIC_RELAXED) + c->announced > s->cfg->max_spool) {
+    if (c->req.spool_fd < 0 && c->req.announced > 0 &&
+        __atomic_load_n(&s->spooled, __ATOMIC_RELAXED) + c->req.announced > s->cfg->max_spool) {
         /* the announced length does not fit: say so before the body comes */
         *owned = refuse(c, 503, "server busy: request bodies waiting in temporary files exceed max_spool");
         return FALSE;
@@ -99,10 +98,10 @@ static gboolean spool(conn *c, const void *p, gsize n, gboolean *owned)
         *owned = refuse(c, 503, "server busy: request bodies waiting in temporary files exceed max_spool");
         return FALSE;
     }
-    gint64 before = c->spooled;
-    gboolean ok = (c->spool_fd >= 0 || body_spool_open(c)) && body_spool_write(c, p, n);
+    gint64 before = c->req.spooled;
+    gboolean ok = (c->req.spool_fd >= 0 || body_spool_open(&c->req)) && body_spool_write(&c->req, p, n);
     /* what did not reach the file is not owed */
-    __atomic_fetch_sub(&s->spooled, (gint64)n - (c->spooled - before), __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&s->spooled, (gint64)n - (c->req.spooled - before), __ATOMIC_RELAXED);
     if (!ok)
         *owned = refuse(c, 500, "the request body could not be written to a temporary file");
     return ok;
@@ -124,12 +123,10 @@ static void conn_free(conn *c)
 {
     server *s = c->srv;
     set_receiving(c, FALSE);
-    conn_body_reset(c);
+    spool_give_back(c);
+    request_clear(&c->req);
     close(c->fd);
     http_req_free(c->http);
-    if (c->http_vars)
-        g_string_free(c->http_vars, TRUE);
-    resp_clear(&c->r);
     outq_clear(&c->out);
     g_free(c->buf);
     g_free(c);
@@ -200,11 +197,10 @@ static void conn_new(server *s, int fd, listen_protocols protocols, const struct
     c->srv = s;
     c->cap = 8192;
     c->buf = g_malloc(c->cap);
-    c->r.apache_status = s->cfg->apache_status;
+    request_init(&c->req, c, c->peer, s->cfg->apache_status);
     c->write_timeout_ms = s->cfg->write_timeout * 1000;
     c->write_buffer = (gsize)s->cfg->write_buffer;
     outq_init(&c->out);
-    c->spool_fd = -1;
     c->protocols = protocols;
     describe_peer(c, ss);
     c->deadline = now_us() + (gint64)s->cfg->header_timeout * G_USEC_PER_SEC;
@@ -314,7 +310,7 @@ static gboolean refuse(conn *c, int status, const char *why)
     g_message("%s: refused (%d): %s", c->peer, status, why);
     char msg[512];
     int n;
-    if (c->proto == PROTO_HTTP)
+    if (c->req.proto == PROTO_HTTP)
         n = g_snprintf(msg, sizeof msg,
                        "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
                        "Connection: close\r\n\r\n%s\n",
@@ -398,31 +394,31 @@ static gboolean process_scgi(conn *c)
     if (length > cfg->body_buffer) {
         /* Too big to hold: to the spool file as it comes; the buffer keeps
          * only the header (the variables point into it). */
-        gsize n = (gsize)MIN((gint64)(c->len - end), length - c->spooled);
-        c->announced = length;
+        gsize n = (gsize)MIN((gint64)(c->len - end), length - c->req.spooled);
+        c->req.announced = length;
         gboolean owned;
         if (!spool(c, c->buf + end, n, &owned))
             return owned;
         c->len = end;
         grow(c, end + SPOOL_READ); /* room to read the body in large pieces */
-        if (c->spooled < length) {
+        if (c->req.spooled < length) {
             c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
             return TRUE;
         }
-        c->body_mode = BODY_SPOOL;
+        c->req.body_mode = BODY_SPOOL;
     } else if (c->len < end + (gsize)length) {
         grow(c, end + (gsize)length);
         c->deadline = now_us() + (gint64)cfg->body_timeout * G_USEC_PER_SEC;
         return TRUE;
     } else {
-        c->body_mode = BODY_MEMORY;
-        c->body = c->buf + end;
-        c->body_len = (gsize)length;
+        c->req.body_mode = BODY_MEMORY;
+        c->req.body = c->buf + end;
+        c->req.body_len = (gsize)length;
     }
-    c->vars = c->buf + c->scgi.block_start;
-    c->vars_len = c->scgi.block_len;
-    c->body_total = length;
-    c->keep_alive = FALSE;
+    c->req.vars = c->buf + c->scgi.block_start;
+    c->req.vars_len = c->scgi.block_len;
+    c->req.body_total = length;
+    c->req.keep_alive = FALSE;
     return dispatch(c);
 }
 
@@ -451,10 +447,10 @@ static gboolean process_http(conn *c)
         return TRUE;
     /* A body too big to hold (announced, or a chunked one that outgrew
      * body_buffer) goes to the spool file as it is decoded. */
-    if (c->spool_fd >= 0 || h->content_length > cfg->body_buffer ||
+    if (c->req.spool_fd >= 0 || h->content_length > cfg->body_buffer ||
         (gint64)h->body_received > cfg->body_buffer) {
         grow(c, c->len + SPOOL_READ);
-        c->announced = h->content_length;
+        c->req.announced = h->content_length;
         gboolean owned;
         if (!spool(c, h->body->data, h->body->len, &owned))
             return owned;
@@ -466,26 +462,26 @@ static gboolean process_http(conn *c)
             send_continue(c);
         return TRUE;
     }
-    if (c->spool_fd >= 0) {
-        c->body_mode = BODY_SPOOL;
-        c->body_total = c->spooled;
+    if (c->req.spool_fd >= 0) {
+        c->req.body_mode = BODY_SPOOL;
+        c->req.body_total = c->req.spooled;
     } else {
-        c->body_mode = BODY_MEMORY;
-        c->body = (const char *)h->body->data;
-        c->body_len = h->body->len;
-        c->body_total = (gint64)h->body->len;
+        c->req.body_mode = BODY_MEMORY;
+        c->req.body = (const char *)h->body->data;
+        c->req.body_len = h->body->len;
+        c->req.body_total = (gint64)h->body->len;
     }
     describe_local(c);
     http_conn_info ci = {c->remote_addr, c->remote_port, c->local_addr, c->local_port};
-    if (!c->http_vars)
-        c->http_vars = g_string_sized_new(1024);
-    g_string_truncate(c->http_vars, 0);
-    http_req_cgi_block(h, &ci, c->http_vars);
-    c->vars = c->http_vars->str;
-    c->vars_len = c->http_vars->len;
-    c->keep_alive = h->keep_alive;
-    c->is_head = http_req_is_head(c->http);
-    c->http_minor = http_req_minor(c->http);
+    if (!c->req.http_vars)
+        c->req.http_vars = g_string_sized_new(1024);
+    g_string_truncate(c->req.http_vars, 0);
+    http_req_cgi_block(h, &ci, c->req.http_vars);
+    c->req.vars = c->req.http_vars->str;
+    c->req.vars_len = c->req.http_vars->len;
+    c->req.keep_alive = h->keep_alive;
+    c->req.is_head = http_req_is_head(c->http);
+    c->req.http_minor = http_req_minor(c->http);
     return dispatch(c);
 }
 
@@ -493,26 +489,26 @@ static gboolean process_http(conn *c)
  * c was dispatched to a worker or closed: the caller must not touch it then. */
 static gboolean process(conn *c)
 {
-    if (c->proto == PROTO_UNKNOWN && c->len > 0) {
-        c->proto = (c->buf[0] >= '0' && c->buf[0] <= '9') ? PROTO_SCGI : PROTO_HTTP;
-        if (!(c->protocols & (c->proto == PROTO_SCGI ? LISTEN_PROTO_SCGI : LISTEN_PROTO_HTTP)))
-            return refuse(c, 400, c->proto == PROTO_SCGI ? "an SCGI request on a listener for HTTP only"
+    if (c->req.proto == PROTO_UNKNOWN && c->len > 0) {
+        c->req.proto = (c->buf[0] >= '0' && c->buf[0] <= '9') ? PROTO_SCGI : PROTO_HTTP;
+        if (!(c->protocols & (c->req.proto == PROTO_SCGI ? LISTEN_PROTO_SCGI : LISTEN_PROTO_HTTP)))
+            return refuse(c, 400, c->req.proto == PROTO_SCGI ? "an SCGI request on a listener for HTTP only"
                                                          : "an HTTP request on a listener for SCGI only");
     }
-    if (c->proto == PROTO_SCGI) {
+    if (c->req.proto == PROTO_SCGI) {
         if (c->scgi.max_header == 0)
             scgi_parse_init(&c->scgi, c->srv->cfg->max_header,
                             c->srv->cfg->scgi_lenient ? SCGI_PARSE_LENIENT : 0);
         return process_scgi(c);
     }
-    if (c->proto == PROTO_HTTP)
+    if (c->req.proto == PROTO_HTTP)
         return process_http(c);
     return TRUE;
 }
 
 static void on_eof(conn *c)
 {
-    if (c->proto == PROTO_HTTP && c->http && c->len == 0 && !c->http->url->len)
+    if (c->req.proto == PROTO_HTTP && c->http && c->len == 0 && !c->http->url->len)
         ; /* idle keep-alive connection closed by the client */
     else if (c->len > 0 || (c->http && c->http->url->len))
         g_message("%s: connection closed before the request was complete", c->peer);
@@ -636,11 +632,8 @@ static void take_resumed(server *s)
         conn *next = c->next;
         c->next = NULL;
         list_add(s, c);
-        conn_body_reset(c);
-        c->vars = NULL;
-        c->vars_len = 0;
-        resp_clear(&c->r);
-        c->r.apache_status = s->cfg->apache_status;
+        spool_give_back(c);
+        request_reset(&c->req, s->cfg->apache_status);
         if (outq_empty(&c->out)) {
             resume(s, c);
         } else {
@@ -658,8 +651,8 @@ void conn_done(conn *c)
 {
     server *s = c->srv;
     /* once stopping, responses say "Connection: close" (conn_stopping) */
-    gboolean again = c->proto == PROTO_HTTP && c->keep_alive && !c->r.close_after && !c->r.client_gone;
-    gboolean parked = !outq_empty(&c->out) && !c->r.client_gone;
+    gboolean again = c->req.proto == PROTO_HTTP && c->req.keep_alive && !c->req.r.close_after && !c->req.r.client_gone;
+    gboolean parked = !outq_empty(&c->out) && !c->req.r.client_gone;
     if (!again && !parked) {
         conn_free(c);
         return;
@@ -670,21 +663,6 @@ void conn_done(conn *c)
     s->resumed = c;
     g_mutex_unlock(&s->resume_lock);
     wake(s);
-}
-
-const char *conn_var(const conn *c, const char *name, gsize *len)
-{
-    gsize pos = 0;
-    const char *n, *v;
-    size_t nl, vl;
-    while (scgi_block_next(c->vars, c->vars_len, &pos, &n, &nl, &v, &vl)) {
-        if (strcmp(n, name) == 0) {
-            if (len)
-                *len = vl;
-            return v;
-        }
-    }
-    return NULL;
 }
 
 server *server_new(const server_opts *opts, GError **error)

@@ -30,41 +30,14 @@
 #include "config.h"
 #include "http_req.h"
 #include "outq.h"
-#include "resp_head.h"
+#include "request.h"
 #include "scgi_parse.h"
 
-typedef enum { PROTO_UNKNOWN = 0, PROTO_SCGI, PROTO_HTTP } conn_proto;
-
-/* Where the request body is (see body.h); the loop reads it whole either way. */
-typedef enum {
-    BODY_MEMORY = 0,  /* at conn.body */
-    BODY_SPOOL,       /* in the unlinked temporary file spool_fd */
-} body_mode;
-
 typedef struct server server;
-
-/* Response state: written by the worker that owns the connection (response.c). */
-typedef struct {
-    GString *head;        /* status + headers from the application, not yet framed */
-    GByteArray *body;     /* buffered body not yet written */
-    int status;           /* as written (resp_head rules) */
-    gint64 content_length;/* a valid Content-Length from the application, or -1 */
-    gboolean app_close;   /* the application sent "Connection: close" */
-    gboolean handoff;     /* SCGI: the front end sends the body (X-Sendfile, X-Accel-Redirect) */
-    rh_count count;       /* body bytes offered and accepted against the announced length */
-    gboolean started;     /* status and headers received from the application */
-    gboolean committed;   /* headers written to the socket */
-    gboolean chunked;     /* HTTP body framed with chunked encoding */
-    gboolean finished;    /* the final flush happened */
-    gboolean client_gone; /* a write failed or timed out: drop the rest */
-    gboolean close_after; /* close the connection after this response */
-    int apache_status;    /* SCGI status line: 1 "Status:", 0 "HTTP/1.1" */
-} resp;
 
 typedef struct conn {
     int fd;
     server *srv;
-    conn_proto proto;
     listen_protocols protocols; /* what the listener that accepted it allows */
     char peer[80];          /* "addr:port" or "unix", for log lines */
     char local_addr[64];
@@ -87,24 +60,9 @@ typedef struct conn {
     gsize drained;
     struct conn *prev, *next; /* the loop's list of connections it owns */
 
-    /* the request being served (valid from dispatch to conn_done) */
-    const char *vars;       /* CGI block: "NAME\0value\0"... */
-    gsize vars_len;
-    const char *body;       /* BODY_MEMORY: the body */
-    gsize body_len;         /* bytes at body */
-    body_mode body_mode;
-    gint64 body_total;      /* body bytes the application sees */
-    gint64 body_taken;      /* body bytes handed to the application so far */
-    int spool_fd;           /* the temporary file a large body is written to, else -1 */
-    gint64 spooled;         /* bytes written to it so far */
-    gint64 announced;       /* the body's length as announced, or -1 (chunked) */
-    const char *body_error; /* why the body could not be read, or NULL */
-    GString *http_vars;     /* backing store of vars for HTTP */
-    gboolean keep_alive;
-    gboolean is_head;
-    int http_minor;
-
-    resp r;
+    /* the request being read or served (request.h): its variables and body
+     * are valid from dispatch to conn_done; reset for the next keep-alive one */
+    request req;
 
     /* Response bytes the socket did not take yet, in wire order (see outq.h):
      * filled by the worker's writes, sent by whoever owns the connection. */
@@ -182,8 +140,5 @@ void conn_answered(conn *c);
 /* TRUE once the server is stopping: a response committed then says
  * "Connection: close" (any thread). */
 gboolean conn_stopping(const conn *c);
-
-/* Looks up a variable of the current request; NULL if absent. */
-const char *conn_var(const conn *c, const char *name, gsize *len);
 
 #endif

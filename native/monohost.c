@@ -74,7 +74,7 @@ static MonoMethod *process_method;  /* ScgiMono.Entry:Process, application domai
 
 /* The application's headers as given: count pairs, lens[2i] and lens[2i+1]
  * the byte lengths of name i and value i, laid end to end in block. */
-static void icall_send_headers(conn *c, gint32 status, const char *reason, gint32 reason_len,
+static void icall_send_headers(request *rq, gint32 status, const char *reason, gint32 reason_len,
                                const char *block, gint32 block_len, const gint32 *lens, gint32 count)
 {
     rh_header *h = g_new(rh_header, MAX(count, 1));
@@ -86,34 +86,34 @@ static void icall_send_headers(conn *c, gint32 status, const char *reason, gint3
         h[n++] = (rh_header){block + at, nl, block + at + nl, vl};
         at += nl + vl;
     }
-    resp_start(c, status, reason, (gsize)MAX(reason_len, 0), h, n);
+    resp_start(rq, status, reason, (gsize)MAX(reason_len, 0), h, n);
     g_free(h);
 }
 
-static void icall_send_body(conn *c, const char *data, gint32 len)
+static void icall_send_body(request *rq, const char *data, gint32 len)
 {
     if (len > 0)
-        resp_body(c, data, (gsize)len);
+        resp_body(rq, data, (gsize)len);
 }
 
-static void icall_flush(conn *c, gint32 final) { resp_flush(c, final != 0); }
+static void icall_flush(request *rq, gint32 final) { resp_flush(rq, final != 0); }
 
-static gint32 icall_send_file(conn *c, gintptr fd, gint64 offset, gint64 length)
+static gint32 icall_send_file(request *rq, gintptr fd, gint64 offset, gint64 length)
 {
-    return resp_file(c, (int)fd, offset, length);
+    return resp_file(rq, (int)fd, offset, length);
 }
 
 /* The next body bytes, as the application reads them: a count, 0 at the end,
  * -1 when the body cannot be read whole (the application must not take a
  * short body for a complete one). */
-static gint32 icall_read_body(conn *c, char *dst, gint32 len)
+static gint32 icall_read_body(request *rq, char *dst, gint32 len)
 {
-    return len <= 0 ? 0 : (gint32)body_read(c, dst, (gsize)len);
+    return len <= 0 ? 0 : (gint32)body_read(rq, dst, (gsize)len);
 }
 
-static gint32 icall_is_connected(conn *c) { return !c->r.client_gone; }
+static gint32 icall_is_connected(request *rq) { return !rq->r.client_gone; }
 
-static void icall_close_connection(conn *c) { c->r.close_after = TRUE; }
+static void icall_close_connection(request *rq) { rq->r.close_after = TRUE; }
 
 static void icall_domain_ready(gen *g, gint32 apache_status)
 {
@@ -453,49 +453,49 @@ static gboolean unload_exception(gen *g, MonoObject *exc)
 }
 
 /* Nothing of the request went out or was consumed: it may be run again. */
-static gboolean retryable(const conn *c) { return !c->r.started && !c->r.finished && c->body_taken == 0; }
+static gboolean retryable(const request *rq) { return !rq->r.started && !rq->r.finished && rq->body_taken == 0; }
 
 /* One crossing: the whole request goes to ScgiMono.Entry.Process in the app's domain. */
-static invoke_result invoke(gen *g, conn *c, const GString *routed)
+static invoke_result invoke(gen *g, request *rq, const GString *routed)
 {
     if (!mono_domain_set(g->domain, FALSE))
         return INVOKE_RETRY;
     /* A body in memory is read by the managed side straight from it; any other
      * (spooled to a temporary file) through the ReadBody internal call. */
-    gboolean in_memory = c->body_mode == BODY_MEMORY;
-    gpointer vars = (gpointer)c->vars, body = in_memory ? (gpointer)c->body : NULL;
+    gboolean in_memory = rq->body_mode == BODY_MEMORY;
+    gpointer vars = (gpointer)rq->vars, body = in_memory ? (gpointer)rq->body : NULL;
     gpointer route = routed->str;
-    gint32 vars_len = (gint32)c->vars_len, body_len = (gint32)c->body_total, route_len = (gint32)routed->len;
-    gint32 flags = (c->proto == PROTO_HTTP ? REQ_FLAG_PLAIN_HTTP : 0) | (in_memory ? 0 : REQ_FLAG_BODY_SPOOLED);
-    void *args[8] = {&c, &vars, &vars_len, &body, &body_len, &flags, &route, &route_len};
+    gint32 vars_len = (gint32)rq->vars_len, body_len = (gint32)rq->body_total, route_len = (gint32)routed->len;
+    gint32 flags = (rq->proto == PROTO_HTTP ? REQ_FLAG_PLAIN_HTTP : 0) | (in_memory ? 0 : REQ_FLAG_BODY_SPOOLED);
+    void *args[8] = {&rq, &vars, &vars_len, &body, &body_len, &flags, &route, &route_len};
     MonoObject *exc = NULL;
     MonoObject *ret = mono_runtime_invoke(process_method, NULL, args, &exc);
     invoke_result result = INVOKE_DONE;
-    if (exc && retryable(c) && unload_exception(g, exc)) {
+    if (exc && retryable(rq) && unload_exception(g, exc)) {
         result = INVOKE_RETRY;
     } else if (exc) {
         /* one line per failed request (type and message); the stack at debug level */
         char *summary = exception_summary(exc);
-        const char *uri = conn_var(c, "REQUEST_URI", NULL), *method = conn_var(c, "REQUEST_METHOD", NULL);
-        g_warning("%s: application %s failed on %s %s: %s", c->peer, g->app->spec->name,
+        const char *uri = request_var(rq, "REQUEST_URI", NULL), *method = request_var(rq, "REQUEST_METHOD", NULL);
+        g_warning("%s: application %s failed on %s %s: %s", rq->peer, g->app->spec->name,
                   method ? method : "-", uri ? uri : "-", summary);
         g_free(summary);
         if (g_getenv("SCGI_MONO_DEBUG")) {
             char *text = exception_text(exc);
-            g_debug("%s: application %s: %s", c->peer, g->app->spec->name, text);
+            g_debug("%s: application %s: %s", rq->peer, g->app->spec->name, text);
             g_free(text);
         }
-        if (!c->r.started)
-            resp_simple(c, 500, "Internal Server Error");
+        if (!rq->r.started)
+            resp_simple(rq, 500, "Internal Server Error");
         else
-            c->r.close_after = TRUE;
+            rq->r.close_after = TRUE;
     } else if (ret && *(gint32 *)mono_object_unbox(ret) == REQ_RESULT_DOMAIN_UNLOADING) {
-        if (retryable(c)) {
+        if (retryable(rq)) {
             result = INVOKE_RETRY;
         } else { /* cannot happen (the managed side sends nothing first); never send twice */
             g_warning("%s: application %s: a request left by an unloading AppDomain had begun its response",
-                      c->peer, g->app->spec->name);
-            c->r.close_after = TRUE;
+                      rq->peer, g->app->spec->name);
+            rq->r.close_after = TRUE;
         }
     }
     mono_domain_set(mono_get_root_domain(), FALSE);
@@ -521,7 +521,7 @@ static void retire_and_release(gen *g)
  * fresh domain): beyond this it is answered 503. */
 #define MAX_TRIES 3
 
-void monohost_process(mh_app *app, conn *c, const route_req *r)
+void monohost_process(mh_app *app, request *rq, const route_req *r)
 {
     GError *error = NULL;
     GString *routed = g_string_sized_new(r->raw_url->len * 2 + r->query->len + 64);
@@ -530,14 +530,14 @@ void monohost_process(mh_app *app, conn *c, const route_req *r)
     for (int attempt = 0; attempt < MAX_TRIES && res == INVOKE_RETRY; attempt++) {
         gen *g = acquire(app, &error);
         if (!g) {
-            g_warning("%s: %s", c->peer, error->message);
+            g_warning("%s: %s", rq->peer, error->message);
             g_clear_error(&error);
-            resp_simple(c, 503, "Service Unavailable: the application could not be started");
+            resp_simple(rq, 503, "Service Unavailable: the application could not be started");
             g_string_free(routed, TRUE);
             return;
         }
-        c->r.apache_status = g->apache_status >= 0 ? g->apache_status : app->default_apache_status;
-        res = invoke(g, c, routed);
+        rq->r.apache_status = g->apache_status >= 0 ? g->apache_status : app->default_apache_status;
+        res = invoke(g, rq, routed);
         if (res == INVOKE_RETRY)
             retire_and_release(g);
         else
@@ -545,12 +545,12 @@ void monohost_process(mh_app *app, conn *c, const route_req *r)
     }
     g_string_free(routed, TRUE);
     if (res == INVOKE_RETRY) {
-        const char *uri = conn_var(c, "REQUEST_URI", NULL);
-        g_warning("%s: application %s: %s reached %d AppDomains that were unloading; answered 503", c->peer,
+        const char *uri = request_var(rq, "REQUEST_URI", NULL);
+        g_warning("%s: application %s: %s reached %d AppDomains that were unloading; answered 503", rq->peer,
                   app->spec->name, uri ? uri : "-", MAX_TRIES);
-        resp_simple(c, 503, "Service Unavailable: the application is restarting");
+        resp_simple(rq, 503, "Service Unavailable: the application is restarting");
         return;
     }
-    if (!c->r.finished)
-        resp_flush(c, TRUE);
+    if (!rq->r.finished)
+        resp_flush(rq, TRUE);
 }

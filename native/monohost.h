@@ -20,7 +20,7 @@
 
 #include <glib.h>
 #include "config.h"
-#include "conn.h"
+#include "request.h"
 #include "route.h"
 
 typedef struct mh_app mh_app;
@@ -53,7 +53,7 @@ void monohost_thread_attach(void);
 void monohost_ping(void);
 void monohost_thread_detach(void);
 
-/* Serves the request on c through the application (one call into its domain),
+/* Serves the request rq through the application (one call into its domain),
  * with route's decision (the raw URL, the normalised path, the query and the
  * server name), which the managed side uses as given. On return the response
  * is complete. Call on an attached thread.
@@ -63,6 +63,6 @@ void monohost_thread_detach(void);
  * retired and the request runs again in a fresh one, up to 3 tries in all,
  * then 503 with a log line. Only a request with nothing of its response sent
  * and nothing of its body read is run again. */
-void monohost_process(mh_app *app, conn *c, const route_req *r);
+void monohost_process(mh_app *app, request *rq, const route_req *r);
 
 #endif

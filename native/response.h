@@ -17,27 +17,28 @@
  * would park more than write_buffer bytes waits for the client, at most
  * write_timeout without progress, by the clock. A write that fails or times out
  * marks the client gone; later calls then do nothing. Only the worker owning
- * the connection calls these.
+ * the request calls these; the socket and parked output are its connection's
+ * (request.con).
  */
 #ifndef RESPONSE_H
 #define RESPONSE_H
 
 #include <glib.h>
-#include "conn.h"
+#include "request.h"
 
 /* The application's status, reason (may be NULL) and headers, as given: the
  * rules of resp_head.h decide what reaches the wire. Only the first call counts. */
-void resp_start(conn *c, int status, const char *reason, gsize reason_len, const rh_header *h, gsize n);
-void resp_body(conn *c, const char *data, gsize len);
+void resp_start(request *rq, int status, const char *reason, gsize reason_len, const rh_header *h, gsize n);
+void resp_body(request *rq, const char *data, gsize len);
 /* Sends length bytes of the open file fd from offset with sendfile(2), after what
  * is buffered; what the socket does not take at once is parked as a dup of fd
  * (fd stays the caller's). Returns FALSE, having sent nothing, when the bytes are better
  * copied (they fit in the buffer with what is there); the caller then copies. */
-gboolean resp_file(conn *c, int fd, gint64 offset, gint64 length);
+gboolean resp_file(request *rq, int fd, gint64 offset, gint64 length);
 /* Writes what is buffered; final ends the response (the zero chunk for chunked). */
-void resp_flush(conn *c, gboolean final);
+void resp_flush(request *rq, gboolean final);
 /* A complete short answer from the server itself (no application involved). */
-void resp_simple(conn *c, int status, const char *text);
+void resp_simple(request *rq, int status, const char *text);
 /* Frees buffers and resets the state for the next request (NULL-safe fields). */
 void resp_clear(resp *r);
 /* Standard reason phrase; "Unknown" for codes it does not know. */

@@ -3,17 +3,18 @@
 
 #include <string.h>
 
+#include "http_req.h"
 #include "response.h"
 #include "urlpath.h"
 
 /* The server name: the Host header without its port, else SERVER_NAME, else SERVER_ADDR. */
-static void server_name(const conn *c, GString *out)
+static void server_name(const request *rq, GString *out)
 {
-    const char *h = conn_var(c, "HTTP_HOST", NULL);
+    const char *h = request_var(rq, "HTTP_HOST", NULL);
     if (!h || !*h)
-        h = conn_var(c, "SERVER_NAME", NULL);
+        h = request_var(rq, "SERVER_NAME", NULL);
     if (!h || !*h)
-        h = conn_var(c, "SERVER_ADDR", NULL);
+        h = request_var(rq, "SERVER_ADDR", NULL);
     if (!h || !*h)
         h = "127.0.0.1";
     g_string_assign(out, "");
@@ -21,12 +22,12 @@ static void server_name(const conn *c, GString *out)
 }
 
 /* The URL as the client sent it (see route.h for where it comes from). */
-static void raw_url(const conn *c, GString *out)
+static void raw_url(const request *rq, GString *out)
 {
     gsize len = 0;
-    const char *uri = conn_var(c, "REQUEST_URI", &len);
-    if (!uri && c->proto != PROTO_HTTP) {
-        uri = conn_var(c, "HTTP_X_ORIGINAL_URL", &len);
+    const char *uri = request_var(rq, "REQUEST_URI", &len);
+    if (!uri && rq->proto != PROTO_HTTP) {
+        uri = request_var(rq, "HTTP_X_ORIGINAL_URL", &len);
         if (uri && uri[0] != '/')
             uri = NULL;
     }
@@ -34,11 +35,11 @@ static void raw_url(const conn *c, GString *out)
         g_string_append_len(out, uri, (gssize)len);
         return;
     }
-    if (c->proto == PROTO_HTTP) { /* http_req always sets REQUEST_URI */
+    if (rq->proto == PROTO_HTTP) { /* http_req always sets REQUEST_URI */
         g_string_append_c(out, '/');
         return;
     }
-    const char *sn = conn_var(c, "SCRIPT_NAME", NULL), *pi = conn_var(c, "PATH_INFO", NULL);
+    const char *sn = request_var(rq, "SCRIPT_NAME", NULL), *pi = request_var(rq, "PATH_INFO", NULL);
     sn = sn ? sn : "";
     pi = pi ? pi : "";
     const char *path = *sn && g_str_has_prefix(pi, sn) ? pi : NULL;
@@ -50,7 +51,7 @@ static void raw_url(const conn *c, GString *out)
     }
     if (out->len == 0)
         g_string_append_c(out, '/');
-    const char *qs = conn_var(c, "QUERY_STRING", &len);
+    const char *qs = request_var(rq, "QUERY_STRING", &len);
     if (qs && len) {
         g_string_append_c(out, '?');
         g_string_append_len(out, qs, (gssize)len);
@@ -84,7 +85,7 @@ gboolean route_is_private(const GPtrArray *specs, const char *path)
     return FALSE;
 }
 
-void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
+void route_resolve(const GPtrArray *specs, const request *rq, route_req *r)
 {
     r->app = -1;
     r->status = 0;
@@ -94,10 +95,10 @@ void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
     r->query = g_string_new(NULL);
     r->server_name = g_string_new(NULL);
 
-    raw_url(c, r->raw_url);
-    server_name(c, r->server_name);
+    raw_url(rq, r->raw_url);
+    server_name(rq, r->server_name);
     gsize host_len = 0;
-    const char *host_var = conn_var(c, "HTTP_HOST", &host_len);
+    const char *host_var = request_var(rq, "HTTP_HOST", &host_len);
     if (host_var && !http_host_valid(host_var, host_len)) { /* http_req's one Host rule */
         r->status = 400;
         r->why = "invalid Host header";
@@ -107,7 +108,7 @@ void route_resolve(const GPtrArray *specs, const conn *c, route_req *r)
     gsize path_len, query_len;
     urlpath_split_target(r->raw_url->str, r->raw_url->len, &path, &path_len, &query, &query_len);
     gsize qs_len = 0;
-    const char *qs = conn_var(c, "QUERY_STRING", &qs_len);
+    const char *qs = request_var(rq, "QUERY_STRING", &qs_len);
     if (qs)
         g_string_append_len(r->query, qs, (gssize)qs_len);
     else if (query)
@@ -157,31 +158,31 @@ void route_req_clear(route_req *r)
     memset(r, 0, sizeof *r);
 }
 
-int route_pick(const GPtrArray *specs, const conn *c)
+int route_pick(const GPtrArray *specs, const request *rq)
 {
     route_req r;
-    route_resolve(specs, c, &r);
+    route_resolve(specs, rq, &r);
     int app = r.status == 400 ? -1 : r.app;
     route_req_clear(&r);
     return app;
 }
 
-void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud)
+void route_serve(const GPtrArray *specs, request *rq, route_run_fn run, void *ud)
 {
     route_req r;
-    route_resolve(specs, c, &r);
+    route_resolve(specs, rq, &r);
     if (r.status) /* one line per refused request (the log escapes the URL) */
-        g_message("%s: refused (%d): %s: %s", c->peer, r.status,
+        g_message("%s: refused (%d): %s: %s", rq->peer, r.status,
                   r.status == 400 ? r.why : r.app < 0 ? "no application is mounted there" : "private path",
                   r.raw_url->str);
     if (r.status == 400) {
         char *text = g_strconcat("Bad Request: ", r.why, NULL);
-        resp_simple(c, 400, text);
+        resp_simple(rq, 400, text);
         g_free(text);
     } else if (r.status) {
-        resp_simple(c, r.status, r.why);
+        resp_simple(rq, r.status, r.why);
     } else {
-        run(r.app, c, &r, ud);
+        run(r.app, rq, &r, ud);
     }
     route_req_clear(&r);
 }

@@ -25,7 +25,7 @@
 
 #include <glib.h>
 #include "config.h"
-#include "conn.h"
+#include "request.h"
 
 /* What route decided for one request. The strings are owned by it (freed by
  * route_req_clear) and valid for the whole request. */
@@ -46,18 +46,18 @@ typedef struct {
  * read it once it removed a cookieless session id (urlpath_session_views). */
 gboolean route_is_private(const GPtrArray *specs, const char *path);
 
-/* Fills r (uninitialised memory is fine) for the request on c. */
-void route_resolve(const GPtrArray *specs, const conn *c, route_req *r);
+/* Fills r (uninitialised memory is fine) for the request rq. */
+void route_resolve(const GPtrArray *specs, const request *rq, route_req *r);
 void route_req_clear(route_req *r);
 
-/* Index into specs (of app_spec*) of the application for c, or -1 (also for
+/* Index into specs (of app_spec*) of the application for rq, or -1 (also for
  * a refused URL). */
-int route_pick(const GPtrArray *specs, const conn *c);
+int route_pick(const GPtrArray *specs, const request *rq);
 
 /* The worker's part before the application: answers refusals itself, else
  * calls run() with the application's index and the decision. It does not call
  * conn_done: the caller does, after it. */
-typedef void (*route_run_fn)(int app, conn *c, const route_req *r, void *ud);
-void route_serve(const GPtrArray *specs, conn *c, route_run_fn run, void *ud);
+typedef void (*route_run_fn)(int app, request *rq, const route_req *r, void *ud);
+void route_serve(const GPtrArray *specs, request *rq, route_run_fn run, void *ud);
 
 #endif

@@ -37,17 +37,17 @@ typedef struct {
     pool *workers;
 } server_ctx;
 
-static void run_app(int app, conn *c, const route_req *r, void *ud)
+static void run_app(int app, request *rq, const route_req *r, void *ud)
 {
     server_ctx *ctx = ud;
     if (slog) {
         const app_spec *spec = g_ptr_array_index(ctx->cfg->apps, app);
         char *name = g_strconcat(spec->vhost ? spec->vhost : "", spec->vpath, NULL);
-        const char *method = conn_var(c, "REQUEST_METHOD", NULL);
+        const char *method = request_var(rq, "REQUEST_METHOD", NULL);
         slowlog_begin(slog, name, method, r->raw_url->str, r->raw_url->len);
         g_free(name);
     }
-    monohost_process(g_ptr_array_index(ctx->apps, app), c, r);
+    monohost_process(g_ptr_array_index(ctx->apps, app), rq, r);
     slowlog_end(slog);
 }
 
@@ -56,8 +56,8 @@ static void work(gpointer item, gpointer ud)
     conn *c = item;
     server_ctx *ctx = ud;
     stats_request_begin(wstats, my_stats_slot, g_get_monotonic_time());
-    route_serve(ctx->cfg->apps, c, run_app, ctx);
-    if (!c->r.finished) /* never flushed (not expected): it is not in flight any more either */
+    route_serve(ctx->cfg->apps, &c->req, run_app, ctx);
+    if (!c->req.r.finished) /* never flushed (not expected): it is not in flight any more either */
         stats_request_answered(wstats, g_get_monotonic_time());
     conn_done(c);
     stats_request_end(wstats, my_stats_slot, g_get_monotonic_time());

@@ -1,6 +1,6 @@
 /* Unit tests for route: which application a request goes to. Requests are
- * real conn structures with the variable blocks front ends send (conn_var from
- * conn.c reads them); applications are app_specs as config.c builds them. */
+ * real request structures with the variable blocks front ends send (request_var from
+ * request.c reads them); applications are app_specs as config.c builds them. */
 #include "route.h"
 
 #include <string.h>
@@ -172,7 +172,7 @@ static GPtrArray *make_specs(gsize n)
     return specs;
 }
 
-static void fill_conn(conn *c, conn_proto proto, const char *const *vars, GString *block)
+static void fill_conn(request *c, conn_proto proto, const char *const *vars, GString *block)
 {
     for (gsize i = 0; vars[i]; i += 2) {
         char *n = g_strcompress(vars[i]), *v = g_strcompress(vars[i + 1]);
@@ -192,7 +192,7 @@ static void test_resolve(gconstpointer data)
     const resolve_case *rc = data;
     GPtrArray *specs = make_specs(G_N_ELEMENTS(apps));
     GString *block = g_string_new(NULL);
-    conn c;
+    request c;
     fill_conn(&c, rc->proto, rc->vars, block);
     route_req r;
     route_resolve(specs, &c, &r);
@@ -224,7 +224,7 @@ static int pick(const GPtrArray *specs, const char *const *vars)
         g_string_append_len(block, vars[i], (gssize)strlen(vars[i]) + 1);
         g_string_append_len(block, vars[i + 1], (gssize)strlen(vars[i + 1]) + 1);
     }
-    conn c;
+    request c;
     memset(&c, 0, sizeof c);
     c.vars = block->str;
     c.vars_len = block->len;
@@ -301,7 +301,7 @@ static void test_nested_on_disk(void)
     for (gsize i = 0; i < G_N_ELEMENTS(reqs); i++) {
         const char *vars[] = { "REQUEST_URI", reqs[i].uri, reqs[i].host ? "HTTP_HOST" : NULL, reqs[i].host, NULL };
         GString *block = g_string_new(NULL);
-        conn c;
+        request c;
         fill_conn(&c, PROTO_HTTP, vars, block);
         route_req r;
         route_resolve(specs, &c, &r);

@@ -79,7 +79,7 @@ static char *pattern_path; /* a file holding the pattern from offset 0 */
 static guint8 pattern(gsize p) { return (guint8)((p * 131) ^ (p >> 11)); }
 
 /* Large mode: "big=N\n" and N pattern bytes in pieces, from memory or the file. */
-static void write_big(conn *c)
+static void write_big(request *c)
 {
     char line[64];
     int k = g_snprintf(line, sizeof line, "big=%zu\n", big_len);
@@ -117,7 +117,7 @@ static void quiet(const gchar *d, GLogLevelFlags l, const gchar *m, gpointer ud)
 }
 
 /* The stand-in for ASP.NET. */
-static void run_app(int app, conn *c, const route_req *rr, void *ud)
+static void run_app(int app, request *c, const route_req *rr, void *ud)
 {
     /* route hands over a canonical path under the chosen mount, never a private one */
     const app_spec *as = g_ptr_array_index((GPtrArray *)ud, (guint)app);
@@ -133,7 +133,7 @@ static void run_app(int app, conn *c, const route_req *rr, void *ud)
         vars++;
     }
     CHECK(pos == c->vars_len);
-    const char *uri = conn_var(c, "REQUEST_URI", NULL);
+    const char *uri = request_var(c, "REQUEST_URI", NULL);
     gint64 want = (app_mode & 3) == 1 ? 0 : (app_mode & 3) == 2 ? c->body_total / 2 : c->body_total;
     gint64 got = 0;
     guint32 sum = 0;
@@ -171,7 +171,7 @@ static void run_app(int app, conn *c, const route_req *rr, void *ud)
 static void work(gpointer item, gpointer ud)
 {
     conn *c = item;
-    route_serve(ud, c, run_app, ud);
+    route_serve(ud, &c->req, run_app, ud);
     conn_done(c);
 }
 

@@ -160,19 +160,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const char scgi_head[] = "REQUEST_METHOD\0HEAD";
     conn *c = g_new0(conn, 1);
+    request *rq = &c->req;
     c->fd = sv[0];
-    c->proto = http ? PROTO_HTTP : PROTO_SCGI;
     g_strlcpy(c->peer, "fuzz", sizeof c->peer);
+    request_init(rq, c, c->peer, 0);
+    rq->proto = http ? PROTO_HTTP : PROTO_SCGI;
     c->write_timeout_ms = 10000;
-    c->http_minor = (flags & 2) ? 1 : 0;
-    c->keep_alive = http && (flags & 4);
-    c->is_head = http && head;
+    rq->http_minor = (flags & 2) ? 1 : 0;
+    rq->keep_alive = http && (flags & 4);
+    rq->is_head = http && head;
     if (!http && head) {
-        c->vars = scgi_head;
-        c->vars_len = sizeof scgi_head;
+        rq->vars = scgi_head;
+        rq->vars_len = sizeof scgi_head;
     }
-    resp_clear(&c->r);
-    c->r.apache_status = (flags & 16) != 0;
+    resp_clear(&rq->r);
+    rq->r.apache_status = (flags & 16) != 0;
 
     /* The application's body: byte i is (i * 7 + 3) mod 251, so any prefix is checkable. */
     static char pattern[MAX_BODY];
@@ -189,27 +191,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(write(memfd, pattern, sizeof pattern) == (ssize_t)sizeof pattern);
     }
 
-    resp_start(c, status, (const char *)reason, reason_len, h, (gsize)nh);
+    resp_start(rq, status, (const char *)reason, reason_len, h, (gsize)nh);
     size_t offered = 0;
     while (in.left >= 2 && offered < MAX_BODY) {
         int lo = byte(&in), hi = byte(&in);
         size_t n = MIN((size_t)((lo | hi << 8) % 3000) * 50, MAX_BODY - offered);
-        if (memfd < 0 || !resp_file(c, memfd, (gint64)offered, (gint64)n))
-            resp_body(c, pattern + offered, n);
+        if (memfd < 0 || !resp_file(rq, memfd, (gint64)offered, (gint64)n))
+            resp_body(rq, pattern + offered, n);
         offered += n;
         if (streaming)
-            resp_flush(c, FALSE);
+            resp_flush(rq, FALSE);
     }
-    resp_flush(c, TRUE);
-    gboolean closes = c->r.close_after || !http;
-    CHECK(!c->r.client_gone);
+    resp_flush(rq, TRUE);
+    gboolean closes = rq->r.close_after || !http;
+    CHECK(!rq->r.client_gone);
     shutdown(sv[0], SHUT_WR);
     CHECK(pthread_join(t, NULL) == 0);
     close(sv[0]);
     close(sv[1]);
     if (memfd >= 0)
         close(memfd);
-    resp_clear(&c->r);
+    resp_clear(&rq->r);
     g_free(c);
 
     const char *out = (const char *)rd.out->data;
