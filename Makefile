@@ -27,7 +27,7 @@ CONFIG_SRCS := native/config.c native/config_spec.c native/config_file.c native/
 PURE_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/request.c native/body.c native/pool.c native/response.c native/outq.c \
-             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/warmup.c native/worker.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/warmup.c native/worker.c native/proc.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c $(CONFIG_SRCS) native/listener.c native/log.c \

@@ -6,11 +6,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,18 +24,28 @@
 #define WRITE_TURN (1024 * 1024)
 
 /* epoll tags below this value name the loop's own descriptors; anything else is a conn*. */
-enum { TAG_EVENTFD = 1, TAG_SIGNALFD = 2, TAG_PARENT = 3, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
+enum { TAG_EVENTFD = 1, TAG_WATCH0 = 4, TAG_LISTENER0 = 16, TAG_LIMIT = 4096 };
+/* Descriptors server_watch takes (tags TAG_WATCH0 on). */
+#define WATCH_MAX 4
+
+typedef struct {
+    int fd;                 /* -1: free slot */
+    void (*cb)(void *ud);
+    void *ud;
+} watch_slot;
 
 struct server {
     server_opts o;
     const config *cfg;
-    int epfd, evfd, sigfd;
+    int epfd, evfd;
     GMutex resume_lock;
     conn *resumed;          /* singly linked through ->next, handed back by workers */
     conn owned;             /* sentinel of the list of loop-owned connections */
     gint nconns;            /* atomic: open connections */
     gint64 spooled;         /* atomic: body bytes in spool files, all connections */
     gboolean stopping;
+    gboolean stop_wanted;   /* loop: server_stop was called; begin_stop after the batch */
+    watch_slot watches[WATCH_MAX];
     gint64 stop_idle_deadline; /* when idle keep-alive connections close, once stopping */
     gint64 last_sweep;
     int writing;            /* loop-owned connections sending a parked response */
@@ -675,13 +683,9 @@ server *server_new(const server_opts *opts, GError **error)
     s->adopted = g_array_new(FALSE, FALSE, sizeof(adopted_fd));
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGUSR1);
-    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (s->epfd < 0 || s->evfd < 0 || s->sigfd < 0) {
+    for (int i = 0; i < WATCH_MAX; i++)
+        s->watches[i].fd = -1;
+    if (s->epfd < 0 || s->evfd < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "event loop: %s",
                     g_strerror(errno));
         server_free(s);
@@ -690,14 +694,6 @@ server *server_new(const server_opts *opts, GError **error)
     struct epoll_event ev = {.events = EPOLLIN};
     ev.data.u64 = TAG_EVENTFD;
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev);
-    ev.data.u64 = TAG_SIGNALFD;
-    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev);
-    if (opts->parent_fd >= 0) {
-        ev.data.u64 = TAG_PARENT;
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, opts->parent_fd, &ev) < 0)
-            g_warning("cannot watch file descriptor %d for the parent going away: %s", opts->parent_fd,
-                      g_strerror(errno));
-    }
     if (!opts->hold_listeners)
         watch_listeners(s);
     return s;
@@ -733,6 +729,36 @@ static void begin_stop(server *s)
     }
 }
 
+void server_stop(server *s)
+{
+    s->stop_wanted = TRUE;
+}
+
+gboolean server_watch(server *s, int fd, void (*cb)(void *ud), void *ud)
+{
+    for (int i = 0; i < WATCH_MAX; i++) {
+        if (s->watches[i].fd >= 0)
+            continue;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_WATCH0 + (guint64)i};
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+            return FALSE;
+        s->watches[i] = (watch_slot){.fd = fd, .cb = cb, .ud = ud};
+        return TRUE;
+    }
+    errno = ENOSPC;
+    return FALSE;
+}
+
+void server_unwatch(server *s, int fd)
+{
+    for (int i = 0; i < WATCH_MAX; i++) {
+        if (s->watches[i].fd == fd) {
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+            s->watches[i] = (watch_slot){.fd = -1};
+        }
+    }
+}
+
 gboolean server_stopping(server *s)
 {
     return g_atomic_int_get(&s->stopping);
@@ -754,7 +780,6 @@ void server_run(server *s)
     struct epoll_event evs[64];
     gint64 stop_deadline = 0;
     for (;;) {
-        gboolean stop_now = FALSE;
         if (s->o.tick)
             s->o.tick(s->o.ud);
         if (s->stopping) {
@@ -776,24 +801,10 @@ void server_run(server *s)
             if (tag == TAG_EVENTFD) {
                 take_resumed(s);
                 take_adopted(s);
-            } else if (tag == TAG_PARENT) {
-                char sink[4096];
-                ssize_t r = read(s->o.parent_fd, sink, sizeof sink);
-                if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
-                    continue; /* the parent wrote something: ignored */
-                epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->o.parent_fd, NULL);
-                if (!s->stopping) {
-                    g_message("standard input closed: the parent process went away");
-                    stop_now = TRUE;
-                }
-            } else if (tag == TAG_SIGNALFD) {
-                struct signalfd_siginfo si;
-                while (read(s->sigfd, &si, sizeof si) == sizeof si) {
-                    if (si.ssi_signo != SIGUSR1)
-                        stop_now = TRUE;
-                    else if (s->o.reopen_logs)
-                        s->o.reopen_logs(s->o.ud);
-                }
+            } else if (tag >= TAG_WATCH0 && tag < TAG_WATCH0 + WATCH_MAX) {
+                watch_slot *w = &s->watches[tag - TAG_WATCH0];
+                if (w->fd >= 0)
+                    w->cb(w->ud);
             } else if (tag >= TAG_LISTENER0 && tag < TAG_LIMIT) {
                 if (!s->stopping)
                     on_accept(s, g_ptr_array_index(s->o.listeners, tag - TAG_LISTENER0));
@@ -808,7 +819,7 @@ void server_run(server *s)
         /* Only once the batch is handled: begin_stop closes idle connections,
          * and one of them may have an event later in evs (it was freed under
          * that event: a double free under load, seen on SIGHUP reloads). */
-        if (stop_now && !s->stopping) {
+        if (s->stop_wanted && !s->stopping) {
             begin_stop(s);
             stop_deadline = now_us() + (gint64)s->cfg->shutdown_timeout * G_USEC_PER_SEC;
         }
@@ -830,8 +841,6 @@ void server_free(server *s)
         close(s->epfd);
     if (s->evfd >= 0)
         close(s->evfd);
-    if (s->sigfd >= 0)
-        close(s->sigfd);
     for (guint i = 0; s->adopted && i < s->adopted->len; i++)
         close(g_array_index(s->adopted, adopted_fd, i).fd);
     if (s->adopted)

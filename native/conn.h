@@ -81,10 +81,6 @@ typedef struct {
     /* Number of requests queued or being served, for the shutdown wait. */
     int (*busy)(void *ud);
     void *ud;
-    /* A descriptor whose EOF or hang-up means the parent that started us went
-     * away (SCGI autolaunch: standard input), or -1. The server then stops as
-     * on SIGTERM. */
-    int parent_fd;
     /* Called on the loop thread once per loop iteration (at least every
      * 250 ms), for the worker's heartbeat (stats.h); may be NULL. */
     void (*tick)(void *ud);
@@ -100,17 +96,24 @@ typedef struct {
      * (dispatch counts from there) nor answered by the loop nor closed. With
      * dispatch's count, what a process that dies takes with it. May be NULL. */
     gint64 *receiving;
-    /* Called on the loop thread when SIGUSR1 arrives (read from the loop's
-     * signalfd, like SIGTERM: the caller blocks SIGUSR1 in every thread
-     * before threads exist): reopen the log file. NULL: SIGUSR1 is ignored. */
-    void (*reopen_logs)(void *ud);
 } server_opts;
 
 server *server_new(const server_opts *opts, GError **error);
-/* Runs until SIGTERM or SIGINT (blocked by the caller in every thread before
- * threads were created; SIGUSR1 too, see reopen_logs), then stops accepting, waits for in-flight requests
- * (at most cfg->shutdown_timeout seconds) and returns. */
+/* Runs until server_stop (the process layer, proc.h, calls it on SIGTERM,
+ * SIGINT or the parent going away), then stops accepting, waits for in-flight
+ * requests (at most cfg->shutdown_timeout seconds) and returns. */
 void server_run(server *s);
+/* Loop thread: the server begins to stop once the events at hand are handled
+ * (stop accepting, finish what is in progress, see server_run); nothing more
+ * once it is stopping. */
+void server_stop(server *s);
+/* Before server_run or on the loop thread: calls cb(ud) on the loop thread
+ * whenever fd is readable or hung up (level-triggered), until server_unwatch.
+ * At most 4 descriptors; the caller keeps owning fd. FALSE (errno set) if it
+ * cannot be watched. For the process layer's descriptors (proc.h). */
+gboolean server_watch(server *s, int fd, void (*cb)(void *ud), void *ud);
+/* Stops watching fd (no more calls, also for events already at hand). */
+void server_unwatch(server *s, int fd);
 void server_free(server *s);
 /* Any thread: the loop begins accepting from the listeners on its next turn
  * (for hold_listeners; nothing once it is stopping or already accepting). */
@@ -121,7 +124,7 @@ void server_listen(server *s);
  * max_connections. Used by the warm-up (worker.c) to send requests through
  * the real request path before any listener is accepted from. */
 void server_adopt(server *s, int fd, listen_protocols protocols);
-/* TRUE once the server began to stop (SIGTERM, SIGINT, parent gone); any thread. */
+/* TRUE once the server began to stop (server_stop); any thread. */
 gboolean server_stopping(server *s);
 /* Connections open now (owned by the loop or a worker). */
 int server_connections(server *s);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "monohost.h"
 #include "pool.h"
+#include "proc.h"
 #include "response.h"
 #include "route.h"
 #include "slowlog.h"
@@ -369,12 +370,13 @@ int worker_main(int argc, char **argv)
 
     gboolean warm = wants_warmup(ctx.cfg);
     server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
-                      .parent_fd = parent_fd, .tick = loop_tick,
-                      .answered = answered, .hold_listeners = warm, .receiving = stats_receiving(wstats),
-                      .reopen_logs = reopen_logs};
+                      .tick = loop_tick, .answered = answered, .hold_listeners = warm,
+                      .receiving = stats_receiving(wstats)};
     server *srv = server_new(&so, &error);
-    if (!srv) {
+    proc *pr = srv ? proc_new(srv, parent_fd, reopen_logs, &ctx, &error) : NULL;
+    if (!pr) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        server_free(srv);
         tmpdir_remove(private_tmp);
         return 1;
     }
@@ -392,6 +394,7 @@ int worker_main(int argc, char **argv)
         announce(&rc);
 
     server_run(srv);
+    proc_free(pr);
     server_free(srv);
     g_ptr_array_free(listeners, TRUE);
     if (!tmpdir_remove(private_tmp))

@@ -253,7 +253,7 @@ static void start_server(void)
 
     pool_opts po = {.threads = cfg.threads, .queue = cfg.queue, .work = work, .ud = cfg.apps};
     workers = pool_new(&po);
-    server_opts so = {.cfg = &cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .parent_fd = -1};
+    server_opts so = {.cfg = &cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy};
     srv = server_new(&so, NULL);
     CHECK(srv != NULL);
     pthread_t t;
