@@ -1,5 +1,8 @@
 """Fixtures shared by the integration tests."""
+import errno
 import os
+import threading
+import time
 
 import harness
 
@@ -99,3 +102,40 @@ def front(env, kind):
             return env.lighttpd(f"unix:{srv.sock}")
         raise AssertionError(kind)
     return env.once(key, make)
+
+
+class Load:
+    """`clients` threads requesting `path` over plain HTTP in a loop, one
+    connection per request, recording (monotonic time at the answer, parse(r))
+    for a 200, or (time, "error text") otherwise. Default: /pid.ashx, the pid."""
+
+    def __init__(self, port, clients=4, path="/pid.ashx", parse=lambda r: int(r.text)):
+        self.port, self.path, self.parse = port, path, parse
+        self.results = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            try:
+                r = harness.request(self.port, "GET", self.path, timeout=30)
+                out = self.parse(r) if r.status == 200 else f"status {r.status}: {r.text[:200]}"
+            except OSError as e:
+                out = "refused" if e.errno == errno.ECONNREFUSED else f"{type(e).__name__}: {e}"
+            except Exception as e:  # http.client's RemoteDisconnected, BadStatusLine...
+                out = f"{type(e).__name__}: {e}"
+            with self.lock:
+                self.results.append((time.monotonic(), out))
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+        return self.results
+
+    def errors(self):
+        with self.lock:
+            return [o for _, o in self.results if isinstance(o, str)]

@@ -3,7 +3,6 @@ Mono; worker processes (build/scgi-mono-worker) serve. A worker that is
 killed, crashes or fails is replaced while the listening socket stays open;
 SIGHUP replaces the workers overlapped; SIGTERM stops everything with 0.
 The faults come from tests/integration/apps/faults/."""
-import errno
 import subprocess
 import os
 import re
@@ -12,7 +11,7 @@ import threading
 import time
 
 import harness
-from common import check, conf_server, eq
+from common import Load, check, conf_server, eq
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "faults")
 
@@ -36,42 +35,6 @@ def pid_of(port, timeout=30):
     r = harness.request(port, "GET", "/pid.ashx", timeout=timeout)
     eq(r.status, 200, "pid.ashx")
     return int(r.text)
-
-
-class Load:
-    """`clients` threads requesting /pid.ashx over plain HTTP in a loop, one
-    connection per request, recording (time, pid or error) per request."""
-
-    def __init__(self, port, clients=4):
-        self.port = port
-        self.results = []  # (monotonic time at the answer, pid) or (time, "error text")
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def _run(self):
-        while not self.stop.is_set():
-            try:
-                r = harness.request(self.port, "GET", "/pid.ashx", timeout=30)
-                out = int(r.text) if r.status == 200 else f"status {r.status}"
-            except OSError as e:
-                out = "refused" if e.errno == errno.ECONNREFUSED else f"{type(e).__name__}: {e}"
-            except Exception as e:  # http.client's RemoteDisconnected, BadStatusLine...
-                out = f"{type(e).__name__}: {e}"
-            with self.lock:
-                self.results.append((time.monotonic(), out))
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(60)
-        return self.results
-
-    def errors(self):
-        with self.lock:
-            return [o for _, o in self.results if not isinstance(o, int)]
 
 
 def test_the_supervisor_has_no_mono_and_one_thread(env):

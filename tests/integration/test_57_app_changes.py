@@ -3,46 +3,25 @@ lose a request. The supervisor watches the application's files and replaces
 the workers overlapped (ASP.NET's in-process AppDomain restart hangs a worker
 under load on Mono 6.8, and is off under the supervisor). The application is
 a copy of tests/integration/apps/changes/, edited by the tests."""
-import errno
 import os
 import re
 import shutil
 import signal
 import subprocess
-import threading
 import time
 
 import harness
+import common
 from common import check, conf_server, eq
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "changes")
 
 
-class Load:
-    """`clients` threads requesting /state.ashx over plain HTTP in a loop, one
-    connection per request: (monotonic time at the answer, [pid, version,
-    global, extra]) or (time, "error text")."""
+class Load(common.Load):
+    """common.Load on /state.ashx: each answer is [pid, version, global, extra]."""
 
     def __init__(self, port, clients=4):
-        self.port = port
-        self.results = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def _run(self):
-        while not self.stop.is_set():
-            try:
-                r = harness.request(self.port, "GET", "/state.ashx", timeout=30)
-                out = r.text.split() if r.status == 200 else f"status {r.status}: {r.text[:200]}"
-            except OSError as e:
-                out = "refused" if e.errno == errno.ECONNREFUSED else f"{type(e).__name__}: {e}"
-            except Exception as e:  # http.client's RemoteDisconnected, BadStatusLine...
-                out = f"{type(e).__name__}: {e}"
-            with self.lock:
-                self.results.append((time.monotonic(), out))
+        super().__init__(port, clients, path="/state.ashx", parse=lambda r: r.text.split())
 
     def first(self, since, pred):
         """Time of the first answer after `since` whose state satisfies pred, or None."""
@@ -52,16 +31,6 @@ class Load:
     def wait(self, since, pred, what, timeout=30):
         harness.wait_for(lambda: self.first(since, pred) is not None, timeout, what)
         return self.first(since, pred) - since
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(60)
-        return self.results
-
-    def errors(self):
-        with self.lock:
-            return [o for _, o in self.results if not isinstance(o, list)]
 
 
 def copy_app(env, name):
