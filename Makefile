@@ -27,7 +27,7 @@ CONFIG_SRCS := native/config.c native/config_spec.c native/config_file.c native/
 PURE_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/resp_head.c
 # Modules of the server proper.
 HOST_SRCS := native/listener.c native/conn.c native/request.c native/body.c native/pool.c native/response.c native/outq.c \
-             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/warmup.c native/worker.c native/proc.c
+             native/route.c native/monohost.c native/log.c native/tmpdir.c native/stats.c native/slowlog.c native/accesslog.c native/warmup.c native/worker.c native/proc.c
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c $(CONFIG_SRCS) native/listener.c native/log.c \
@@ -45,8 +45,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog
 
 .PHONY: all server managed tests asan fuzz replay samples clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)

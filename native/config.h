@@ -23,6 +23,9 @@ typedef enum {
     LISTEN_PROTO_BOTH = 3,
 } listen_protocols;
 
+/* access_log_format's values (the same as accesslog.h's accesslog_fmt). */
+enum { ACCESS_LOG_COMBINED = 0, ACCESS_LOG_JSON = 1 };
+
 typedef struct {
     listen_kind kind;
     listen_protocols protocols; /* "scgi:" or "http:" before the address, else both */
@@ -105,6 +108,9 @@ typedef struct {
     int socket_mode;       /* permission bits of UNIX sockets; default 0660 */
     char *error_log;       /* the log file every process writes (its standard error), reopened on
                               SIGUSR1; NULL = standard error as inherited ("stderr", the default) */
+    char *access_log;      /* one line per answered request, written by each worker (accesslog.h),
+                              reopened on SIGUSR1; NULL = off (the default) */
+    int access_log_format; /* ACCESS_LOG_COMBINED (the default) or ACCESS_LOG_JSON */
     char *config_file;     /* file that was read, or NULL */
 } config;
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE } key_kind;
+typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT } key_kind;
 
 typedef struct {
     const char *name;
@@ -49,6 +49,8 @@ static const server_key server_keys[] = {
     { "socket_mode", K_MODE, offsetof(config, socket_mode), 0, 0 },
     { "inherited_protocols", K_PROTOCOLS, offsetof(config, inherited_protocols), 0, 0 },
     { "error_log", K_LOGFILE, offsetof(config, error_log), 0, 0 },
+    { "access_log", K_ACCESSLOG, offsetof(config, access_log), 0, 0 },
+    { "access_log_format", K_ACCESSLOG_FORMAT, offsetof(config, access_log_format), 0, 0 },
 };
 
 static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
@@ -168,6 +170,37 @@ out:
 }
 
 /* Parses v by k's grammar into k's field of c. */
+
+/* access_log: off or an absolute path (the workers open it themselves and
+ * reopen it on SIGUSR1). */
+static gboolean parse_access_log(const char *where, const char *text, char **out, GError **error)
+{
+    if (strcmp(text, "off") == 0) {
+        g_clear_pointer(out, g_free);
+        return TRUE;
+    }
+    if (!g_path_is_absolute(text)) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: \"%s\": off or an absolute path", where, text);
+        return FALSE;
+    }
+    g_free(*out);
+    *out = g_strdup(text);
+    return TRUE;
+}
+
+static gboolean parse_access_log_format(const char *where, const char *text, int *out, GError **error)
+{
+    if (strcmp(text, "combined") == 0)
+        *out = ACCESS_LOG_COMBINED;
+    else if (strcmp(text, "json") == 0)
+        *out = ACCESS_LOG_JSON;
+    else {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: \"%s\": combined or json", where, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean parse_server_value(config *c, const server_key *k, const char *where, const char *v,
                                    GError **error)
 {
@@ -195,6 +228,10 @@ static gboolean parse_server_value(config *c, const server_key *k, const char *w
         return cfg_parse_protocols(where, v, (listen_protocols *)field, error);
     case K_LOGFILE:
         return cfg_parse_log_file(where, v, (char **)field, error);
+    case K_ACCESSLOG:
+        return parse_access_log(where, v, (char **)field, error);
+    case K_ACCESSLOG_FORMAT:
+        return parse_access_log_format(where, v, (int *)field, error);
     case K_LISTEN:
         break;
     }

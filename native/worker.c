@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "conn.h"
 #include "listener.h"
@@ -31,6 +32,10 @@ static int control_fd = -1;
 static __thread int my_stats_slot = -1;
 /* slow_request_timeout's logger (slowlog.h), NULL when off. */
 static slowlog *slog;
+/* access_log (accesslog.h), NULL when off. */
+static accesslog *alog;
+/* The application the current request was routed to (run_app), or -1. */
+static __thread int current_app = -1;
 
 typedef struct {
     config *cfg;
@@ -41,6 +46,7 @@ typedef struct {
 static void run_app(int app, request *rq, const route_req *r, void *ud)
 {
     server_ctx *ctx = ud;
+    current_app = app;
     if (slog) {
         const app_spec *spec = g_ptr_array_index(ctx->cfg->apps, app);
         char *name = g_strconcat(spec->vhost ? spec->vhost : "", spec->vpath, NULL);
@@ -52,14 +58,44 @@ static void run_app(int app, request *rq, const route_req *r, void *ud)
     slowlog_end(slog);
 }
 
+/* One access_log line for the request just answered (before conn_done: a
+ * keep-alive connection's request is reset there). */
+static void log_access(server_ctx *ctx, const request *rq, gint64 start_real, gint64 start, gint64 end)
+{
+    const app_spec *spec = current_app >= 0 ? g_ptr_array_index(ctx->cfg->apps, current_app) : NULL;
+    char *name = spec ? g_strconcat(spec->vhost ? spec->vhost : "", spec->vpath, NULL) : NULL;
+    const char *remote = request_var(rq, "REMOTE_ADDR", NULL);
+    accesslog_fields f = {
+        .remote = remote ? remote : rq->peer,
+        .time = start_real,
+        .method = request_var(rq, "REQUEST_METHOD", NULL),
+        .uri = request_var(rq, "REQUEST_URI", NULL),
+        .protocol = request_var(rq, "SERVER_PROTOCOL", NULL),
+        .status = rq->r.status,
+        .bytes = rq->r.count.counted,
+        .referer = request_var(rq, "HTTP_REFERER", NULL),
+        .user_agent = request_var(rq, "HTTP_USER_AGENT", NULL),
+        .duration_us = end - start,
+        .app = name,
+        .pid = (int)getpid(),
+    };
+    accesslog_write(alog, &f);
+    g_free(name);
+}
+
 static void work(gpointer item, gpointer ud)
 {
     conn *c = item;
     server_ctx *ctx = ud;
-    stats_request_begin(wstats, my_stats_slot, g_get_monotonic_time());
+    gint64 start_real = alog ? g_get_real_time() : 0;
+    gint64 start = g_get_monotonic_time();
+    stats_request_begin(wstats, my_stats_slot, start);
+    current_app = -1;
     route_serve(ctx->cfg->apps, &c->req, run_app, ctx);
     if (!c->req.r.finished) /* never flushed (not expected): it is not in flight any more either */
         stats_request_answered(wstats, g_get_monotonic_time());
+    if (alog)
+        log_access(ctx, &c->req, start_real, start, g_get_monotonic_time());
     conn_done(c);
     stats_request_end(wstats, my_stats_slot, g_get_monotonic_time());
 }
@@ -97,7 +133,9 @@ static void answered(void *ud)
 static void loop_tick(void *ud)
 {
     (void)ud;
-    stats_loop_tick(wstats, g_get_monotonic_time());
+    gint64 now = g_get_monotonic_time();
+    stats_loop_tick(wstats, now);
+    accesslog_tick(alog, now);
 }
 
 /* The runtime's heartbeat: a thread attached to Mono that calls into managed
@@ -135,6 +173,10 @@ static void reopen_logs(void *ud)
 {
     (void)ud;
     GError *error = NULL;
+    if (alog && !accesslog_reopen(alog, &error)) {
+        g_warning("SIGUSR1: %s; writing on to the access log already open", error->message);
+        g_clear_error(&error);
+    }
     if (!log_file_path())
         return; /* standard error: nothing to reopen */
     if (log_reopen(&error))
@@ -337,6 +379,15 @@ int worker_main(int argc, char **argv)
     }
     g_setenv("TMPDIR", private_tmp, TRUE);
 
+    if (ctx.cfg->access_log) {
+        alog = accesslog_open(ctx.cfg->access_log,
+                              ctx.cfg->access_log_format == ACCESS_LOG_JSON ? ACCESSLOG_JSON : ACCESSLOG_COMBINED, &error);
+        if (!alog) {
+            fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+            tmpdir_remove(private_tmp);
+            return 1;
+        }
+    }
     slog = slowlog_new(ctx.cfg->threads, ctx.cfg->slow_request_timeout);
     char *dll = managed_dll_path();
     if (!monohost_init(dll, &error)) {
@@ -394,6 +445,9 @@ int worker_main(int argc, char **argv)
         announce(&rc);
 
     server_run(srv);
+    /* the lines of the last second (left open: a request past shutdown_timeout
+     * may still finish) */
+    accesslog_flush(alog);
     proc_free(pr);
     server_free(srv);
     g_ptr_array_free(listeners, TRUE);

@@ -148,6 +148,8 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->max_headers, ==, 100);
     g_assert_cmpint(c->inherited_protocols, ==, LISTEN_PROTO_BOTH);
     g_assert_null(c->error_log);
+    g_assert_null(c->access_log);
+    g_assert_cmpint(c->access_log_format, ==, ACCESS_LOG_COMBINED);
     g_assert_cmpint(c->max_body, ==, 104857600);
     g_assert_cmpint(c->body_buffer, ==, 1048576);
     g_assert_cmpint(c->max_spool, ==, G_GINT64_CONSTANT(4294967296));
@@ -413,6 +415,8 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "scgi_lenient = true\n"
                     "socket_mode = 0600\n"
                     "error_log = /var/log/scgi-mono/error.log\n"
+                    "access_log = /var/log/scgi-mono/access.log\n"
+                    "access_log_format = json\n"
                     "\n"
                     "[app:hello]\n"
                     "vpath = /hello/\n"
@@ -462,6 +466,8 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0600);
     g_assert_cmpstr(c->error_log, ==, "/var/log/scgi-mono/error.log");
+    g_assert_cmpstr(c->access_log, ==, "/var/log/scgi-mono/access.log");
+    g_assert_cmpint(c->access_log_format, ==, ACCESS_LOG_JSON);
     g_assert_cmpuint(c->apps->len, ==, 2);
     a = app_at(c, 0);
     g_assert_cmpstr(a->name, ==, "hello");
@@ -497,6 +503,7 @@ static void test_file_bounds(fixture *fx, gconstpointer data)
                           "[server]\nthreads = 1024\nqueue = 1000000\nmax_connections = 1\n"
                           "max_header = 1024\nmax_body = 0\nheader_timeout = 86400\n"
                           "apache_status = No\nscgi_lenient = 1\nsocket_mode = 0\nerror_log = stderr\n"
+                          "access_log = off\naccess_log_format = combined\n"
                           "[app:a]\nvpath = /\npath = app\n");
     GError *err = NULL;
     config *c = load(&err, "--config", file, NULL);
@@ -513,6 +520,8 @@ static void test_file_bounds(fixture *fx, gconstpointer data)
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0);
     g_assert_null(c->error_log);
+    g_assert_null(c->access_log);
+    g_assert_cmpint(c->access_log_format, ==, ACCESS_LOG_COMBINED);
     assert_default_listen(c);
     config_free(c);
     g_free(file);
@@ -635,6 +644,9 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "inherited_protocols = scgi,http", "inherited_protocols: 'scgi,http' is not one of scgi, http, both" },
         { "error_log = error.log", "error_log: \"error.log\": stderr or an absolute path" },
         { "error_log = ", "error_log: \"\": stderr or an absolute path" },
+        { "access_log = access.log", "access_log: \"access.log\": off or an absolute path" },
+        { "access_log = stderr", "access_log: \"stderr\": off or an absolute path" },
+        { "access_log_format = common", "access_log_format: \"common\": combined or json" },
         { "threads = \\x", "threads: " }, /* GKeyFile's invalid escape */
     };
 
@@ -812,7 +824,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
                                              "max_age", "slow_request_timeout", "watch", "warmup_timeout",
-                                             "error_log" };
+                                             "error_log", "access_log", "access_log_format" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);
