@@ -14,7 +14,7 @@ static char *clean_message(const char *s)
 {
     GString *o = g_string_new(NULL);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (o->len >= MAX_MESSAGE) {
+        if (o->len > MAX_MESSAGE - 4) { /* room for one more escape */
             g_string_append(o, "...");
             break;
         }
@@ -148,12 +148,22 @@ static confcheck_xml_result judge_utf8(const char *data, gsize len, int *line, i
     return r;
 }
 
+/* g_convert failed on the text (else: the converter could not be had, which
+ * says nothing about the file). */
+static gboolean bad_bytes(const GError *err)
+{
+    return g_error_matches(err, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE) ||
+           g_error_matches(err, G_CONVERT_ERROR, G_CONVERT_ERROR_PARTIAL_INPUT);
+}
+
 confcheck_xml_result confcheck_xml(const char *data, gsize len, int *line, int *column, char **message)
 {
     if (message)
         *message = NULL;
-    if (!data)
+    if (!data) { /* an empty buffer may come as NULL */
+        data = "";
         len = 0;
+    }
     /* UTF-16 by its BOM */
     if (len >= 2 && (((guchar)data[0] == 0xff && (guchar)data[1] == 0xfe) ||
                      ((guchar)data[0] == 0xfe && (guchar)data[1] == 0xff))) {
@@ -163,7 +173,7 @@ confcheck_xml_result confcheck_xml(const char *data, gsize len, int *line, int *
         char *u = g_convert(data + 2, len - 2, "UTF-8", from, &done, &out_len, &err);
         if (!u) {
             confcheck_xml_result r;
-            if (g_error_matches(err, G_CONVERT_ERROR, G_CONVERT_ERROR_NO_CONVERSION)) {
+            if (!bad_bytes(err)) {
                 r = set(CONFCHECK_XML_UNJUDGED, message, "UTF-16 cannot be converted here");
             } else {
                 char *ok = g_convert(data + 2, done, "UTF-8", from, NULL, NULL, NULL);
@@ -198,7 +208,7 @@ confcheck_xml_result confcheck_xml(const char *data, gsize len, int *line, int *
         if (u) {
             r = judge_utf8(u, out_len, line, column, message);
             g_free(u);
-        } else if (g_error_matches(err, G_CONVERT_ERROR, G_CONVERT_ERROR_NO_CONVERSION)) {
+        } else if (!bad_bytes(err)) {
             char *m = g_strdup_printf("encoding '%s' is not known here", enc);
             r = set(CONFCHECK_XML_UNJUDGED, message, m);
             g_free(m);
