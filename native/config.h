@@ -121,13 +121,19 @@ GQuark config_error_quark(void);
 typedef enum { CONFIG_ERROR_PARSE, CONFIG_ERROR_VALUE, CONFIG_ERROR_USAGE, CONFIG_ERROR_HELP } config_error_code;
 
 /* Parses argv (GOptionContext: --config FILE, --listen SPEC (repeatable),
- * --app [VHOST:]VPATH:DIR (repeatable), --threads N, --version, --help),
+ * --app [VHOST:]VPATH:DIR (repeatable), --threads N, -t/--test, --version, --help),
  * reads the configuration file if one was named (or ./scgi-mono.conf is NOT read
  * implicitly), and validates everything.
  * On --version prints the version to stdout and sets *exit_now = TRUE.
  * On --help GLib prints help and exits 0 itself.
  * Returns NULL and sets error on any invalid input. */
 config *config_load(int argc, char **argv, gboolean *exit_now, GError **error);
+
+/* -t/--test was given (scgi-mono-server checks the configuration and exits:
+ * confcheck.h); *config_file gets a copy of --config FILE or NULL (the
+ * caller frees it). Also TRUE on a command line with a usage error that has
+ * -t or --test among its words. */
+gboolean config_test_requested(int argc, char **argv, char **config_file);
 
 /* Parses one listen spec: [scgi:|http:]tcp:HOST:PORT, tcp:[IPV6]:PORT, unix:PATH.
  * Returns NULL and sets error (CONFIG_ERROR_VALUE) if invalid. */

@@ -26,8 +26,12 @@ gboolean cfg_cli_parse(int argc, char **argv, cfg_cli *o, GError **error)
         { "app", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->apps,
           "Serve the application in DIR at virtual path VPATH, for host VHOST only if given "
           "(repeatable; replaces the file's applications)", "[VHOST:]VPATH:DIR" },
-        { "threads", 't', 0, G_OPTION_ARG_STRING, &o->threads,
+        { "threads", 0, 0, G_OPTION_ARG_STRING, &o->threads,
           "Number of worker threads, 1..1024 (default 4 per processor core)", "N" },
+        { "test", 't', 0, G_OPTION_ARG_NONE, &o->test,
+          "Check the configuration and every application directory (exists, readable, web.config "
+          "well-formed XML), print one line per problem, and exit: 0 if valid, 2 if not; binds "
+          "nothing and starts no worker", NULL },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
         { NULL, 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
     };
@@ -116,4 +120,26 @@ gboolean cfg_cli_apply(config *c, const cfg_cli *o, GError **error)
     if (o->listen && !apply_listen(c, o->listen, error))
         return FALSE;
     return !o->apps || apply_apps(c, o->apps, error);
+}
+
+gboolean config_test_requested(int argc, char **argv, char **config_file)
+{
+    cfg_cli o = { 0 };
+    GError *err = NULL;
+    gboolean test = FALSE;
+
+    if (config_file)
+        *config_file = NULL;
+    if (cfg_cli_parse(argc, argv, &o, &err)) {
+        test = o.test;
+        if (config_file && o.config_file)
+            *config_file = g_strdup(o.config_file);
+    } else {
+        /* a usage error: the check still answers "not valid" */
+        for (int i = 1; argv && i < argc && !test; i++)
+            test = g_strcmp0(argv[i], "-t") == 0 || g_strcmp0(argv[i], "--test") == 0;
+        g_clear_error(&err);
+    }
+    cfg_cli_clear(&o);
+    return test;
 }

@@ -96,6 +96,7 @@ typedef struct {
     char **apps;
     char *threads;
     gboolean version;
+    gboolean test;      /* -t/--test: read by config_test_requested */
 } cfg_cli;
 
 /* Parses a copy of argv into o (the caller's argv is never changed);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "appwatch.h"
+#include "confcheck.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -304,6 +305,18 @@ static void start_reload(sup *s)
         g_clear_error(&error);
         return;
     }
+    /* the check of -t: a broken application is refused before any worker starts */
+    GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+    if (confcheck_config(c, problems)) {
+        for (guint i = 0; i < problems->len; i++)
+            g_warning("SIGHUP: %s", (char *)g_ptr_array_index(problems, i));
+        g_warning("SIGHUP: configuration not reloaded, the running workers keep serving: %u problem(s) found "
+                  "(the lines above; scgi-mono-server -t shows them too)", problems->len);
+        g_ptr_array_unref(problems);
+        config_free(c);
+        return;
+    }
+    g_ptr_array_unref(problems);
     gboolean same_listen = c->listen->len == s->cfg->listen->len;
     for (guint i = 0; same_listen && i < c->listen->len; i++)
         same_listen = g_str_equal(((listen_spec *)g_ptr_array_index(c->listen, i))->spec,
@@ -895,6 +908,33 @@ static char *worker_exe_path(void)
     return p;
 }
 
+/* -t/--test: the configuration and the applications are checked (config_load,
+ * confcheck_config), one line per problem and a verdict on standard error;
+ * nothing is bound and no worker starts. Exit status 0 valid, 2 not. */
+static int test_config(int argc, char **argv, char *file)
+{
+    char *what = file ? g_strdup_printf("the configuration %s", file)
+                      : g_strdup("the configuration (command line, no --config file)");
+    GError *error = NULL;
+    gboolean exit_now = FALSE;
+    GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+    config *c = config_load(argc, argv, &exit_now, &error);
+    if (!c && !exit_now)
+        g_ptr_array_add(problems, g_strdup(error ? error->message : "not loaded"));
+    g_clear_error(&error);
+    if (c)
+        confcheck_config(c, problems);
+    for (guint i = 0; i < problems->len; i++)
+        fprintf(stderr, "scgi-mono-server: %s\n", (char *)g_ptr_array_index(problems, i));
+    int rc = problems->len ? 2 : 0;
+    fprintf(stderr, "scgi-mono-server: %s is %s\n", what, rc ? "not valid" : "valid");
+    config_free(c);
+    g_ptr_array_unref(problems);
+    g_free(what);
+    g_free(file);
+    return rc;
+}
+
 int supervisor_main(int argc, char **argv)
 {
     log_init();
@@ -922,6 +962,9 @@ int supervisor_main(int argc, char **argv)
         s->argv[i] = argv[i];
     GError *error = NULL;
     gboolean exit_now = FALSE;
+    char *test_file = NULL;
+    if (config_test_requested(argc, argv, &test_file))
+        return test_config(argc, argv, test_file);
     s->cfg = config_load(argc, argv, &exit_now, &error);
     if (exit_now)
         return 0;

@@ -241,7 +241,7 @@ static void test_cli_short_options(fixture *fx, gconstpointer data)
     char *arg = g_strdup_printf("/a:%s", fx->app);
     GError *err = NULL;
     config *c = load(&err, "-c", file, "-l", "tcp:127.0.0.1:1", "-l", "unix:/tmp/s.sock", "-a", arg,
-                     "-a", "example.org:/b:app", "-t", "5", NULL);
+                     "-a", "example.org:/b:app", "--threads", "5", NULL);
 
     (void)data;
     g_assert_null(c); /* "app" is relative to the current directory, not dir */
@@ -250,7 +250,7 @@ static void test_cli_short_options(fixture *fx, gconstpointer data)
 
     fx_chdir(fx);
     c = load(&err, "-c", file, "-l", "tcp:127.0.0.1:1", "-l", "unix:/tmp/s.sock", "-a", arg,
-             "-a", "example.org:/b:app", "-t", "5", NULL);
+             "-a", "example.org:/b:app", "--threads", "5", NULL);
     g_assert_no_error(err);
     g_assert_cmpint(c->queue, ==, 5);
     g_assert_cmpint(c->threads, ==, 5);
@@ -277,7 +277,7 @@ static void test_cli_errors(fixture *fx, gconstpointer data)
     } cases[] = {
         { { "--threads", "abc" }, CONFIG_ERROR_VALUE, "command line: --threads: 'abc' is not a positive integer" },
         { { "--threads", "0" }, CONFIG_ERROR_VALUE, "command line: --threads: '0' is out of range: must be between 1 and 1024" },
-        { { "-t", "1025" }, CONFIG_ERROR_VALUE, "command line: --threads: '1025' is out of range" },
+        { { "--threads", "1025" }, CONFIG_ERROR_VALUE, "command line: --threads: '1025' is out of range" },
         { { "--threads", "-3" }, CONFIG_ERROR_VALUE, "'-3' is not a positive integer" },
         { { "--bogus" }, CONFIG_ERROR_USAGE, "command line: Unknown option --bogus" },
         { { "extra" }, CONFIG_ERROR_USAGE, "command line: unexpected argument 'extra'" },
