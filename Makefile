@@ -31,7 +31,7 @@ HOST_SRCS := native/listener.c native/conn.c native/request.c native/body.c nati
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c $(CONFIG_SRCS) native/listener.c native/log.c \
-             native/appwatch.c native/notify.c native/confcheck.c
+             native/appwatch.c native/notify.c native/confcheck.c native/privs.c
 SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
@@ -144,13 +144,21 @@ $(B)/asan/test_config: tests/test_config.c $(CONFIG_SRCS) native/*.h
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< $(CONFIG_SRCS) $(GLIB_LIBS)
 
 # The configuration check reads config_spec's app_spec (through config.h).
-$(B)/tests/test_confcheck: tests/test_confcheck.c native/confcheck.c $(CONFIG_SRCS) native/*.h
+$(B)/tests/test_confcheck: tests/test_confcheck.c native/confcheck.c native/privs.c $(CONFIG_SRCS) native/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< native/confcheck.c $(CONFIG_SRCS) $(GLIB_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< native/confcheck.c native/privs.c $(CONFIG_SRCS) $(GLIB_LIBS)
 
-$(B)/asan/test_confcheck: tests/test_confcheck.c native/confcheck.c $(CONFIG_SRCS) native/*.h
+$(B)/asan/test_confcheck: tests/test_confcheck.c native/confcheck.c native/privs.c $(CONFIG_SRCS) native/*.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/confcheck.c $(CONFIG_SRCS) $(GLIB_LIBS)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/confcheck.c native/privs.c $(CONFIG_SRCS) $(GLIB_LIBS)
+
+$(B)/asan/fuzz_confcheck-replay: tests/fuzz/fuzz_confcheck.c tests/fuzz/replay_main.c native/confcheck.c native/privs.c native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c native/confcheck.c native/privs.c $(GLIB_LIBS)
+
+$(B)/fuzz/fuzz_confcheck: tests/fuzz/fuzz_confcheck.c native/confcheck.c native/privs.c native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/confcheck.c native/privs.c $(GLIB_LIBS)
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)

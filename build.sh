@@ -74,6 +74,9 @@ run() {
   deps
   build
   log "serving samples/hello on http://127.0.0.1:8000/ (SCGI and HTTP); Ctrl-C stops"
+  # A developer's server: as root (a container) its workers may run as root
+  # too; a production configuration sets user instead (README, "Privileges").
+  [ "$(id -u)" = 0 ] && export SCGI_MONO_ALLOW_ROOT=1
   exec build/scgi-mono-server --config scgi-mono.conf "$@"
 }
 
@@ -119,6 +122,7 @@ case "${1:-}" in
       "mono-fastcgi-server4:/usr/bin/fastcgi-mono-server4"
     )
     deps; build server
+    export SCGI_MONO_ALLOW_ROOT=1 # the benchmark's servers run as the caller, root included
     exec python3 "$ROOT/bench/run.py" "$@" ;;
   clean) rm -rf build ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;

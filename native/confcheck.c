@@ -1,5 +1,6 @@
 /* confcheck: see confcheck.h. */
 #include "confcheck.h"
+#include "privs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -263,6 +264,12 @@ static void check_web_config(const app_spec *a, GPtrArray *problems, guint *n)
 guint confcheck_config(const config *c, GPtrArray *problems)
 {
     guint n = 0;
+    GError *error = NULL;
+    privs *pv = c ? privs_resolve(c, &error) : NULL;
+    if (c && !pv) {
+        add(problems, &n, g_strdup(error->message));
+        g_clear_error(&error);
+    }
     for (guint i = 0; c && i < c->apps->len; i++) {
         const app_spec *a = g_ptr_array_index(c->apps, i);
         struct stat st;
@@ -274,12 +281,17 @@ guint confcheck_config(const config *c, GPtrArray *problems)
             add(problems, &n, g_strdup_printf("app:%s: %s: not a directory", a->name, a->path));
             continue;
         }
-        if (access(a->path, R_OK | X_OK) != 0) {
+        int e = privs_can_read_dir(pv, a->path);
+        if (e) {
             add(problems, &n, g_strdup_printf("app:%s: directory %s: not readable and searchable by the workers' "
-                                              "user: %s", a->name, a->path, g_strerror(errno)));
+                                              "user%s%s: %s%s", a->name, a->path, pv && pv->drop ? " " : "",
+                                              pv && pv->drop ? pv->user : "", g_strerror(e),
+                                              pv && pv->drop ? " (every directory above it must be searchable "
+                                                               "by that user too)" : ""));
             continue;
         }
         check_web_config(a, problems, &n);
     }
+    privs_free(pv);
     return n;
 }

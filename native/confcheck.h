@@ -13,8 +13,10 @@
  *
  * confcheck_config checks a loaded configuration's applications: every
  * directory exists, is a directory, is readable and searchable by the user
- * the workers run as (today the current user: access(2)), and its web.config,
- * if present, is readable and well-formed. It binds nothing and starts nothing.
+ * the workers run as (user in [server] when started as root, checked with that
+ * user's ids; else the current user), and its web.config, if present, is
+ * readable and well-formed; and the account rules of privs.h (user and group
+ * exist; root needs user or allow_root). It binds nothing and starts nothing.
  */
 #ifndef CONFCHECK_H
 #define CONFCHECK_H

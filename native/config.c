@@ -110,6 +110,8 @@ void config_free(config *c)
         g_ptr_array_unref(c->apps);
     g_free(c->config_file);
     g_free(c->error_log);
+    g_free(c->user);
+    g_free(c->group);
     g_free(c->access_log);
     g_free(c);
 }
@@ -157,6 +159,7 @@ config *cfg_new_defaults(void)
     c->scgi_lenient = FALSE;
     c->watch = TRUE;
     c->socket_mode = 0660;
+    c->log_level = 2; /* LOG_LEVEL_NOTICE (log.h) */
     c->access_log_format = ACCESS_LOG_COMBINED;
     return c;
 }

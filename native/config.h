@@ -106,8 +106,16 @@ typedef struct {
     gboolean watch;        /* the supervisor watches the applications' files (web.config, bin/...)
                               and replaces the workers when they change; default TRUE */
     int socket_mode;       /* permission bits of UNIX sockets; default 0660 */
-    char *error_log;       /* the log file every process writes (its standard error), reopened on
-                              SIGUSR1; NULL = standard error as inherited ("stderr", the default) */
+    char *error_log;       /* where every process logs (log.h, log_set_target): NULL = standard
+                              error as inherited ("stderr", the default), an absolute path = that
+                              file made standard error, reopened on SIGUSR1, "syslog" or
+                              "syslog:/PATH" = the system logger (/dev/log or that socket) */
+    int log_level;         /* log.h's log_level: lines below it are dropped; default LOG_LEVEL_NOTICE */
+    char *user;            /* workers run as this user (setuid after fork, before exec); NULL =
+                              as the supervisor (default) */
+    char *group;           /* ... and this group; NULL = the user's primary group */
+    gboolean allow_root;   /* started as root with no user: run the workers as root anyway
+                              (else refuse to start); default FALSE */
     char *access_log;      /* one line per answered request, written by each worker (accesslog.h),
                               reopened on SIGUSR1; NULL = off (the default) */
     int access_log_format; /* ACCESS_LOG_COMBINED (the default) or ACCESS_LOG_JSON */

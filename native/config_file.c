@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT } key_kind;
+typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT,
+               K_LOGLEVEL, K_NAME } key_kind;
 
 typedef struct {
     const char *name;
@@ -51,6 +52,10 @@ static const server_key server_keys[] = {
     { "error_log", K_LOGFILE, offsetof(config, error_log), 0, 0 },
     { "access_log", K_ACCESSLOG, offsetof(config, access_log), 0, 0 },
     { "access_log_format", K_ACCESSLOG_FORMAT, offsetof(config, access_log_format), 0, 0 },
+    { "log_level", K_LOGLEVEL, offsetof(config, log_level), 0, 0 },
+    { "user", K_NAME, offsetof(config, user), 0, 0 },
+    { "group", K_NAME, offsetof(config, group), 0, 0 },
+    { "allow_root", K_BOOL, offsetof(config, allow_root), 0, 0 },
 };
 
 static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
@@ -232,6 +237,10 @@ static gboolean parse_server_value(config *c, const server_key *k, const char *w
         return parse_access_log(where, v, (char **)field, error);
     case K_ACCESSLOG_FORMAT:
         return parse_access_log_format(where, v, (int *)field, error);
+    case K_LOGLEVEL:
+        return cfg_parse_log_level(where, v, (int *)field, error);
+    case K_NAME:
+        return cfg_parse_account(where, v, (char **)field, error);
     case K_LISTEN:
         break;
     }

@@ -60,6 +60,11 @@ gboolean cfg_parse_protocols(const char *where, const char *text, listen_protoco
 /* "stderr" (*out becomes NULL) or an absolute path (*out becomes a copy);
  * the previous *out is freed. */
 gboolean cfg_parse_log_file(const char *where, const char *text, char **out, GError **error);
+/* log_level: error, warn, notice, info or debug (log.h's log_level). */
+gboolean cfg_parse_log_level(const char *where, const char *text, int *out, GError **error);
+/* user, group: a user or group name (or a number), not looked up here
+ * (the supervisor and -t do, where the accounts of the running system count). */
+gboolean cfg_parse_account(const char *where, const char *text, char **out, GError **error);
 /* "off", "x-sendfile" or "x-accel-redirect". */
 gboolean cfg_parse_sendfile(const char *where, const char *text, app_sendfile *out, GError **error);
 /* A URI path starting with '/' without spaces, '?' or '#': returns a copy

@@ -5,6 +5,7 @@
  * came from: the caller names it (`where`, or a prefix on the error).
  */
 #include "config_int.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -117,8 +118,35 @@ gboolean cfg_parse_log_file(const char *where, const char *text, char **out, GEr
         g_clear_pointer(out, g_free);
         return TRUE;
     }
-    if (!g_path_is_absolute(text)) {
-        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: \"%s\": stderr or an absolute path", where, text);
+    if (g_str_has_prefix(text, "syslog") ? !log_target_is_syslog(text) : !g_path_is_absolute(text)) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                    "%s: \"%s\": stderr, syslog, syslog:/PATH (the logger's UNIX socket) or an absolute path",
+                    where, text);
+        return FALSE;
+    }
+    g_free(*out);
+    *out = g_strdup(text);
+    return TRUE;
+}
+
+gboolean cfg_parse_log_level(const char *where, const char *text, int *out, GError **error)
+{
+    log_level lv;
+    if (!log_level_parse(text, &lv)) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: \"%s\": error, warn, notice, info or debug",
+                    where, text);
+        return FALSE;
+    }
+    *out = (int)lv;
+    return TRUE;
+}
+
+gboolean cfg_parse_account(const char *where, const char *text, char **out, GError **error)
+{
+    /* the characters of POSIX portable user names (and numeric ids) */
+    if (!*text || strlen(text) > 64 || text[0] == '-' ||
+        text[strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-$")] != '\0') {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: \"%s\" is not a user or group name", where, text);
         return FALSE;
     }
     g_free(*out);

@@ -19,6 +19,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "privs.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -65,6 +66,8 @@ typedef struct {
     /* a reload (SIGHUP) in progress: new workers of generation reload_gen start
      * with new_cfg; once all are ready the old ones are retired */
     config *new_cfg;
+    privs *privs;      /* the account cfg's workers run as (privs.h) */
+    privs *new_privs;  /* new_cfg's, during a reload (NULL during a replacement) */
     int reload_gen;
     gint64 reload_deadline;
     gboolean reload_again; /* another SIGHUP came meanwhile */
@@ -101,7 +104,7 @@ static char *describe_status(int st)
 }
 
 /* In the child: descriptors and environment as worker.h says, then exec. */
-static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd, gboolean strict)
+static void G_GNUC_NORETURN child_exec(sup *s, const privs *pv, int ctl_write, int stats_fd, gboolean strict)
 {
     /* SIGUSR1 stays blocked through exec: the worker reads it from its
      * signalfd, and one forwarded before the worker blocked it itself would
@@ -110,6 +113,19 @@ static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd, gboo
     sigemptyset(&none);
     sigaddset(&none, SIGUSR1);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* the workers' account (privs.h): before PR_SET_PDEATHSIG, which a
+     * change of credentials clears */
+    const char *step = "";
+    int e = privs_apply(pv, &step);
+    if (e) {
+        fprintf(stderr, "scgi-mono-server: cannot start a worker as user %s: %s: %s\n", pv->user, step, strerror(e));
+        _exit(1);
+    }
+    if (pv && pv->drop) {
+        setenv("USER", pv->user, 1);
+        setenv("LOGNAME", pv->user, 1);
+        setenv("HOME", pv->home, 1);
+    }
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != s->self)
         _exit(1); /* the supervisor is already gone */
@@ -159,6 +175,7 @@ static wproc *spawn(sup *s, int gen)
 {
     int p[2], stats_fd = -1;
     const config *cfg = s->new_cfg && gen == s->reload_gen ? s->new_cfg : s->cfg;
+    const privs *pv = s->new_cfg && gen == s->reload_gen && s->new_privs ? s->new_privs : s->privs;
     stats_block *stats = stats_create(cfg->threads, &stats_fd);
     if (!stats) {
         g_warning("cannot start a worker: shared memory for its counters: %s", g_strerror(errno));
@@ -181,7 +198,7 @@ static wproc *spawn(sup *s, int gen)
         return NULL;
     }
     if (pid == 0)
-        child_exec(s, p[1], stats_fd, s->new_cfg && gen == s->reload_gen); /* it replaces running ones */
+        child_exec(s, pv, p[1], stats_fd, s->new_cfg && gen == s->reload_gen); /* it replaces running ones */
     close(p[1]);
     close(stats_fd);
     wproc *w = g_new0(wproc, 1);
@@ -287,6 +304,38 @@ static int count_gen(sup *s, int gen, int *ready)
     return n;
 }
 
+/* The log files c's workers write and reopen by path, created and given to
+ * their user (privs.h) before they start or reopen them. FALSE (logged,
+ * prefixed with why) if one cannot be. */
+static gboolean prepare_log_files(const privs *pv, const config *c, const char *why)
+{
+    const char *paths[] = { log_target_is_syslog(c->error_log) ? NULL : c->error_log, c->access_log };
+    gboolean ok = TRUE;
+    for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+        GError *error = NULL;
+        if (paths[i] && !privs_prepare_log(pv, paths[i], &error)) {
+            g_warning("%s%s", why, error->message);
+            g_clear_error(&error);
+            ok = FALSE;
+        }
+    }
+    return ok;
+}
+
+/* The UNIX sockets this process created belong to the workers' user and
+ * group (their mode is socket_mode's). */
+static void chown_sockets(sup *s, const privs *pv)
+{
+    for (guint i = 0; i < s->listeners->len; i++) {
+        listener *l = g_ptr_array_index(s->listeners, i);
+        GError *error = NULL;
+        if (l->path && !privs_chown_socket(pv, l->path, &error)) {
+            g_warning("%s", error->message);
+            g_clear_error(&error);
+        }
+    }
+}
+
 static void start_reload(sup *s)
 {
     if (s->stopping)
@@ -317,6 +366,18 @@ static void start_reload(sup *s)
         return;
     }
     g_ptr_array_unref(problems);
+    privs *np = privs_resolve(c, &error);
+    if (!np || !prepare_log_files(np, c, "SIGHUP: ")) {
+        if (error)
+            g_warning("SIGHUP: %s", error->message);
+        g_warning("SIGHUP: configuration not reloaded, the running workers keep serving");
+        g_clear_error(&error);
+        privs_free(np);
+        config_free(c);
+        return;
+    }
+    chown_sockets(s, np);
+    s->new_privs = np;
     gboolean same_listen = c->listen->len == s->cfg->listen->len;
     for (guint i = 0; same_listen && i < c->listen->len; i++)
         same_listen = g_str_equal(((listen_spec *)g_ptr_array_index(c->listen, i))->spec,
@@ -381,8 +442,11 @@ static void abort_reload(sup *s, const char *why)
             terminate(w, s->new_cfg);
         }
     }
-    if (s->new_cfg != s->cfg) /* else a replacement: the configuration stays */
+    if (s->new_cfg != s->cfg) { /* else a replacement: the configuration stays */
         config_free(s->new_cfg);
+        chown_sockets(s, s->privs);
+    }
+    g_clear_pointer(&s->new_privs, privs_free);
     end_reload(s);
 }
 
@@ -402,8 +466,12 @@ static void commit_reload(sup *s)
     g_message("%s: %d new worker(s) serving; old worker(s)%s finish their requests and exit",
               s->new_cfg == s->cfg ? "replaced" : "reloaded", s->new_cfg->workers, old->len ? old->str : " (none)");
     g_string_free(old, TRUE);
-    if (s->new_cfg != s->cfg)
+    if (s->new_cfg != s->cfg) {
         config_free(s->cfg);
+        privs_free(s->privs);
+        s->privs = s->new_privs;
+        s->new_privs = NULL;
+    }
     s->cfg = s->new_cfg;
     s->gen = s->reload_gen;
     s->backoff_ms = 0;
@@ -739,7 +807,10 @@ static void reap(sup *s)
 static void reopen_logs(sup *s)
 {
     GError *error = NULL;
-    if (!log_file_path())
+    prepare_log_files(s->privs, s->cfg, "SIGUSR1: ");
+    if (log_target_is_syslog(log_target()) && log_reopen(NULL))
+        g_message("SIGUSR1: logging to syslog (reconnected), no file to reopen");
+    else if (!log_file_path())
         g_message("SIGUSR1: logging to standard error, no file to reopen");
     else if (log_reopen(&error))
         g_message("log file reopened: %s; passed on to %u worker(s)", log_file_path(), s->procs->len);
@@ -757,12 +828,16 @@ static void logs_follow_config(sup *s)
     if (s->gen == seen_gen)
         return;
     seen_gen = s->gen;
-    if (g_strcmp0(s->cfg->error_log, log_file_path()) == 0)
+    if (log_threshold_ != s->cfg->log_level && !g_getenv("SCGI_MONO_DEBUG")) {
+        log_set_level((log_level)s->cfg->log_level);
+        g_message("log_level changed to %s", log_level_name((log_level)s->cfg->log_level));
+    }
+    if (g_strcmp0(s->cfg->error_log, log_target()) == 0)
         return;
     GError *error = NULL;
-    char *old = g_strdup(log_file_path() ? log_file_path() : "standard error");
+    char *old = g_strdup(log_target() ? log_target() : "standard error");
     g_message("error_log changed: logging to %s from now on", s->cfg->error_log ? s->cfg->error_log : "standard error");
-    if (log_open_file(s->cfg->error_log, &error))
+    if (log_set_target(s->cfg->error_log, &error))
         g_message("error_log changed: logging here from now on (before: %s)", old);
     else
         g_warning("error_log: %s; logging on to %s", error->message, old);
@@ -938,6 +1013,9 @@ static int test_config(int argc, char **argv, char *file)
 int supervisor_main(int argc, char **argv)
 {
     log_init();
+    char *tag = g_strdup_printf("supervisor %d", (int)getpid());
+    log_set_tag(tag);
+    g_free(tag);
     /* Signals are read from a signalfd; the children get an empty mask back. */
     sigset_t set;
     sigemptyset(&set);
@@ -977,11 +1055,20 @@ int supervisor_main(int argc, char **argv)
      * server must not outlive its parent. */
     gboolean autolaunched = g_strcmp0(g_getenv("SCGI"), "1") == 0;
     g_unsetenv("SCGI");
+    s->privs = privs_resolve(s->cfg, &error);
+    if (!s->privs) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        g_error_free(error);
+        return 2;
+    }
     s->listeners = listener_open_all(s->cfg, &error);
     if (!s->listeners) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
         return 1;
     }
+    chown_sockets(s, s->privs);
+    if (!prepare_log_files(s->privs, s->cfg, "cannot start: "))
+        return 1;
     if (autolaunched) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() == 1) {
@@ -991,10 +1078,13 @@ int supervisor_main(int argc, char **argv)
         if (!listener_is_listening(0))
             s->parent_fd = 0; /* standard input from the parent: its EOF means the parent is gone */
     }
+    log_set_level((log_level)s->cfg->log_level);
     if (s->cfg->error_log) {
-        /* the file becomes standard error here and, by inheritance, in the workers */
+        /* a file becomes standard error here and, by inheritance, in the
+         * workers; with syslog, standard error stays as it is (Mono's and
+         * the applications' writes to it, crash reports, go there) */
         g_message("logging to %s (error_log)", s->cfg->error_log);
-        if (!log_open_file(s->cfg->error_log, &error)) {
+        if (!log_set_target(s->cfg->error_log, &error)) {
             fprintf(stderr, "scgi-mono-server: %s\n", error->message);
             return 1;
         }

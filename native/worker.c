@@ -177,8 +177,10 @@ static void reopen_logs(void *ud)
         g_warning("SIGUSR1: %s; writing on to the access log already open", error->message);
         g_clear_error(&error);
     }
-    if (!log_file_path())
-        return; /* standard error: nothing to reopen */
+    if (!log_file_path()) {
+        log_reopen(NULL); /* syslog: connects again; standard error: nothing to do */
+        return;
+    }
     if (log_reopen(&error))
         g_message("log file reopened: %s", log_file_path());
     else
@@ -309,9 +311,11 @@ int worker_main(int argc, char **argv)
     }
 
     /* error_log: started by the supervisor, standard error is the file
-     * already; opening it here too follows a reload that changed it. */
-    if (ctx.cfg->error_log && g_strcmp0(ctx.cfg->error_log, log_file_path()) != 0 &&
-        !log_open_file(ctx.cfg->error_log, &error)) {
+     * already; opening it here too follows a reload that changed it (and
+     * connects to syslog). log_level likewise. */
+    log_set_level((log_level)ctx.cfg->log_level);
+    if (ctx.cfg->error_log && g_strcmp0(ctx.cfg->error_log, log_target()) != 0 &&
+        !log_set_target(ctx.cfg->error_log, &error)) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
         return 1;
     }

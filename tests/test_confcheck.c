@@ -166,9 +166,56 @@ static void test_directories(void)
     g_free(dir);
 }
 
+/* The account rules (privs.h): an unknown user or group is a problem; as
+ * root, no user needs allow_root; as another user, user must be that one. */
+static void test_accounts(void)
+{
+    config c = { 0 };
+    c.apps = g_ptr_array_new();
+    GPtrArray *p = g_ptr_array_new_with_free_func(g_free);
+    g_unsetenv("SCGI_MONO_ALLOW_ROOT");
+    c.user = g_strdup("no-such-user-scgi-mono");
+    g_assert_cmpuint(confcheck_config(&c, p), ==, 1);
+    g_assert_nonnull(strstr(p->pdata[0], "user \"no-such-user-scgi-mono\": no such user"));
+    g_ptr_array_set_size(p, 0);
+    g_free(c.user);
+    c.user = g_strdup(g_get_user_name());
+    c.group = g_strdup("no-such-group-scgi-mono");
+    g_assert_cmpuint(confcheck_config(&c, p), ==, 1);
+    g_assert_nonnull(strstr(p->pdata[0], "group \"no-such-group-scgi-mono\": no such group"));
+    g_ptr_array_set_size(p, 0);
+    g_clear_pointer(&c.group, g_free);
+    g_assert_cmpuint(confcheck_config(&c, p), ==, geteuid() == 0 ? 1 : 0); /* root as user needs allow_root */
+    g_ptr_array_set_size(p, 0);
+    g_clear_pointer(&c.user, g_free);
+    if (geteuid() == 0) {
+        g_assert_cmpuint(confcheck_config(&c, p), ==, 1);
+        g_assert_nonnull(strstr(p->pdata[0], "started as root with no user"));
+        g_ptr_array_set_size(p, 0);
+        c.allow_root = TRUE;
+        g_assert_cmpuint(confcheck_config(&c, p), ==, 0);
+        c.allow_root = FALSE;
+        c.user = g_strdup("nobody");
+        g_assert_cmpuint(confcheck_config(&c, p), ==, 0);
+        g_free(c.user);
+    } else {
+        g_assert_cmpuint(confcheck_config(&c, p), ==, 0);
+        c.user = g_strdup("root");
+        g_assert_cmpuint(confcheck_config(&c, p), ==, 1);
+        g_assert_nonnull(strstr(p->pdata[0], "only root can switch"));
+        g_free(c.user);
+    }
+    g_setenv("SCGI_MONO_ALLOW_ROOT", "1", TRUE);
+    g_ptr_array_unref(p);
+    g_ptr_array_unref(c.apps);
+}
+
 int main(int argc, char **argv)
 {
+    /* the directory tests run as whoever runs them, root included */
+    g_setenv("SCGI_MONO_ALLOW_ROOT", "1", TRUE);
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/confcheck/accounts", test_accounts);
     g_test_add_func("/confcheck/xml/good", test_good);
     g_test_add_func("/confcheck/xml/bad-lines", test_bad_lines);
     g_test_add_func("/confcheck/xml/unjudged", test_unjudged);

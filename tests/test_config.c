@@ -2,6 +2,7 @@
  * listen and --app spec parsers. Each test that touches the file system gets
  * its own temporary directory (fixture), removed afterwards. */
 #include "config.h"
+#include "log.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -148,6 +149,10 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->max_headers, ==, 100);
     g_assert_cmpint(c->inherited_protocols, ==, LISTEN_PROTO_BOTH);
     g_assert_null(c->error_log);
+    g_assert_cmpint(c->log_level, ==, LOG_LEVEL_NOTICE);
+    g_assert_null(c->user);
+    g_assert_null(c->group);
+    g_assert_false(c->allow_root);
     g_assert_null(c->access_log);
     g_assert_cmpint(c->access_log_format, ==, ACCESS_LOG_COMBINED);
     g_assert_cmpint(c->max_body, ==, 104857600);
@@ -415,6 +420,10 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "scgi_lenient = true\n"
                     "socket_mode = 0600\n"
                     "error_log = /var/log/scgi-mono/error.log\n"
+                    "log_level = info\n"
+                    "user = www-data\n"
+                    "group = 33\n"
+                    "allow_root = yes\n"
                     "access_log = /var/log/scgi-mono/access.log\n"
                     "access_log_format = json\n"
                     "\n"
@@ -466,6 +475,10 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0600);
     g_assert_cmpstr(c->error_log, ==, "/var/log/scgi-mono/error.log");
+    g_assert_cmpint(c->log_level, ==, LOG_LEVEL_INFO);
+    g_assert_cmpstr(c->user, ==, "www-data");
+    g_assert_cmpstr(c->group, ==, "33");
+    g_assert_true(c->allow_root);
     g_assert_cmpstr(c->access_log, ==, "/var/log/scgi-mono/access.log");
     g_assert_cmpint(c->access_log_format, ==, ACCESS_LOG_JSON);
     g_assert_cmpuint(c->apps->len, ==, 2);
@@ -503,6 +516,7 @@ static void test_file_bounds(fixture *fx, gconstpointer data)
                           "[server]\nthreads = 1024\nqueue = 1000000\nmax_connections = 1\n"
                           "max_header = 1024\nmax_body = 0\nheader_timeout = 86400\n"
                           "apache_status = No\nscgi_lenient = 1\nsocket_mode = 0\nerror_log = stderr\n"
+                          "log_level = debug\n"
                           "access_log = off\naccess_log_format = combined\n"
                           "[app:a]\nvpath = /\npath = app\n");
     GError *err = NULL;
@@ -520,6 +534,7 @@ static void test_file_bounds(fixture *fx, gconstpointer data)
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0);
     g_assert_null(c->error_log);
+    g_assert_cmpint(c->log_level, ==, LOG_LEVEL_DEBUG);
     g_assert_null(c->access_log);
     g_assert_cmpint(c->access_log_format, ==, ACCESS_LOG_COMBINED);
     assert_default_listen(c);
@@ -642,8 +657,16 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "max_headers = 1000001", "max_headers: '1000001' is out of range" },
         { "inherited_protocols = SCGI", "inherited_protocols: 'SCGI' is not one of scgi, http, both" },
         { "inherited_protocols = scgi,http", "inherited_protocols: 'scgi,http' is not one of scgi, http, both" },
-        { "error_log = error.log", "error_log: \"error.log\": stderr or an absolute path" },
-        { "error_log = ", "error_log: \"\": stderr or an absolute path" },
+        { "error_log = error.log", "error_log: \"error.log\": stderr, syslog, syslog:/PATH (the logger's UNIX socket) or an absolute path" },
+        { "error_log = ", "error_log: \"\": stderr, syslog" },
+        { "error_log = syslog:dev/log", "error_log: \"syslog:dev/log\": stderr, syslog" },
+        { "error_log = syslogd", "error_log: \"syslogd\": stderr, syslog" },
+        { "log_level = warning", "log_level: \"warning\": error, warn, notice, info or debug" },
+        { "log_level = NOTICE", "log_level: \"NOTICE\": error, warn, notice, info or debug" },
+        { "user = ", "user: \"\" is not a user or group name" },
+        { "user = www data", "user: \"www data\" is not a user or group name" },
+        { "group = -g", "group: \"-g\" is not a user or group name" },
+        { "allow_root = maybe", "allow_root: 'maybe' is not a boolean" },
         { "access_log = access.log", "access_log: \"access.log\": off or an absolute path" },
         { "access_log = stderr", "access_log: \"stderr\": off or an absolute path" },
         { "access_log_format = common", "access_log_format: \"common\": combined or json" },
@@ -824,7 +847,8 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
                                              "max_age", "slow_request_timeout", "watch", "warmup_timeout",
-                                             "error_log", "access_log", "access_log_format" };
+                                             "error_log", "access_log", "access_log_format", "log_level",
+                                             "allow_root" }; /* user, group: no default to show */
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
         g_assert_no_error(err);

@@ -77,7 +77,7 @@ def test_sigusr1_reopens_the_log_in_every_process(env):
         re.search(rf"\[worker {p}\] notice: log file reopened: {re.escape(log)}", open(log).read()) for p in workers),
         10, "every worker to reopen the file")
     new = open(log).read()
-    check(re.search(rf"^\S+ notice: log file reopened: {re.escape(log)}; passed on to 2 worker", new, re.M),
+    check(re.search(rf"^\S+ \[supervisor {srv.proc.pid}\] notice: log file reopened: {re.escape(log)}; passed on to 2 worker", new, re.M),
           f"the supervisor reopened it: {new}")
     old_size = os.path.getsize(rotated)
     old = open(rotated).read()
