@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 typedef struct {
@@ -130,9 +132,183 @@ static void test_open_and_reopen(void)
     g_free(dir);
 }
 
+/* Runs fn with standard error sent to a file; returns what was written. */
+static char *capture_stderr(void (*fn)(void *), void *ud)
+{
+    char *path = g_strdup("/tmp/scgi-mono-log-capture-XXXXXX");
+    int fd = g_mkstemp(path);
+    g_assert_cmpint(fd, >=, 0);
+    fflush(stderr);
+    int orig = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    fn(ud);
+    fflush(stderr);
+    dup2(orig, STDERR_FILENO);
+    close(orig);
+    char *text = slurp(path);
+    unlink(path);
+    g_free(path);
+    return text;
+}
+
+static int formatted; /* how often side_effect ran */
+static const char *side_effect(void)
+{
+    formatted++;
+    return "formatted";
+}
+
+static void log_levels(void *ud)
+{
+    (void)ud;
+    log_set_level(LOG_LEVEL_WARN);
+    g_info("info-at-warn %s", side_effect());
+    g_debug("debug-at-warn %s", side_effect());
+    g_message("notice-at-warn %s", side_effect());
+    g_warning("warn-at-warn");
+    g_critical("critical-at-warn");
+    log_set_level(LOG_LEVEL_INFO);
+    g_info("info-at-info");
+    g_debug("debug-at-info");
+    log_set_level(LOG_LEVEL_ERROR);
+    g_warning("warn-at-error");
+    g_critical("critical-at-error");
+    log_set_level(LOG_LEVEL_NOTICE);
+}
+
+/* log_level: lines below it are dropped and not even formatted. */
+static void test_levels(void)
+{
+    g_unsetenv("SCGI_MONO_DEBUG");
+    log_init();
+    log_set_tag(NULL);
+    formatted = 0;
+    char *text = capture_stderr(log_levels, NULL);
+    g_assert_cmpint(formatted, ==, 0);
+    g_assert_null(strstr(text, "info-at-warn"));
+    g_assert_null(strstr(text, "debug-at-warn"));
+    g_assert_null(strstr(text, "notice-at-warn"));
+    g_assert_nonnull(strstr(text, "warning: warn-at-warn"));
+    g_assert_nonnull(strstr(text, "critical: critical-at-warn"));
+    g_assert_nonnull(strstr(text, "info: info-at-info"));
+    g_assert_null(strstr(text, "debug-at-info"));
+    g_assert_null(strstr(text, "warn-at-error"));
+    g_assert_nonnull(strstr(text, "critical: critical-at-error"));
+    g_free(text);
+    log_level lv = LOG_LEVEL_ERROR;
+    g_assert_true(log_level_parse("warn", &lv));
+    g_assert_cmpint(lv, ==, LOG_LEVEL_WARN);
+    g_assert_false(log_level_parse("warning", &lv));
+    g_assert_cmpstr(log_level_name(LOG_LEVEL_DEBUG), ==, "debug");
+    /* SCGI_MONO_DEBUG wins over the configured level */
+    g_setenv("SCGI_MONO_DEBUG", "1", TRUE);
+    log_set_level(LOG_LEVEL_ERROR);
+    g_assert_true(log_enabled(G_LOG_LEVEL_DEBUG));
+    g_unsetenv("SCGI_MONO_DEBUG");
+    log_set_level(LOG_LEVEL_NOTICE);
+    g_assert_false(log_enabled(G_LOG_LEVEL_DEBUG));
+}
+
+static void log_two_lines(void *ud)
+{
+    (void)ud;
+    log_set_tag(NULL);
+    g_message("plain line");
+    log_set_tag("worker 77");
+    g_warning("tagged\nline");
+    log_set_tag(NULL);
+}
+
+/* Every line: time (UTC, milliseconds), the process (tag or pid), the level. */
+static void test_line_format(void)
+{
+    log_init();
+    char *text = capture_stderr(log_two_lines, NULL);
+    char *want = g_strdup_printf("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\[%d\\] notice: plain line\n"
+                                 "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\[worker 77\\] warning: "
+                                 "tagged\\\\nline\n$", (int)getpid());
+    if (!g_regex_match_simple(want, text, 0, 0))
+        g_error("lines %s do not match %s", text, want);
+    g_free(want);
+    g_free(text);
+}
+
+/* syslog:/PATH: RFC 3164 datagrams to a socket we bind, with facility
+ * daemon, the level's priority, ident and pid; escaped; a refused message
+ * goes to standard error. */
+static void syslog_session(void *ud)
+{
+    const char *sock = ud;
+    GError *err = NULL;
+    char *target = g_strdup_printf("syslog:%s", sock);
+    g_assert_true(log_set_target(target, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(log_target(), ==, target);
+    g_free(target);
+    g_assert_null(log_file_path());
+    g_warning("one\rtwo");
+    g_message("notice line");
+    g_info("dropped info");
+    g_critical("an error");
+}
+
+static void log_one_notice(void *ud)
+{
+    g_message("%s", (const char *)ud);
+}
+
+static void test_syslog(void)
+{
+    log_init();
+    log_set_tag(NULL);
+    log_set_level(LOG_LEVEL_NOTICE);
+    char *dir = g_dir_make_tmp("scgi-mono-syslog-XXXXXX", NULL);
+    char *sock = g_build_filename(dir, "log.sock", NULL);
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
+    g_assert_cmpint(bind(s, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    char *text = capture_stderr(syslog_session, sock);
+    g_assert_cmpstr(text, ==, ""); /* everything went to the logger */
+    g_free(text);
+    char buf[512];
+    char *prefix = g_strdup_printf("scgi-mono[%d]: [%d] ", (int)getpid(), (int)getpid());
+    const char *want[] = { "<28>", "warning: one\\rtwo", "<29>", "notice: notice line", "<27>", "critical: an error" };
+    for (int i = 0; i < 3; i++) {
+        ssize_t n = recv(s, buf, sizeof buf - 1, MSG_DONTWAIT);
+        g_assert_cmpint(n, >, 0);
+        buf[n] = 0;
+        g_assert_true(g_str_has_prefix(buf, want[2 * i]));
+        g_assert_nonnull(strstr(buf, prefix));
+        g_assert_true(g_str_has_suffix(buf, want[2 * i + 1]));
+        /* "<PRI>Mmm dd hh:mm:ss " */
+        g_assert_true(g_regex_match_simple("^<\\d+>[A-Z][a-z]{2} [ 1-3]\\d \\d\\d:\\d\\d:\\d\\d scgi-mono\\[", buf, 0, 0));
+    }
+    g_assert_cmpint(recv(s, buf, sizeof buf, MSG_DONTWAIT), <, 0); /* the info line was dropped */
+    close(s);
+    unlink(sock);
+    /* the logger is gone: the line goes to standard error, not nowhere */
+    text = capture_stderr(log_one_notice, (void *)"logger gone");
+    g_assert_nonnull(strstr(text, "notice: logger gone"));
+    g_free(text);
+    GError *err = NULL;
+    g_assert_true(log_set_target("stderr", &err));
+    g_assert_null(log_target());
+    g_assert_false(log_set_target("relative.log", &err));
+    g_clear_error(&err);
+    g_free(prefix);
+    rmdir(dir);
+    g_free(sock);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/log/level/filter", test_levels);
+    g_test_add_func("/log/line/format", test_line_format);
+    g_test_add_func("/log/syslog/socket", test_syslog);
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *path = g_strdup_printf("/log/escape/%s", cases[i].name);
         g_test_add_data_func(path, &cases[i], test_case);
