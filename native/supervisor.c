@@ -210,6 +210,8 @@ static wproc *spawn(sup *s, int gen)
         w->max_age = age + (gint64)(g_random_double() * (double)(age / 8));
     }
     w->pid = pid;
+    g_info("worker %d: %s, generation %d, as %s%s", (int)pid, s->worker_exe, gen,
+           pv && pv->drop ? "user " : "the supervisor's user", pv && pv->drop ? pv->user : "");
     w->ctl = p[0];
     w->started = now_us();
     w->gen = gen;

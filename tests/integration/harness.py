@@ -430,6 +430,10 @@ def form_fields(html):
     return fields
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (the reason is its message): TAP's # SKIP."""
+
+
 class Workdir:
     def __init__(self):
         self.path = tempfile.mkdtemp(prefix="scgi-mono-it-")
