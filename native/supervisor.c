@@ -1063,6 +1063,17 @@ int supervisor_main(int argc, char **argv)
         g_error_free(error);
         return 2;
     }
+    for (guint i = 0; s->privs->drop && i < s->cfg->apps->len; i++) {
+        /* a worker could not even start its application: say why here */
+        const app_spec *a = g_ptr_array_index(s->cfg->apps, i);
+        int e = privs_can_read_dir(s->privs, a->path);
+        if (e) {
+            fprintf(stderr, "scgi-mono-server: app:%s: directory %s: not readable and searchable by user %s (the "
+                    "workers run as user %s; every directory above it must be searchable too): %s\n", a->name,
+                    a->path, s->privs->user, s->privs->user, g_strerror(e));
+            return 2;
+        }
+    }
     s->listeners = listener_open_all(s->cfg, &error);
     if (!s->listeners) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);

@@ -63,6 +63,16 @@
  * so one sent while a worker starts is not its death. A reload that changes
  * error_log moves the supervisor's log once it commits.
  *
+ * Privileges (privs.h): started as root with user set, the supervisor stays
+ * root and starts each worker as the user (dropped in the child between fork
+ * and exec); UNIX sockets and the log files the workers reopen by path are
+ * given to the user first (at start, before a reload's workers start, and on
+ * SIGUSR1 before the signal is passed on). Root with no user is refused
+ * (exit 2) unless allow_root.
+ *
+ * Logging (log.h): error_log and log_level; every line names the process
+ * ("[supervisor PID]", "[worker PID]").
+ *
  * Under systemd (NOTIFY_SOCKET), the state goes to the service manager
  * through notify.h: READY=1 once every worker serves, RELOADING=1/READY=1
  * around a SIGHUP (a replacement after an application change alone

@@ -354,6 +354,9 @@ def test_an_app_dir_the_user_cannot_read_is_reported(env):
     p = _run(["-t", "--config", conf])
     eq(p.returncode, 2, f"-t exit 2: {p.stderr}")
     check("not readable and searchable by the workers' user nobody" in p.stderr, f"says why: {p.stderr}")
+    p = _run(["--config", conf])
+    eq(p.returncode, 2, f"a start exits 2: {p.stderr}")
+    check("not readable and searchable by user nobody" in p.stderr, f"and says why: {p.stderr}")
 
 
 def test_a_non_root_start_with_another_user_is_an_error(env):
