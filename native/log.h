@@ -15,7 +15,10 @@
  *
  * Level (log_level in the configuration, log_set_level): lines below it are
  * dropped; in a module that includes this header g_warning, g_message, g_info
- * and g_debug test the level first and do not even format what is dropped.
+ * and g_debug test the level first and do not even format what is dropped
+ * (elsewhere GLib formats the message and the writer drops it before building
+ * the line: modules linked without this one, e.g. into the fuzzers, keep
+ * GLib's macros).
  * SCGI_MONO_DEBUG set in the environment means debug whatever the
  * configuration says. */
 #ifndef LOG_H

@@ -15,6 +15,7 @@
 #include <mono/metadata/threads.h>
 
 #include "body.h"
+#include "log.h" /* g_debug of a failed request: not even formatted unless debug */
 #include "reqflags.h"
 #include "response.h"
 

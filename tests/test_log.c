@@ -306,6 +306,8 @@ static void test_syslog(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /* g_test_init makes warnings and criticals fatal; these tests log them */
+    g_log_set_always_fatal(G_LOG_FATAL_MASK);
     g_test_add_func("/log/level/filter", test_levels);
     g_test_add_func("/log/line/format", test_line_format);
     g_test_add_func("/log/syslog/socket", test_syslog);
