@@ -46,7 +46,7 @@ LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
 UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_model
 
 .PHONY: all server managed tests asan fuzz replay samples clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -160,6 +160,14 @@ $(B)/tests/test_status_model: tests/test_status_model.c native/status_model.c na
 $(B)/asan/test_status_model: tests/test_status_model.c native/status_model.c native/stats.c native/*.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/status_model.c native/stats.c $(GLIB_LIBS) -lm
+
+$(B)/asan/fuzz_status_model-replay: tests/fuzz/fuzz_status_model.c tests/fuzz/replay_main.c native/status_model.c native/stats.c native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c native/status_model.c native/stats.c $(GLIB_LIBS) -lm
+
+$(B)/fuzz/fuzz_status_model: tests/fuzz/fuzz_status_model.c native/status_model.c native/stats.c native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/status_model.c native/stats.c $(GLIB_LIBS) -lm
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)
