@@ -113,7 +113,7 @@ def test_figures_under_load_match_the_clients(env):
     within(t["responses"]["2xx"] - base, done, "2xx responses")
     eq((t["responses"]["4xx"], t["responses"]["5xx"], t["lost"], t["active"], t["queue"]), (0, 0, 0, 0, 0),
        "4xx, 5xx, lost, active, queue after the load")
-    check(max(d["history"]["rps"]) >= 50, f"history.rps moved: {d['history']['rps']}")
+    check(max(d["history"]["rps"]) >= 20, f"history.rps moved: {d['history']['rps']}")
     check(any(p is not None and p > 0 for p in d["history"]["p99_ms"]), "a p99 latency in the history")
     check(d["history"]["p50_ms"][-1] is None, "no latency for the last (idle) second")
     eq([(w["state"], w["pid"], w["last_exit"]) for w in d["workers"]], [("ready", srv.worker_pid(), None)],
@@ -143,7 +143,7 @@ def test_figures_under_load_match_the_clients(env):
     check(len(lines) >= 3, f"statistics lines:\n{srv.log_text()[-3000:]}")
     eq(sum(int(x[1]) for x in lines), int(lines[-1][0]), "the lines' new requests add up to the total")
     eq(sum(int(x[5]) for x in lines), t["responses"]["2xx"], "the lines' 2xx add up")
-    check(max(float(x[3]) for x in lines) >= 50, "a line shows the load's rate")
+    check(max(float(x[3]) for x in lines) >= 20, "a line shows the load's rate")
     check(all(float(x[11]) > 10 for x in lines), "resident memory in every line")
     eq(sum(int(x[13]) for x in lines), 0, "restarts")
 
