@@ -201,7 +201,24 @@ void status_model_worker_exited(status_model *m, int pid, const char *text, sm_r
         m->restarts[reason]++;
         sl->restarts++;
     }
+    int freed = w->slot;
     g_ptr_array_remove(m->workers, w);
+    /* an overlapped replacement started while this one still held its slot:
+     * it takes the slot over (slots 0 .. workers_configured - 1 stay the
+     * places the page shows, with their restarts and last exit) */
+    if (freed >= m->workers_configured)
+        return;
+    sm_worker *extra = NULL;
+    for (guint i = 0; i < m->workers->len; i++) {
+        sm_worker *x = g_ptr_array_index(m->workers, i);
+        if (x->slot >= m->workers_configured && (!extra || x->slot < extra->slot))
+            extra = x;
+    }
+    if (extra) {
+        g_array_index(m->slots, sm_slot, extra->slot).held = FALSE;
+        extra->slot = freed;
+        g_array_index(m->slots, sm_slot, freed).held = TRUE;
+    }
 }
 
 /* Every worker's counters now: the reaped ones' plus the live ones'. */

@@ -80,7 +80,10 @@ void status_model_free(status_model *m);
 void status_model_set_server(status_model *m, const sm_server_info *info);
 
 /* A worker was started; b is its block (borrowed until status_model_worker_exited).
- * Returns its slot: the lowest one no live worker holds. */
+ * Returns its slot: the lowest one no live worker holds. A worker started
+ * overlapped (its slot past workers_configured) moves into the slot of the
+ * first worker below workers_configured that exits, so that each of those
+ * slots keeps its restarts and last exit across replacements. */
 int status_model_worker_started(status_model *m, int pid, int generation, const stats_block *b, gint64 now_mono);
 void status_model_worker_state(status_model *m, int pid, sm_state state);
 /* The worker was reaped: its block is read one last time (call before

@@ -194,6 +194,34 @@ static void test_totals_and_history(void)
     close(fc);
 }
 
+/* An overlapped replacement (recycling, reload) starts before the old worker
+ * exits: it takes the old one's slot over when that one exits. */
+static void test_overlapped_replacement_takes_the_slot(void)
+{
+    status_model *m = new_model("hello"); /* workers_configured = 2 */
+    int f1, f2, f3;
+    stats_block *a = stats_create(1, &f1), *b = stats_create(1, &f2), *c = stats_create(1, &f3);
+    status_model_worker_started(m, 101, 0, a, T0);
+    status_model_worker_started(m, 102, 0, b, T0);
+    g_assert_cmpint(status_model_worker_started(m, 103, 0, c, T0 + S), ==, 2);
+    status_model_worker_exited(m, 102, "exited with status 0 (recycled after 40 requests)", SM_MAX_REQUESTS, 0);
+    char *j = status_model_json(m, T0 + 2 * S, R0 + 2 * S, NULL);
+    g_assert_true(has(j, "{\"slot\":0,\"pid\":101,"));
+    g_assert_true(has(j, "{\"slot\":1,\"pid\":103,"));
+    g_assert_true(has(j, "\"restarts\":1,\"last_exit\":\"exited with status 0 (recycled after 40 requests)\"}"));
+    g_assert_true(has(j, "\"max_requests\":1,"));
+    g_free(j);
+    /* a new worker now gets slot 2 again (0 and 1 are held) */
+    g_assert_cmpint(status_model_worker_started(m, 104, 1, a, T0 + 3 * S), ==, 2);
+    status_model_free(m);
+    stats_unmap(a);
+    stats_unmap(b);
+    stats_unmap(c);
+    close(f1);
+    close(f2);
+    close(f3);
+}
+
 /* No sample yet, no worker: nulls where there is no figure. */
 static void test_empty(void)
 {
@@ -274,6 +302,7 @@ int main(int argc, char **argv)
     g_test_add_func("/status_model/quantile", test_quantile);
     g_test_add_func("/status_model/json_string", test_json_string);
     g_test_add_func("/status_model/totals_and_history", test_totals_and_history);
+    g_test_add_func("/status_model/overlapped_replacement_takes_the_slot", test_overlapped_replacement_takes_the_slot);
     g_test_add_func("/status_model/empty", test_empty);
     g_test_add_func("/status_model/ring", test_ring);
     g_test_add_func("/status_model/metrics_labels", test_metrics_labels);
