@@ -5,6 +5,8 @@
 #   ./build.sh build  install what is missing, build
 #   ./build.sh fuzz [SECONDS]  run each libFuzzer harness (default 60 s each)
 #   ./build.sh bench [--quick] [ARGS]  install the peers, build, run bench/run.py (see bench/README.md)
+#   ./build.sh install  build, then make install (PREFIX=/usr/local, DESTDIR honoured; see README "Install"); uninstall
+#   ./build.sh deb [OUTDIR]  build the Debian package with dpkg-buildpackage into OUTDIR (default build/deb)
 #   ./build.sh clean  remove build/
 # Every dependency comes from Debian's archive through apt-get.
 set -euo pipefail
@@ -35,6 +37,14 @@ DEPS=(
   "curl:/usr/bin/curl"
   "python3:/usr/bin/python3"
   "strace:/usr/bin/strace"
+  # ./build.sh deb (built and installed by the test suite) and the man pages' check
+  "debhelper:/usr/bin/dh"
+  "dpkg-dev:/usr/bin/dpkg-buildpackage"
+  "fakeroot:/usr/bin/fakeroot"
+  "lintian:/usr/bin/lintian"
+  "groff-base:/usr/bin/groff"
+  "man-db:/usr/bin/man"
+  "adduser:/usr/sbin/adduser"
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -104,6 +114,41 @@ run_tests() {
   exec "$ROOT/tests/run_all.sh"
 }
 
+# install: the files (Makefile "install"), then, into the live system only
+# (no DESTDIR) as root, the system user the unit runs as.
+install_files() {
+  deps
+  build server PREFIX="${PREFIX:-/usr/local}"
+  log "installing under ${DESTDIR:-}${PREFIX:-/usr/local}"
+  make -s install PREFIX="${PREFIX:-/usr/local}" DESTDIR="${DESTDIR:-}"
+  if [ -z "${DESTDIR:-}" ] && [ "$(id -u)" -eq 0 ] && ! getent passwd scgi-mono >/dev/null; then
+    log "creating the system user scgi-mono (User= of scgi-mono.service)"
+    adduser --system --group --no-create-home --home /nonexistent --gecos "scgi-mono server" --quiet scgi-mono
+  fi
+}
+
+# deb [OUTDIR]: dpkg-buildpackage on a copy of the sources (build/ and .git
+# left out), so the tree's own build/ is untouched; the .deb, .changes and
+# .buildinfo land in OUTDIR.
+deb() {
+  deps
+  local out=${1:-$ROOT/build/deb}
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+  local work="$out/src" version
+  rm -rf "$work"
+  mkdir -p "$work/scgi-mono"
+  tar -C "$ROOT" --exclude=./build --exclude=./.git -cf - . | tar -C "$work/scgi-mono" -xf -
+  version=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
+  log "building scgi-mono $version with dpkg-buildpackage in $work"
+  (cd "$work/scgi-mono" && dpkg-buildpackage -us -uc -b) > "$out/build.log" 2>&1 || {
+    tail -40 "$out/build.log" >&2; echo "dpkg-buildpackage failed: $out/build.log" >&2; exit 1; }
+  mv "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo "$out"/
+  rm -f "$work"/*.ddeb
+  rm -rf "$work"
+  log "built: $(cd "$out" && ls ./*.deb ./*.changes | tr '\n' ' ')"
+}
+
 case "${1:-}" in
   run) shift; run "$@" ;;
   test) run_tests ;;
@@ -120,6 +165,9 @@ case "${1:-}" in
     )
     deps; build server
     exec python3 "$ROOT/bench/run.py" "$@" ;;
+  install) install_files ;;
+  uninstall) make -s uninstall PREFIX="${PREFIX:-/usr/local}" DESTDIR="${DESTDIR:-}" ;;
+  deb) shift; deb "$@" ;;
   clean) rm -rf build ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

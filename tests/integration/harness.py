@@ -18,6 +18,11 @@ SAMPLE = os.path.join(ROOT, "samples", "hello")
 NGINX_SAMPLE = os.path.join(ROOT, "samples", "nginx.conf")
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (its message says why): run.py
+    reports it as TAP "ok N - NAME # SKIP reason", not as a pass or failure."""
+
+
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))

@@ -97,6 +97,8 @@ def main():
             try:
                 fn(env)
                 print(f"ok {n} - {full} ({time.monotonic() - start:.1f}s)", flush=True)
+            except harness.Skip as e:
+                print(f"ok {n} - {full} # SKIP {e}", flush=True)
             except Exception as e:  # noqa: BLE001 - every failure is a test result
                 failed += 1
                 print(f"not ok {n} - {full}", flush=True)
