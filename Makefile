@@ -87,12 +87,13 @@ $(B)/supobj/%.o: native/%.c native/*.h
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
 
 # The supervisor finds an installed worker in LIBDIR (see "install" below):
-# its object is rebuilt when the installation paths change.
+# its object (and the installed configuration and units) are rebuilt when the
+# installation paths change.
 $(B)/supobj/supervisor.o: CFLAGS += -DSCGI_MONO_LIBDIR='"$(LIBDIR)"' -DSCGI_MONO_LIBDIR_REL='"$(LIBDIR_REL)"'
 $(B)/supobj/supervisor.o: $(B)/gen/paths.stamp
 $(B)/gen/paths.stamp: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(LIBDIR) $(LIBDIR_REL)' | cmp -s - $@ || echo '$(LIBDIR) $(LIBDIR_REL)' > $@
+	@echo '$(PREFIX) $(LIBDIR) $(LIBDIR_REL)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(LIBDIR_REL)' > $@
 
 $(B)/scgi-mono-server: $(SUP_OBJS)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(GLIB_LIBS) $(SYSTEMD_LIBS)
@@ -184,7 +185,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h tests/fuzz/*.h $(LLH
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/$*.c $(LLHTTP_FUZZOBJS) $(GLIB_LIBS)
 
 # The managed side, compiled with Debian's mcs. ScgiMono.dll sits next to the
-# server binary, which loads it from there.
+# worker binary, which loads it from there (installed: $(PREFIX)/lib/scgi-mono).
 MCS       := mcs -debug -unsafe -warnaserror -nologo
 MANAGED_SRCS := $(wildcard managed/*.cs) $(B)/gen/RequestFlags.cs
 MANAGED_TESTS := $(wildcard managed/tests/*.cs)
@@ -242,16 +243,16 @@ SAMPLE_FILES := $(shell cd samples/hello && find . -type f | LC_ALL=C sort)
 # The installed configuration is scgi-mono.conf (every key documented there)
 # with the sample application's installed path; the units and the logrotate
 # file are the samples with the installed paths.
-$(B)/install/scgi-mono.conf: scgi-mono.conf Makefile
+$(B)/install/scgi-mono.conf: scgi-mono.conf Makefile $(B)/gen/paths.stamp
 	@mkdir -p $(dir $@)
 	sed -e 's|^path = samples/hello$$|path = $(DATADIR)/samples/hello|' \
-	    -e 's|^# Use it with:   scgi-mono-server --config scgi-mono.conf$$|# Installed as $(CONFDIR)/scgi-mono.conf: the systemd unit scgi-mono.service\n# runs $(SBINDIR)/scgi-mono-server --config $(CONFDIR)/scgi-mono.conf\n# as the system user scgi-mono. Check a change with scgi-mono-server -t\n# --config $(CONFDIR)/scgi-mono.conf, then: systemctl reload scgi-mono.\n# Serving the sample application ($(DATADIR)/samples/hello)\n# on 127.0.0.1:8000 (HTTP and SCGI): replace [app:hello] with your own.|' \
+	    -e 's|^# Use it with:   scgi-mono-server --config scgi-mono.conf$$|# Installed as $(CONFDIR)/scgi-mono.conf: the systemd unit scgi-mono.service\n# runs $(SBINDIR)/scgi-mono-server --config $(CONFDIR)/scgi-mono.conf\n# as the system user scgi-mono (its User= and Group=: user and group in\n# [server] are left unset here). Check a change with scgi-mono-server -t\n# --config $(CONFDIR)/scgi-mono.conf, then: systemctl reload scgi-mono.\n# Serving the sample application ($(DATADIR)/samples/hello)\n# on 127.0.0.1:8000 (HTTP and SCGI): replace [app:hello] with your own.\n#|' \
 	    $< > $@.tmp
 	grep -q '^path = $(DATADIR)/samples/hello$$' $@.tmp
 	grep -q '^# Installed as ' $@.tmp
 	mv $@.tmp $@
 
-$(B)/install/%: samples/% Makefile
+$(B)/install/%: samples/% Makefile $(B)/gen/paths.stamp
 	@mkdir -p $(dir $@)
 	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/scgi-mono/|$(CONFDIR)/|g' $< > $@
 

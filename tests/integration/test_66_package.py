@@ -150,6 +150,27 @@ def test_build_sh_install_destdir(env):
     eq(files_under(dest), ["etc/scgi-mono/scgi-mono.conf"], "uninstall leaves only the configuration")
 
 
+def test_install_never_overwrites_a_configuration(env):
+    """Installing into the live system (no DESTDIR; here a PREFIX of its own,
+    so its configuration is PREFIX/etc/scgi-mono) keeps the administrator's
+    configuration and leaves the new default beside it."""
+    prefix = os.path.join(env.work.path, "prefix")
+    make = ["make", "-s", "-C", ROOT, "install", f"PREFIX={prefix}", "DESTDIR="]
+    rc, out = run(make, 600)
+    eq(rc, 0, f"make install: {out[-2000:]}")
+    conf = os.path.join(prefix, "etc/scgi-mono/scgi-mono.conf")
+    default = open(conf).read()
+    check(f"\npath = {prefix}/share/scgi-mono/samples/hello\n" in default, "the sample's path under PREFIX")
+    check(f"\nExecStart={prefix}/sbin/scgi-mono-server --config {prefix}/etc/scgi-mono/scgi-mono.conf\n"
+          in open(os.path.join(prefix, "lib/systemd/system/scgi-mono.service")).read(), "the unit's paths under PREFIX")
+    open(conf, "a").write("# the administrator's change\n")
+    rc, out = run(make, 600)
+    eq(rc, 0, f"make install again: {out[-2000:]}")
+    eq(open(conf).read(), default + "# the administrator's change\n", "the existing configuration is kept")
+    eq(open(conf + ".new").read(), default, "the new default is left beside it")
+    check("kept " in out and ".conf.new" in out, f"and make install says so: {out[-500:]}")
+
+
 def dpkg_busy():
     """Why dpkg cannot be used now, or None: the lock dpkg and apt take
     (fcntl, on lock-frontend then lock), tried without waiting and let go."""
