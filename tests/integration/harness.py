@@ -304,7 +304,7 @@ class Lighttpd(Daemon):
                 lines[i] = lines[i][1:]
             conf = "\n".join(lines) + "\n"
             conf = _replace(conf, '"/run/lighttpd/scgi-mono.sock"', f'"{self.prefix}/scgi-mono.sock"')
-            conf = _replace(conf, '"/usr/local/lib/scgi-mono/scgi-mono-server --config /etc/scgi-mono/scgi-mono.conf"',
+            conf = _replace(conf, '"/usr/local/sbin/scgi-mono-server --config /etc/scgi-mono/scgi-mono.conf"',
                             '"' + " ".join([SERVER] + args) + '"')
         elif backend.startswith("unix:"):
             conf = _replace(conf, '    "host" => "127.0.0.1",\n    "port" => 8000,\n', "")
