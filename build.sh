@@ -37,7 +37,10 @@ DEPS=(
   "curl:/usr/bin/curl"
   "python3:/usr/bin/python3"
   "strace:/usr/bin/strace"
-  # ./build.sh deb (built and installed by the test suite) and the man pages' check
+)
+# ./build.sh deb, and ./build.sh test (which builds, lints and installs the
+# package, and checks the man pages): added to DEPS by those two commands only.
+DEB_DEPS=(
   "debhelper:/usr/bin/dh"
   "dpkg-dev:/usr/bin/dpkg-buildpackage"
   "fakeroot:/usr/bin/fakeroot"
@@ -108,6 +111,7 @@ run_tests() {
     "lighttpd:/usr/sbin/lighttpd"
     "php8.2-fpm:/usr/sbin/php-fpm8.2"
     "wrk:/usr/bin/wrk"
+    "${DEB_DEPS[@]}"
   )
   deps
   build server managed tests asan samples
@@ -131,6 +135,7 @@ install_files() {
 # left out), so the tree's own build/ is untouched; the .deb, .changes and
 # .buildinfo land in OUTDIR.
 deb() {
+  DEPS+=("${DEB_DEPS[@]}")
   deps
   local out=${1:-$ROOT/build/deb}
   mkdir -p "$out"
