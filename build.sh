@@ -37,6 +37,8 @@ DEPS=(
   "curl:/usr/bin/curl"
   "python3:/usr/bin/python3"
   "strace:/usr/bin/strace"
+  # promtool checks the /metrics exposition (tests/integration/test_63_status_data.py)
+  "prometheus:/usr/bin/promtool"
 )
 # ./build.sh deb, and ./build.sh test (which builds, lints and installs the
 # package, and checks the man pages): added to DEPS by those two commands only.
