@@ -19,6 +19,10 @@ LLHTTP_INC  := /usr/share/include/llhttp
 # lenient one skips those checks: a request-smuggling vector behind a proxy).
 LLHTTP_DEFS := -DLLHTTP_STRICT_MODE=1
 CFLAGS   := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Inative -I$(LLHTTP_INC) $(LLHTTP_DEFS) $(GLIB_CFLAGS)
+# Extra flags for the server's objects and links (debian/rules passes
+# dpkg-buildflags' hardening flags here; the tests' builds do not take them).
+EXTRA_CFLAGS  ?=
+EXTRA_LDFLAGS ?=
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # The config module: the model, the value grammars, the file, the command line.
@@ -48,7 +52,7 @@ LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model
 FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_model
 
-.PHONY: all server managed tests asan fuzz replay samples clean
+.PHONY: all server managed tests asan fuzz replay samples clean install uninstall FORCE
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
 all: server managed tests asan samples
 
@@ -62,13 +66,13 @@ fuzz: $(FUZZERS:%=$(B)/fuzz/%)
 
 $(B)/obj/%.o: native/%.c native/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(MONO_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(MONO_CFLAGS) -c -o $@ $<
 
 # llhttp ships as C sources in Debian's node-llhttp; it is not our code, so it is
 # built without -Werror.
 $(B)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -w $(LLHTTP_DEFS) -I$(LLHTTP_INC) -c -o $@ $<
+	$(CC) -O2 -g -w $(EXTRA_CFLAGS) $(LLHTTP_DEFS) -I$(LLHTTP_INC) -c -o $@ $<
 
 $(B)/sanobj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 	@mkdir -p $(dir $@)
@@ -80,13 +84,22 @@ $(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c Makefile
 
 $(B)/supobj/%.o: native/%.c native/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
+
+# The supervisor finds an installed worker in LIBDIR (see "install" below):
+# its object (and the installed configuration and units) are rebuilt when the
+# installation paths change.
+$(B)/supobj/supervisor.o: CFLAGS += -DSCGI_MONO_LIBDIR='"$(LIBDIR)"' -DSCGI_MONO_LIBDIR_REL='"$(LIBDIR_REL)"'
+$(B)/supobj/supervisor.o: $(B)/gen/paths.stamp
+$(B)/gen/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX) $(LIBDIR) $(LIBDIR_REL)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(LIBDIR_REL)' > $@
 
 $(B)/scgi-mono-server: $(SUP_OBJS)
-	$(CC) -o $@ $^ $(GLIB_LIBS) $(SYSTEMD_LIBS)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(GLIB_LIBS) $(SYSTEMD_LIBS)
 
 $(B)/scgi-mono-worker: $(PURE_OBJS) $(HOST_OBJS) $(LLHTTP_OBJS)
-	$(CC) -o $@ $^ $(MONO_LIBS) $(GLIB_LIBS) -lpthread
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(MONO_LIBS) $(GLIB_LIBS) -lpthread
 
 # The request-path harness links every Mono-free module (explicit rules win over
 # the pattern rules below).
@@ -197,7 +210,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c native/%.c native/*.h tests/fuzz/*.h $(LLH
 	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/$*.c $(LLHTTP_FUZZOBJS) $(GLIB_LIBS)
 
 # The managed side, compiled with Debian's mcs. ScgiMono.dll sits next to the
-# server binary, which loads it from there.
+# worker binary, which loads it from there (installed: $(PREFIX)/lib/scgi-mono).
 MCS       := mcs -debug -unsafe -warnaserror -nologo
 MANAGED_SRCS := $(wildcard managed/*.cs) $(B)/gen/RequestFlags.cs
 MANAGED_TESTS := $(wildcard managed/tests/*.cs)
@@ -227,6 +240,83 @@ $(B)/samples/mvc/bin/MvcSample.dll: $(MVC_FILES)
 	find $(B)/samples/mvc -type d -empty -delete
 	mkdir -p $(B)/samples/mvc/bin
 	$(MCS) -target:library -r:System.Web.dll -r:System.Web.Mvc.dll -out:$@ $(MVC_SRCS)
+
+# ---- install (./build.sh install; debian/rules with PREFIX=/usr) ----
+# FHS: the server is a daemon that only the administrator (or systemd) starts,
+# hence sbin/ (like nginx and php-fpm); the worker is an internal program
+# the server runs, hence lib/scgi-mono/, with ScgiMono.dll beside it (the
+# worker loads it from its own directory). Configuration in /etc for
+# PREFIX=/usr, else in $(PREFIX)/etc; systemd units in /lib/systemd/system
+# for PREFIX=/usr (Debian 12), else $(PREFIX)/lib/systemd/system.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    := $(PREFIX)/sbin
+LIBDIR     := $(PREFIX)/lib/scgi-mono
+LIBDIR_REL := $(shell realpath -m --relative-to=$(SBINDIR) $(LIBDIR))
+DATADIR    := $(PREFIX)/share/scgi-mono
+MANDIR     := $(PREFIX)/share/man
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR := /etc
+UNITDIR    := /lib/systemd/system
+else
+SYSCONFDIR := $(PREFIX)/etc
+UNITDIR    := $(PREFIX)/lib/systemd/system
+endif
+CONFDIR    := $(SYSCONFDIR)/scgi-mono
+SAMPLE_FILES := $(shell cd samples/hello && find . -type f | LC_ALL=C sort)
+
+# The installed configuration is scgi-mono.conf (every key documented there)
+# with the sample application's installed path; the units and the logrotate
+# file are the samples with the installed paths.
+$(B)/install/scgi-mono.conf: scgi-mono.conf Makefile $(B)/gen/paths.stamp
+	@mkdir -p $(dir $@)
+	sed -e 's|^path = samples/hello$$|path = $(DATADIR)/samples/hello|' \
+	    -e 's|^# Use it with:   scgi-mono-server --config scgi-mono.conf$$|# Installed as $(CONFDIR)/scgi-mono.conf: the systemd unit scgi-mono.service\n# runs $(SBINDIR)/scgi-mono-server --config $(CONFDIR)/scgi-mono.conf\n# as the system user scgi-mono (its User= and Group=: user and group in\n# [server] are left unset here). Check a change with scgi-mono-server -t\n# --config $(CONFDIR)/scgi-mono.conf, then: systemctl reload scgi-mono.\n# Serving the sample application ($(DATADIR)/samples/hello)\n# on 127.0.0.1:8000 (HTTP and SCGI): replace [app:hello] with your own.\n#|' \
+	    $< > $@.tmp
+	grep -q '^path = $(DATADIR)/samples/hello$$' $@.tmp
+	grep -q '^# Installed as ' $@.tmp
+	mv $@.tmp $@
+
+$(B)/install/%: samples/% Makefile $(B)/gen/paths.stamp
+	@mkdir -p $(dir $@)
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/scgi-mono/|$(CONFDIR)/|g' $< > $@
+
+INSTALL_GEN := $(B)/install/scgi-mono.conf $(B)/install/scgi-mono.service $(B)/install/scgi-mono.socket \
+               $(B)/install/logrotate
+
+# Files under DESTDIR: an existing configuration is never overwritten when
+# installing into the live system (no DESTDIR); the new one is left beside it
+# as scgi-mono.conf.new.
+install: server $(INSTALL_GEN) FORCE
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(B)/scgi-mono-server $(DESTDIR)$(SBINDIR)/scgi-mono-server
+	install -m 755 $(B)/scgi-mono-worker $(DESTDIR)$(LIBDIR)/scgi-mono-worker
+	install -m 644 $(B)/ScgiMono.dll $(DESTDIR)$(LIBDIR)/ScgiMono.dll
+	if [ -z "$(DESTDIR)" ] && [ -e $(CONFDIR)/scgi-mono.conf ]; then \
+	    install -m 644 $(B)/install/scgi-mono.conf $(CONFDIR)/scgi-mono.conf.new; \
+	    echo "kept $(CONFDIR)/scgi-mono.conf; the new default is $(CONFDIR)/scgi-mono.conf.new"; \
+	else \
+	    install -m 644 $(B)/install/scgi-mono.conf $(DESTDIR)$(CONFDIR)/scgi-mono.conf; \
+	fi
+	install -m 644 $(B)/install/scgi-mono.service $(B)/install/scgi-mono.socket $(DESTDIR)$(UNITDIR)/
+	install -m 644 $(B)/install/logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/scgi-mono
+	install -m 644 man/scgi-mono-server.8 $(DESTDIR)$(MANDIR)/man8/scgi-mono-server.8
+	install -m 644 man/scgi-mono.conf.5 $(DESTDIR)$(MANDIR)/man5/scgi-mono.conf.5
+	cd samples/hello && for f in $(SAMPLE_FILES); do \
+	    install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/samples/hello/$$f" || exit 1; done
+
+# Removes what install put there, except the configuration (yours) and the
+# system user (build.sh install creates it; Debian's policy leaves it too).
+uninstall: FORCE
+	rm -f $(DESTDIR)$(SBINDIR)/scgi-mono-server $(DESTDIR)$(LIBDIR)/scgi-mono-worker $(DESTDIR)$(LIBDIR)/ScgiMono.dll \
+	    $(DESTDIR)$(UNITDIR)/scgi-mono.service $(DESTDIR)$(UNITDIR)/scgi-mono.socket \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/scgi-mono $(DESTDIR)$(CONFDIR)/scgi-mono.conf.new \
+	    $(DESTDIR)$(MANDIR)/man8/scgi-mono-server.8 $(DESTDIR)$(MANDIR)/man5/scgi-mono.conf.5
+	rm -rf $(DESTDIR)$(DATADIR)
+	-rmdir $(DESTDIR)$(LIBDIR)
+
+FORCE:
 
 clean:
 	rm -rf $(B)

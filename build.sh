@@ -5,6 +5,8 @@
 #   ./build.sh build  install what is missing, build
 #   ./build.sh fuzz [SECONDS]  run each libFuzzer harness (default 60 s each)
 #   ./build.sh bench [--quick] [ARGS]  install the peers, build, run bench/run.py (see bench/README.md)
+#   ./build.sh install  build, then make install (PREFIX=/usr/local, DESTDIR honoured; see README "Install"); uninstall
+#   ./build.sh deb [OUTDIR]  build the Debian package with dpkg-buildpackage into OUTDIR (default build/deb)
 #   ./build.sh clean  remove build/
 # Every dependency comes from Debian's archive through apt-get.
 set -euo pipefail
@@ -37,6 +39,17 @@ DEPS=(
   "strace:/usr/bin/strace"
   # promtool checks the /metrics exposition (tests/integration/test_63_status_data.py)
   "prometheus:/usr/bin/promtool"
+)
+# ./build.sh deb, and ./build.sh test (which builds, lints and installs the
+# package, and checks the man pages): added to DEPS by those two commands only.
+DEB_DEPS=(
+  "debhelper:/usr/bin/dh"
+  "dpkg-dev:/usr/bin/dpkg-buildpackage"
+  "fakeroot:/usr/bin/fakeroot"
+  "lintian:/usr/bin/lintian"
+  "groff-base:/usr/bin/groff"
+  "man-db:/usr/bin/man"
+  "adduser:/usr/sbin/adduser"
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -103,10 +116,47 @@ run_tests() {
     "lighttpd:/usr/sbin/lighttpd"
     "php8.2-fpm:/usr/sbin/php-fpm8.2"
     "wrk:/usr/bin/wrk"
+    "${DEB_DEPS[@]}"
   )
   deps
   build server managed tests asan samples
   exec "$ROOT/tests/run_all.sh"
+}
+
+# install: the files (Makefile "install"), then, into the live system only
+# (no DESTDIR) as root, the system user the unit runs as.
+install_files() {
+  deps
+  build server PREFIX="${PREFIX:-/usr/local}"
+  log "installing under ${DESTDIR:-}${PREFIX:-/usr/local}"
+  make -s install PREFIX="${PREFIX:-/usr/local}" DESTDIR="${DESTDIR:-}"
+  if [ -z "${DESTDIR:-}" ] && [ "$(id -u)" -eq 0 ] && ! getent passwd scgi-mono >/dev/null; then
+    log "creating the system user scgi-mono (User= of scgi-mono.service)"
+    adduser --system --group --no-create-home --home /nonexistent --gecos "scgi-mono server" --quiet scgi-mono
+  fi
+}
+
+# deb [OUTDIR]: dpkg-buildpackage on a copy of the sources (build/ and .git
+# left out), so the tree's own build/ is untouched; the .deb, .changes and
+# .buildinfo land in OUTDIR.
+deb() {
+  DEPS+=("${DEB_DEPS[@]}")
+  deps
+  local out=${1:-$ROOT/build/deb}
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+  local work="$out/src" version
+  rm -rf "$work"
+  mkdir -p "$work/scgi-mono"
+  tar -C "$ROOT" --exclude=./build --exclude=./.git -cf - . | tar -C "$work/scgi-mono" -xf -
+  version=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
+  log "building scgi-mono $version with dpkg-buildpackage in $work"
+  (cd "$work/scgi-mono" && dpkg-buildpackage -us -uc -b) > "$out/build.log" 2>&1 || {
+    tail -40 "$out/build.log" >&2; echo "dpkg-buildpackage failed: $out/build.log" >&2; exit 1; }
+  mv "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo "$out"/
+  rm -f "$work"/*.ddeb
+  rm -rf "$work"
+  log "built: $(cd "$out" && ls ./*.deb ./*.changes | tr '\n' ' ')"
 }
 
 case "${1:-}" in
@@ -126,6 +176,9 @@ case "${1:-}" in
     deps; build server
     export SCGI_MONO_ALLOW_ROOT=1 # the benchmark's servers run as the caller, root included
     exec python3 "$ROOT/bench/run.py" "$@" ;;
+  install) install_files ;;
+  uninstall) make -s uninstall PREFIX="${PREFIX:-/usr/local}" DESTDIR="${DESTDIR:-}" ;;
+  deb) shift; deb "$@" ;;
   clean) rm -rf build ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

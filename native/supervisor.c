@@ -1074,11 +1074,38 @@ static void run(sup *s)
     }
 }
 
+/* Where make install puts the worker (with ScgiMono.dll beside it): LIBDIR,
+ * $(PREFIX)/lib/scgi-mono, and LIBDIR_REL, the same directory relative to
+ * the directory the server is installed in ($(PREFIX)/sbin), so that a tree
+ * installed under DESTDIR or moved whole also runs. The Makefile defines both. */
+#ifndef SCGI_MONO_LIBDIR
+#define SCGI_MONO_LIBDIR "/usr/local/lib/scgi-mono"
+#endif
+#ifndef SCGI_MONO_LIBDIR_REL
+#define SCGI_MONO_LIBDIR_REL "../lib/scgi-mono"
+#endif
+
+/* The worker executable: next to this one (the build tree: build/ holds both,
+ * and a build then never runs an older installed worker), else in
+ * LIBDIR_REL from this one's directory, else in LIBDIR. */
 static char *worker_exe_path(void)
 {
     char *exe = g_file_read_link("/proc/self/exe", NULL);
     char *dir = exe ? g_path_get_dirname(exe) : g_strdup(".");
-    char *p = g_build_filename(dir, "scgi-mono-worker", NULL);
+    char *tries[] = {
+        g_build_filename(dir, "scgi-mono-worker", NULL),
+        g_build_filename(dir, SCGI_MONO_LIBDIR_REL, "scgi-mono-worker", NULL),
+        g_build_filename(SCGI_MONO_LIBDIR, "scgi-mono-worker", NULL),
+    };
+    char *p = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(tries); i++) {
+        if (!p && g_file_test(tries[i], G_FILE_TEST_IS_EXECUTABLE))
+            p = g_steal_pointer(&tries[i]);
+        g_free(tries[i]);
+    }
+    /* none: the spawn fails and says which path it tried */
+    if (!p)
+        p = g_build_filename(SCGI_MONO_LIBDIR, "scgi-mono-worker", NULL);
     g_free(exe);
     g_free(dir);
     return p;

@@ -21,6 +21,11 @@ SAMPLE = os.path.join(ROOT, "samples", "hello")
 NGINX_SAMPLE = os.path.join(ROOT, "samples", "nginx.conf")
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (its message says why): run.py
+    reports it as TAP "ok N - NAME # SKIP reason", not as a pass or failure."""
+
+
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -303,7 +308,7 @@ class Lighttpd(Daemon):
             conf = "\n".join(lines) + "\n"
             conf = _replace(conf, '"/run/lighttpd/scgi-mono.sock"', f'"{self.prefix}/scgi-mono.sock"')
             conf = _replace(conf, '( "PATH", "HOME", "TMPDIR" )', '( "PATH", "HOME", "TMPDIR", "SCGI_MONO_ALLOW_ROOT" )')
-            conf = _replace(conf, '"/usr/local/lib/scgi-mono/scgi-mono-server --config /etc/scgi-mono/scgi-mono.conf"',
+            conf = _replace(conf, '"/usr/local/sbin/scgi-mono-server --config /etc/scgi-mono/scgi-mono.conf"',
                             '"' + " ".join([SERVER] + args) + '"')
         elif backend.startswith("unix:"):
             conf = _replace(conf, '    "host" => "127.0.0.1",\n    "port" => 8000,\n', "")
@@ -428,10 +433,6 @@ def form_fields(html):
         if name:
             fields[name.group(1)] = value.group(1) if value else ""
     return fields
-
-
-class Skip(Exception):
-    """Raised by a test that cannot run here (the reason is its message): TAP's # SKIP."""
 
 
 class Workdir:
