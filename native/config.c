@@ -111,6 +111,7 @@ void config_free(config *c)
     g_free(c->config_file);
     g_free(c->error_log);
     g_free(c->access_log);
+    listen_spec_free(c->status_listen);
     g_free(c);
 }
 

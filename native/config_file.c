@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT } key_kind;
+typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT, K_STATUS_LISTEN } key_kind;
 
 typedef struct {
     const char *name;
@@ -51,6 +51,7 @@ static const server_key server_keys[] = {
     { "error_log", K_LOGFILE, offsetof(config, error_log), 0, 0 },
     { "access_log", K_ACCESSLOG, offsetof(config, access_log), 0, 0 },
     { "access_log_format", K_ACCESSLOG_FORMAT, offsetof(config, access_log_format), 0, 0 },
+    { "status_listen", K_STATUS_LISTEN, offsetof(config, status_listen), 0, 0 },
 };
 
 static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
@@ -232,6 +233,8 @@ static gboolean parse_server_value(config *c, const server_key *k, const char *w
         return parse_access_log(where, v, (char **)field, error);
     case K_ACCESSLOG_FORMAT:
         return parse_access_log_format(where, v, (int *)field, error);
+    case K_STATUS_LISTEN:
+        return cfg_parse_status_listen(where, v, (listen_spec **)field, error);
     case K_LISTEN:
         break;
     }

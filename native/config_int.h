@@ -60,6 +60,9 @@ gboolean cfg_parse_protocols(const char *where, const char *text, listen_protoco
 /* "stderr" (*out becomes NULL) or an absolute path (*out becomes a copy);
  * the previous *out is freed. */
 gboolean cfg_parse_log_file(const char *where, const char *text, char **out, GError **error);
+/* status_listen: "off" (NULL) or tcp:HOST:PORT, tcp:[IPV6]:PORT, unix:PATH
+ * (plain HTTP: no scgi:/http: prefix). */
+gboolean cfg_parse_status_listen(const char *where, const char *text, listen_spec **out, GError **error);
 /* "off", "x-sendfile" or "x-accel-redirect". */
 gboolean cfg_parse_sendfile(const char *where, const char *text, app_sendfile *out, GError **error);
 /* A URI path starting with '/' without spaces, '?' or '#': returns a copy

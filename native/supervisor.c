@@ -20,6 +20,8 @@
 #include "log.h"
 #include "notify.h"
 #include "stats.h"
+#include "status_http.h"
+#include "status_page.h"
 #include "worker.h"
 
 /* epoll tags: below TAG_PROC the supervisor's own descriptors, else a worker pid */
@@ -75,6 +77,10 @@ typedef struct {
     gboolean start_failing; /* the last worker started to replace one exited before it was
                                ready (warm-up or start failed): a condemned worker keeps
                                serving until a replacement is ready */
+    status_http *status; /* status_listen (status_http.h), NULL when off */
+    gint64 start_wall; /* real-time µs the supervisor started */
+    gint64 start_mono; /* monotonic µs the same */
+    gint64 finished_reaped; /* requests answered by workers reaped since */
 } sup;
 
 #define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
@@ -323,6 +329,9 @@ static void start_reload(sup *s)
                                   ((listen_spec *)g_ptr_array_index(s->cfg->listen, i))->spec);
     if (!same_listen)
         g_warning("SIGHUP: listen changed; the listening sockets stay as they are until a restart");
+    if (g_strcmp0(c->status_listen ? c->status_listen->spec : NULL,
+                  s->cfg->status_listen ? s->cfg->status_listen->spec : NULL) != 0)
+        g_warning("SIGHUP: status_listen changed; the status listener stays as it is until a restart");
     s->new_cfg = c;
     s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
     s->reload_deadline = now_us() + RELOAD_TIMEOUT_US + (gint64)c->warmup_timeout * G_USEC_PER_SEC;
@@ -651,6 +660,7 @@ static void on_exit_status(sup *s, pid_t pid, int st)
     stats_read(w->stats, &snap);
     stats_unmap(w->stats);
     w->stats = NULL;
+    s->finished_reaped += snap.finished;
     char *lost = snap.lost_if_dead || !clean || w->why
                      ? g_strdup_printf("; lost %" G_GINT64_FORMAT " request(s) in progress", snap.lost_if_dead)
                      : g_strdup("");
@@ -866,6 +876,94 @@ static void sync_service_manager(sup *s)
     g_free(status);
 }
 
+/* ---- the status listener's routes (status_http.h) ----
+ * PROVISIONAL: render_json and render_metrics give only what the supervisor
+ * already knows (each worker's shared counters, stats.h) under the field
+ * names of the status contract (status.json: server, totals, workers;
+ * /metrics: scgimono_up, scgimono_requests_total, scgimono_workers). The
+ * status model of the statistics work (status_model.h: status_model_json,
+ * status_model_metrics) replaces both, with history, latencies, responses by
+ * class, restarts and requests in progress. */
+
+static const char *worker_state(const wproc *w)
+{
+    if (w->retiring || w->term_at || w->condemned || w->killed)
+        return "draining";
+    return w->ready ? "ready" : "starting";
+}
+
+static char *render_page(void *ud, gsize *len)
+{
+    (void)ud;
+    *len = status_page_html_len;
+    return g_memdup2(status_page_html, status_page_html_len);
+}
+
+static char *render_json(void *ud, gsize *len)
+{
+    sup *s = ud;
+    gint64 mono = now_us(), wall = g_get_real_time();
+    gint64 requests = s->finished_reaped, active = 0, in_flight = 0;
+    GString *ws = g_string_new("[");
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        stats_snapshot snap = {0};
+        if (w->stats)
+            stats_read(w->stats, &snap);
+        requests += snap.finished;
+        active += snap.busy;
+        in_flight += snap.in_flight;
+        double started = (double)(wall - (mono - w->started)) / G_USEC_PER_SEC;
+        g_string_append_printf(ws,
+                               "%s{\"slot\": %u, \"pid\": %d, \"generation\": %d, \"state\": \"%s\", "
+                               "\"start_time\": %.3f, \"uptime\": %.3f, \"requests\": %" G_GINT64_FORMAT
+                               ", \"active\": %d, \"in_flight\": %" G_GINT64_FORMAT "}",
+                               i ? ", " : "", i, (int)w->pid, w->gen, worker_state(w), started,
+                               (double)(mono - w->started) / G_USEC_PER_SEC, snap.finished, snap.busy, snap.in_flight);
+    }
+    g_string_append(ws, "]");
+    GString *j = g_string_new(NULL);
+    g_string_append_printf(j,
+                           "{\"server\": {\"version\": \"%s\", \"pid\": %d, \"start_time\": %.3f, "
+                           "\"uptime\": %.3f, \"workers_configured\": %d, \"threads\": %d},\n"
+                           " \"totals\": {\"requests\": %" G_GINT64_FORMAT ", \"active\": %" G_GINT64_FORMAT
+                           ", \"in_flight\": %" G_GINT64_FORMAT "},\n \"workers\": %s}\n",
+                           SCGI_MONO_VERSION, (int)s->self, (double)s->start_wall / G_USEC_PER_SEC,
+                           (double)(mono - s->start_mono) / G_USEC_PER_SEC, s->cfg->workers, s->cfg->threads,
+                           requests, active, in_flight, ws->str);
+    g_string_free(ws, TRUE);
+    *len = j->len;
+    return g_string_free(j, FALSE);
+}
+
+static char *render_metrics(void *ud, gsize *len)
+{
+    sup *s = ud;
+    gint64 requests = s->finished_reaped;
+    int by_state[3] = {0}; /* starting, ready, draining */
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        stats_snapshot snap = {0};
+        if (w->stats)
+            stats_read(w->stats, &snap);
+        requests += snap.finished;
+        const char *st = worker_state(w);
+        by_state[st[0] == 's' ? 0 : st[0] == 'r' ? 1 : 2]++;
+    }
+    GString *m = g_string_new(NULL);
+    g_string_append(m, "# HELP scgimono_up Whether the server answers (always 1 when scraped).\n"
+                       "# TYPE scgimono_up gauge\nscgimono_up 1\n");
+    g_string_append_printf(m, "# HELP scgimono_requests_total Requests answered since the server started.\n"
+                              "# TYPE scgimono_requests_total counter\nscgimono_requests_total %" G_GINT64_FORMAT "\n",
+                           requests);
+    g_string_append_printf(m, "# HELP scgimono_workers Worker processes by state.\n# TYPE scgimono_workers gauge\n"
+                              "scgimono_workers{state=\"starting\"} %d\nscgimono_workers{state=\"ready\"} %d\n"
+                              "scgimono_workers{state=\"draining\"} %d\n",
+                           by_state[0], by_state[1], by_state[2]);
+    *len = m->len;
+    return g_string_free(m, FALSE);
+}
+
 static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
@@ -882,11 +980,14 @@ static void run(sup *s)
             signal_all(s, SIGKILL);
             s->stop_deadline = G_MAXINT64;
         }
+        status_http_tick(s->status, now_us());
         struct epoll_event evs[16];
         int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), notify_timeout_ms(now_us(), 100));
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
-            if (tag == TAG_SIGNAL)
+            if (tag & STATUS_HTTP_TAG)
+                status_http_event(s->status, tag, evs[i].events);
+            else if (tag == TAG_SIGNAL)
                 on_signals(s);
             else if (tag == TAG_PARENT)
                 on_parent(s);
@@ -1020,6 +1121,22 @@ int supervisor_main(int argc, char **argv)
         listener *l = g_ptr_array_index(s->listeners, i);
         g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
     }
+    s->start_wall = g_get_real_time();
+    s->start_mono = now_us();
+    if (s->cfg->status_listen) {
+        const status_route routes[] = {
+            {"/status", "text/html; charset=utf-8", render_page, s},
+            {"/status.json", "application/json", render_json, s},
+            {"/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, s},
+        };
+        s->status = status_http_open(s->cfg->status_listen, s->cfg->socket_mode, routes, G_N_ELEMENTS(routes),
+                                     s->epfd, &error);
+        if (!s->status) {
+            fprintf(stderr, "scgi-mono-server: status_listen: %s\n", error->message);
+            return 1;
+        }
+        g_message("status page on %s (/status, /status.json, /metrics)", status_http_desc(s->status));
+    }
     for (int i = 0; i < s->cfg->workers; i++)
         if (!spawn(s, s->gen)) {
             s->exit_code = 1;
@@ -1029,6 +1146,7 @@ int supervisor_main(int argc, char **argv)
     watch_start(s);
     run(s);
     appwatch_free(s->watch);
+    status_http_free(s->status); /* removes its UNIX socket file */
     sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
