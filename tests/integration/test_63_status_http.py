@@ -209,7 +209,7 @@ def test_status_answers_while_every_worker_is_stopped(env):
 
 
 def test_status_on_a_unix_socket(env):
-    path = os.path.join(env.work.path, "status.sock")
+    path = os.path.join(env.work.path, "status-listen-63.sock")  # the workdir is shared: a name of its own
     srv = status_server(env, "status-unix.conf", status_listen=f"unix:{path}")
     eq(stat.S_IMODE(os.stat(path).st_mode), 0o660, "socket_mode applies")
     code, h, body = raw(path, b"GET /status.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
