@@ -31,7 +31,7 @@ HOST_SRCS := native/listener.c native/conn.c native/request.c native/body.c nati
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c $(CONFIG_SRCS) native/listener.c native/log.c \
-             native/appwatch.c native/notify.c native/confcheck.c native/status_http.c
+             native/appwatch.c native/notify.c native/confcheck.c native/status_model.c native/status_http.c
 # native/status_page.html is compiled in (build/gen/status_page.c).
 SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o) $(B)/supobj/status_page.o
 # The whole request path without Mono (event loop, workers, bodies, routing,
@@ -46,8 +46,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_http
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_http
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model test_status_http
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_model fuzz_status_http
 
 .PHONY: all server managed tests asan fuzz replay samples clean
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -179,6 +179,23 @@ $(B)/tests/test_confcheck: tests/test_confcheck.c native/confcheck.c $(CONFIG_SR
 $(B)/asan/test_confcheck: tests/test_confcheck.c native/confcheck.c $(CONFIG_SRCS) native/*.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/confcheck.c $(CONFIG_SRCS) $(GLIB_LIBS)
+
+# The status model reads the workers' shared counters (stats.c).
+$(B)/tests/test_status_model: tests/test_status_model.c native/status_model.c native/stats.c native/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< native/status_model.c native/stats.c $(GLIB_LIBS) -lm
+
+$(B)/asan/test_status_model: tests/test_status_model.c native/status_model.c native/stats.c native/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< native/status_model.c native/stats.c $(GLIB_LIBS) -lm
+
+$(B)/asan/fuzz_status_model-replay: tests/fuzz/fuzz_status_model.c tests/fuzz/replay_main.c native/status_model.c native/stats.c native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c native/status_model.c native/stats.c $(GLIB_LIBS) -lm
+
+$(B)/fuzz/fuzz_status_model: tests/fuzz/fuzz_status_model.c native/status_model.c native/stats.c native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< native/status_model.c native/stats.c $(GLIB_LIBS) -lm
 
 # Unit tests: tests/test_MODULE.c linked with native/MODULE.c (and llhttp).
 $(B)/tests/test_%: tests/test_%.c native/%.c native/*.h $(LLHTTP_OBJS)

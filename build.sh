@@ -35,6 +35,8 @@ DEPS=(
   "curl:/usr/bin/curl"
   "python3:/usr/bin/python3"
   "strace:/usr/bin/strace"
+  # promtool checks the /metrics exposition (tests/integration/test_63_status_data.py)
+  "prometheus:/usr/bin/promtool"
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

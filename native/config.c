@@ -149,6 +149,7 @@ config *cfg_new_defaults(void)
     c->hang_timeout = 30;
     c->request_timeout = 300;
     c->slow_request_timeout = 0;
+    c->stats_interval = 0;
     c->max_requests = 0;
     c->max_rss = 0;
     c->max_age = 0;

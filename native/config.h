@@ -94,6 +94,8 @@ typedef struct {
                               default 300 */
     int slow_request_timeout; /* seconds after which a running request is logged with its managed
                               stack (slowlog.h), once per request; 0 = off; default 0 */
+    int stats_interval;    /* seconds between the supervisor's statistics lines in the error log
+                              (status_model_log_line); 0 = off; default 0 */
     gint64 max_requests;   /* requests after which a worker is recycled (plus up to 1/8 of random
                               jitter per worker); 0 = never; default 0 */
     gint64 max_rss;        /* MiB of resident memory past which a worker is recycled; 0 = never */

@@ -38,6 +38,7 @@ static const server_key server_keys[] = {
     { "hang_timeout", K_INT, offsetof(config, hang_timeout), 0, MAX_TIMEOUT },
     { "request_timeout", K_INT, offsetof(config, request_timeout), 0, MAX_TIMEOUT },
     { "slow_request_timeout", K_INT, offsetof(config, slow_request_timeout), 0, MAX_TIMEOUT },
+    { "stats_interval", K_INT, offsetof(config, stats_interval), 0, MAX_TIMEOUT },
     { "max_requests", K_INT64, offsetof(config, max_requests), 0, G_MAXINT64 },
     { "max_rss", K_INT64, offsetof(config, max_rss), 0, G_MAXINT32 },
     { "max_age", K_INT, offsetof(config, max_age), 0, 10 * 365 * 86400 },

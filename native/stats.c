@@ -7,6 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+const gint64 stats_bucket_le_us[STATS_NBUCKETS - 1] = {
+    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+    1000000, 2500000, 5000000, 10000000, 30000000, 60000000,
+};
+
 static gsize block_size(int nthreads)
 {
     return sizeof(stats_block) + (gsize)nthreads * sizeof(stats_thread);
@@ -105,12 +110,123 @@ int stats_thread_register(stats_block *b)
     return i < b->nthreads ? i : -1;
 }
 
+/* The sequence lock of a thread's entry: only that thread writes it. The
+ * odd value is stored before the fields (the release fence keeps the field
+ * stores after it), the even one after them (release). */
+static void seq_write_begin(stats_thread *t)
+{
+    guint32 s = LOAD(&t->seq);
+    STORE(&t->seq, s + 1);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void seq_write_end(stats_thread *t)
+{
+    guint32 s = LOAD(&t->seq);
+    __atomic_store_n(&t->seq, s + 1, __ATOMIC_RELEASE);
+}
+
 void stats_request_begin(stats_block *b, int thread, gint64 now)
+{
+    if (!b)
+        return;
+    __atomic_add_fetch(&b->begun, 1, __ATOMIC_RELAXED);
+    if (thread < 0 || thread >= b->nthreads)
+        return;
+    stats_thread *t = &b->t[thread];
+    seq_write_begin(t);
+    t->req_since = now;
+    t->app = -1;
+    t->uri_len = 0;
+    t->method[0] = 0;
+    seq_write_end(t);
+    STORE(&t->busy_since, now);
+    STORE(&t->progress, now);
+}
+
+void stats_request_info(stats_block *b, int thread, int app, const char *method, const char *uri, gsize uri_len)
 {
     if (!b || thread < 0 || thread >= b->nthreads)
         return;
-    STORE(&b->t[thread].busy_since, now);
-    STORE(&b->t[thread].progress, now);
+    stats_thread *t = &b->t[thread];
+    gsize n = MIN(uri_len, (gsize)STATS_URI_MAX);
+    seq_write_begin(t);
+    t->app = app;
+    g_strlcpy(t->method, method ? method : "", sizeof t->method);
+    if (n)
+        memcpy(t->uri, uri, n);
+    t->uri_len = (guint16)n;
+    seq_write_end(t);
+}
+
+gboolean stats_read_thread(const stats_block *b, int i, stats_current *out)
+{
+    if (!b || i < 0 || i >= b->nthreads || !LOAD(&b->t[i].busy_since))
+        return FALSE;
+    const stats_thread *t = &b->t[i];
+    for (int tries = 0; tries < 4; tries++) {
+        guint32 s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1)
+            continue;
+        out->since = t->req_since;
+        out->app = t->app;
+        memcpy(out->method, t->method, sizeof out->method);
+        gsize n = MIN((gsize)t->uri_len, (gsize)STATS_URI_MAX);
+        memcpy(out->uri, t->uri, n);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (LOAD(&t->seq) != s1)
+            continue;
+        out->method[STATS_METHOD_MAX - 1] = 0;
+        out->uri[n] = 0;
+        out->uri_len = n;
+        return out->since != 0;
+    }
+    return FALSE;
+}
+
+static int status_class(int status)
+{
+    return status >= 100 && status <= 599 ? status / 100 - 1 : 4;
+}
+
+void stats_request_done(stats_block *b, int app, int status, gint64 duration_us, gboolean slow)
+{
+    if (!b)
+        return;
+    stats_app *a = &b->apps[app >= 0 && app < STATS_MAX_APPS ? app : STATS_APP_OTHER];
+    int k = 0;
+    while (k < STATS_NBUCKETS - 1 && duration_us > stats_bucket_le_us[k])
+        k++;
+    __atomic_add_fetch(&a->responses[status_class(status)], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&a->bucket[k], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&a->sum_us, MAX(duration_us, 0), __ATOMIC_RELAXED);
+    __atomic_add_fetch(&a->count, 1, __ATOMIC_RELAXED);
+    if (slow)
+        __atomic_add_fetch(&a->slow, 1, __ATOMIC_RELAXED);
+}
+
+gint64 stats_queue(const stats_block *b)
+{
+    if (!b)
+        return 0;
+    gint64 begun = LOAD(&b->begun); /* before started: never negative by a race */
+    return MAX(LOAD(&b->started) - begun, 0);
+}
+
+void stats_read_apps(const stats_block *b, stats_app out[STATS_APP_SLOTS])
+{
+    memset(out, 0, sizeof(stats_app) * STATS_APP_SLOTS);
+    if (!b)
+        return;
+    for (int i = 0; i < STATS_APP_SLOTS; i++) {
+        for (int k = 0; k < 5; k++)
+            out[i].responses[k] = LOAD(&b->apps[i].responses[k]);
+        for (int k = 0; k < STATS_NBUCKETS; k++)
+            out[i].bucket[k] = LOAD(&b->apps[i].bucket[k]);
+        out[i].sum_us = LOAD(&b->apps[i].sum_us);
+        out[i].count = LOAD(&b->apps[i].count);
+        out[i].slow = LOAD(&b->apps[i].slow);
+    }
 }
 
 void stats_request_answered(stats_block *b, gint64 now)
@@ -125,8 +241,12 @@ void stats_request_end(stats_block *b, int thread, gint64 now)
 {
     if (!b || thread < 0 || thread >= b->nthreads)
         return;
-    STORE(&b->t[thread].busy_since, 0);
-    STORE(&b->t[thread].progress, now);
+    stats_thread *t = &b->t[thread];
+    STORE(&t->busy_since, 0);
+    seq_write_begin(t);
+    t->req_since = 0;
+    seq_write_end(t);
+    STORE(&t->progress, now);
 }
 
 gint64 *stats_receiving(stats_block *b)

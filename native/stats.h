@@ -16,7 +16,17 @@
  *   - the event loop's last tick and the Mono runtime's last heartbeat (a
  *     thread attached to Mono that calls into managed code every second);
  *   - per pool thread: when its current request began (0 when idle) and its
- *     last progress (the start or end of a request).
+ *     last progress (the start or end of a request); and what that request
+ *     is (application, method, URI truncated to STATS_URI_MAX bytes), written
+ *     by that thread alone under a sequence lock (seq odd while it writes), so
+ *     that a reader copies it whole or retries (stats_read_thread);
+ *   - requests begun by a thread: queue = started - begun (handed to the
+ *     pool, no thread has taken them yet);
+ *   - per application (the worker's configuration order, STATS_MAX_APPS of
+ *     them, then one slot STATS_APP_OTHER for requests no application took
+ *     or an application past the maximum): responses by status class, a
+ *     latency histogram (stats_bucket_le_us, µs, the last bucket unbounded),
+ *     the sum of latencies, and slow requests (past slow_request_timeout).
  *
  * All times are CLOCK_MONOTONIC in µs (g_get_monotonic_time), the same clock
  * in every process of the machine.
@@ -32,10 +42,37 @@
 #define STATS_MAGIC 0x53434d53u /* "SCMS" */
 #define STATS_FD_ENV "SCGI_MONO_STATS_FD"
 
+#define STATS_MAX_APPS 16
+#define STATS_APP_OTHER STATS_MAX_APPS         /* index of the "no application" slot */
+#define STATS_APP_SLOTS (STATS_MAX_APPS + 1)
+#define STATS_NBUCKETS 16                      /* the last one is +Inf */
+#define STATS_URI_MAX 256
+#define STATS_METHOD_MAX 16
+
+/* Upper bounds (µs, inclusive) of buckets 0 .. STATS_NBUCKETS - 2; bucket
+ * STATS_NBUCKETS - 1 holds everything above the last bound. */
+extern const gint64 stats_bucket_le_us[STATS_NBUCKETS - 1];
+
 typedef struct {
     gint64 busy_since;  /* start of the request it serves, 0 when idle */
     gint64 progress;    /* last start or end of a request */
+    /* under seq (even: stable, odd: being written by the thread) */
+    guint32 seq;
+    gint32 app;         /* -1 until routed */
+    gint64 req_since;   /* busy_since as the reader must pair it with the fields below */
+    guint16 uri_len;
+    char method[STATS_METHOD_MAX];
+    char uri[STATS_URI_MAX];
 } stats_thread;
+
+/* Responses of one application slot. */
+typedef struct {
+    gint64 responses[5]; /* 1xx .. 5xx; a status outside 100..599 counts as 5xx */
+    gint64 bucket[STATS_NBUCKETS];
+    gint64 sum_us;
+    gint64 count;       /* sum of bucket[] */
+    gint64 slow;
+} stats_app;
 
 typedef struct {
     guint32 magic;
@@ -48,6 +85,8 @@ typedef struct {
     gint64 runtime_tick;/* last heartbeat through the Mono runtime */
     gint64 last_finished;/* last stats_request_answered */
     gint64 receiving;   /* requests the event loop is receiving (conn.h: server_opts.receiving) */
+    gint64 begun;       /* requests a pool thread has taken (stats_request_begin) */
+    stats_app apps[STATS_APP_SLOTS];
     stats_thread t[];
 } stats_block;
 
@@ -75,6 +114,15 @@ void stats_request_begin(stats_block *b, int thread, gint64 now);
  * does not count an answered request as lost). */
 void stats_request_answered(stats_block *b, gint64 now);
 void stats_request_end(stats_block *b, int thread, gint64 now);
+/* What the thread's current request is, once routed (app: index in the
+ * worker's configuration, -1 for none); the URI is cut at STATS_URI_MAX
+ * bytes, the method at STATS_METHOD_MAX - 1. Called by the thread serving it,
+ * between stats_request_begin and stats_request_end. */
+void stats_request_info(stats_block *b, int thread, int app, const char *method, const char *uri, gsize uri_len);
+/* The request is done: its status (0 when none was sent: counted as 5xx),
+ * its time in µs, and whether it was slow. app as above (an index past
+ * STATS_MAX_APPS counts in STATS_APP_OTHER). */
+void stats_request_done(stats_block *b, int app, int status, gint64 duration_us, gboolean slow);
 /* The gauge the event loop keeps (server_opts.receiving), NULL for NULL b. */
 gint64 *stats_receiving(stats_block *b);
 
@@ -89,6 +137,23 @@ typedef struct {
     int busy;           /* threads serving a request */
 } stats_snapshot;
 void stats_read(const stats_block *b, stats_snapshot *out);
+/* queue: started - begun (never negative). */
+gint64 stats_queue(const stats_block *b);
+/* A copy of the application slots (each field read atomically). */
+void stats_read_apps(const stats_block *b, stats_app out[STATS_APP_SLOTS]);
+
+/* A thread's current request, copied under its sequence lock. */
+typedef struct {
+    gint64 since;       /* µs monotonic */
+    int app;            /* -1: not routed yet */
+    char method[STATS_METHOD_MAX];   /* NUL-terminated */
+    char uri[STATS_URI_MAX + 1];     /* NUL-terminated; raw bytes (may be invalid UTF-8) */
+    gsize uri_len;
+} stats_current;
+/* TRUE with *out filled when thread i serves a request and a consistent copy
+ * was taken within a few tries; FALSE when idle, out of range, or the thread
+ * kept writing (the reader skips it this time). */
+gboolean stats_read_thread(const stats_block *b, int i, stats_current *out);
 
 typedef enum {
     STATS_OK = 0,

@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "stats.h"
 #include "status_http.h"
+#include "status_model.h"
 #include "status_page.h"
 #include "worker.h"
 
@@ -46,6 +47,7 @@ typedef struct {
     gint64 max_requests;/* its recycling point (max_requests + jitter), 0 = none */
     gint64 rss_checked;/* monotonic µs of its last RSS check */
     gint64 max_age;    /* its recycling age in µs (max_age + jitter), 0 = none */
+    sm_reason reason;  /* why the supervisor ended it (status_model.h), SM_NO_RESTART = it did not */
 } wproc;
 
 typedef struct {
@@ -78,9 +80,10 @@ typedef struct {
                                ready (warm-up or start failed): a condemned worker keeps
                                serving until a replacement is ready */
     status_http *status; /* status_listen (status_http.h), NULL when off */
-    gint64 start_wall; /* real-time µs the supervisor started */
-    gint64 start_mono; /* monotonic µs the same */
-    gint64 finished_reaped; /* requests answered by workers reaped since */
+    status_model *model; /* the status page's and the metrics' figures (status_model.h) */
+    gint64 next_sample;  /* monotonic µs of the next status_model_tick */
+    gint64 next_stats_line; /* of the next stats_interval line, 0 = not scheduled */
+    char *status_dump;   /* SCGI_MONO_STATUS_DUMP (see status_tick), NULL = off */
 } sup;
 
 #define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
@@ -107,6 +110,88 @@ static char *describe_status(int st)
 }
 
 /* In the child: descriptors and environment as worker.h says, then exec. */
+/* The status model's view of the server (after the start and each reload). */
+static void model_set_server(sup *s)
+{
+    const char **listen = g_new0(const char *, s->listeners->len + 1);
+    for (guint i = 0; i < s->listeners->len; i++)
+        listen[i] = ((listener *)g_ptr_array_index(s->listeners, i))->desc;
+    sm_app_info *apps = g_new0(sm_app_info, s->cfg->apps->len + 1);
+    for (guint i = 0; i < s->cfg->apps->len; i++) {
+        const app_spec *a = g_ptr_array_index(s->cfg->apps, i);
+        apps[i] = (sm_app_info){.name = a->name, .vpath = a->vpath, .path = a->path};
+    }
+    sm_server_info info = {.version = SCGI_MONO_VERSION, .pid = (int)s->self,
+                           .workers_configured = s->cfg->workers, .threads = s->cfg->threads,
+                           .listen = listen, .apps = apps, .napps = (int)s->cfg->apps->len};
+    if (s->model)
+        status_model_set_server(s->model, &info);
+    else
+        s->model = status_model_new(&info, now_us(), g_get_real_time());
+    g_free(listen);
+    g_free(apps);
+}
+
+/* A reaped worker (before its counters are unmapped): its last counters,
+ * how it ended, and whether that is a restart and why. */
+static void model_exited(sup *s, wproc *w, int st, gint64 lost)
+{
+    sm_reason r = w->reason;
+    if (r == SM_NO_RESTART && !s->stopping && !w->retiring)
+        r = SM_CRASH; /* it ended on its own */
+    char *how = describe_status(st);
+    char *text = w->why ? g_strdup_printf("%s (%s)", how, w->why) : g_strdup(how);
+    status_model_worker_exited(s->model, (int)w->pid, text, r, lost);
+    g_free(text);
+    g_free(how);
+}
+
+/* Once a second: a sample of the workers' counters (status_model_tick); the
+ * stats_interval line when due; and, with the environment variable
+ * SCGI_MONO_STATUS_DUMP=DIR (a test and debugging aid, not a configuration
+ * key), DIR/status.json and DIR/metrics rewritten (by rename) each second. */
+static void status_tick(sup *s)
+{
+    gint64 now = now_us();
+    if (now < s->next_sample)
+        return;
+    s->next_sample = MAX(s->next_sample + G_USEC_PER_SEC, now + G_USEC_PER_SEC / 2);
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        status_model_worker_state(s->model, (int)w->pid,
+                                  w->term_at ? SM_DRAINING : w->ready ? SM_READY : SM_STARTING);
+    }
+    gint64 real = g_get_real_time();
+    status_model_tick(s->model, now, real);
+    if (s->cfg->stats_interval > 0) {
+        if (!s->next_stats_line)
+            s->next_stats_line = now + (gint64)s->cfg->stats_interval * G_USEC_PER_SEC;
+        else if (now >= s->next_stats_line - G_USEC_PER_SEC / 4) {
+            char *line = status_model_log_line(s->model, now);
+            g_message("%s", line);
+            g_free(line);
+            s->next_stats_line += (gint64)s->cfg->stats_interval * G_USEC_PER_SEC;
+            s->next_stats_line = MAX(s->next_stats_line, now + G_USEC_PER_SEC / 2);
+        }
+    } else {
+        s->next_stats_line = 0;
+    }
+    if (s->status_dump) {
+        static const char *const names[] = {"status.json", "metrics"};
+        for (int i = 0; i < 2; i++) {
+            gsize len;
+            char *body = i ? status_model_metrics(s->model, now, real, &len) : status_model_json(s->model, now, real, &len);
+            char *path = g_build_filename(s->status_dump, names[i], NULL);
+            char *tmp = g_strconcat(path, ".tmp", NULL);
+            if (!g_file_set_contents(tmp, body, (gssize)len, NULL) || rename(tmp, path) < 0)
+                g_warning("SCGI_MONO_STATUS_DUMP: cannot write %s", path);
+            g_free(tmp);
+            g_free(path);
+            g_free(body);
+        }
+    }
+}
+
 static void G_GNUC_NORETURN child_exec(sup *s, int ctl_write, int stats_fd, gboolean strict)
 {
     /* SIGUSR1 stays blocked through exec: the worker reads it from its
@@ -202,6 +287,8 @@ static wproc *spawn(sup *s, int gen)
     w->ctl = p[0];
     w->started = now_us();
     w->gen = gen;
+    w->reason = SM_NO_RESTART;
+    status_model_worker_started(s->model, pid, gen, stats, w->started);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)pid};
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, w->ctl, &ev);
     g_ptr_array_add(s->procs, w);
@@ -404,6 +491,7 @@ static void commit_reload(sup *s)
         wproc *w = g_ptr_array_index(s->procs, i);
         if (w->gen != s->reload_gen && !w->retiring) {
             w->retiring = TRUE;
+            w->reason = s->new_cfg == s->cfg ? SM_APP_CHANGE : SM_RELOAD;
             terminate(w, s->cfg); /* the configuration it runs with, still s->cfg here */
             g_string_append_printf(old, " %d", (int)w->pid);
         }
@@ -415,6 +503,7 @@ static void commit_reload(sup *s)
         config_free(s->cfg);
     s->cfg = s->new_cfg;
     s->gen = s->reload_gen;
+    model_set_server(s);
     s->backoff_ms = 0;
     end_reload(s);
 }
@@ -475,6 +564,7 @@ static gboolean hung(wproc *w, gint64 now, gint64 hang)
         g_warning("worker %d hangs: %s: killing it (SIGKILL)", (int)w->pid, why);
         g_free(w->why);
         w->why = g_strdup_printf("hang: %s", why);
+        w->reason = SM_HANG;
         kill(w->pid, SIGKILL);
         w->killed = TRUE;
     }
@@ -534,25 +624,27 @@ static void watchdog(sup *s)
         if (v == STATS_OK && w->gen == s->gen && !s->new_cfg) {
             /* recycling: overlapped, as for request_timeout, but nothing is lost */
             char *recycle = NULL;
+            sm_reason reason = SM_NO_RESTART;
             if (w->max_requests && snap.started >= w->max_requests)
-                recycle = g_strdup_printf("recycled after %" G_GINT64_FORMAT " requests (max_requests %" G_GINT64_FORMAT
+                reason = SM_MAX_REQUESTS, recycle = g_strdup_printf("recycled after %" G_GINT64_FORMAT " requests (max_requests %" G_GINT64_FORMAT
                                           ", %" G_GINT64_FORMAT " for this worker)",
                                           snap.started, s->cfg->max_requests, w->max_requests);
             else if (w->max_age && now - w->started >= w->max_age)
-                recycle = g_strdup_printf("recycled at the age of %.1f s (max_age %d, %.1f s for this worker)",
+                reason = SM_MAX_AGE, recycle = g_strdup_printf("recycled at the age of %.1f s (max_age %d, %.1f s for this worker)",
                                           (double)(now - w->started) / G_USEC_PER_SEC, s->cfg->max_age,
                                           (double)w->max_age / G_USEC_PER_SEC);
             else if (s->cfg->max_rss && now - w->rss_checked >= G_USEC_PER_SEC) {
                 w->rss_checked = now;
                 gint64 rss = rss_mib(w->pid);
                 if (rss > s->cfg->max_rss)
-                    recycle = g_strdup_printf("recycled at %" G_GINT64_FORMAT " MiB resident (max_rss %" G_GINT64_FORMAT ")",
+                    reason = SM_MAX_RSS, recycle = g_strdup_printf("recycled at %" G_GINT64_FORMAT " MiB resident (max_rss %" G_GINT64_FORMAT ")",
                                               rss, s->cfg->max_rss);
             }
             if (recycle) {
                 g_message("worker %d %s: starting a replacement; then it stops accepting and finishes its requests",
                           (int)w->pid, recycle);
                 w->why = recycle;
+                w->reason = reason;
                 w->condemned = TRUE;
                 w->condemned_at = now;
                 w->retiring = TRUE;
@@ -561,6 +653,7 @@ static void watchdog(sup *s)
             g_warning("worker %d: %s: starting a replacement; then it stops accepting and gets %d s for its "
                       "other requests", (int)w->pid, why, s->cfg->shutdown_timeout);
             w->why = g_strdup(why);
+            w->reason = SM_REQUEST_TIMEOUT;
             w->condemned = TRUE;
             w->condemned_at = now;
             w->retiring = TRUE; /* maintain() starts the replacement */
@@ -579,6 +672,7 @@ static void on_replace_me(sup *s, wproc *w)
     g_message("worker %d: an AppDomain was unloaded in-process: starting a replacement; then it stops accepting "
               "and finishes its requests", (int)w->pid);
     w->why = g_strdup("replaced after an in-process AppDomain unload");
+    w->reason = SM_APP_CHANGE;
     w->condemned = TRUE;
     w->condemned_at = now_us();
     w->retiring = TRUE;
@@ -658,9 +752,9 @@ static void on_exit_status(sup *s, pid_t pid, int st)
      * finished are lost (their connections closed with the process) */
     stats_snapshot snap;
     stats_read(w->stats, &snap);
+    model_exited(s, w, st, snap.lost_if_dead);
     stats_unmap(w->stats);
     w->stats = NULL;
-    s->finished_reaped += snap.finished;
     char *lost = snap.lost_if_dead || !clean || w->why
                      ? g_strdup_printf("; lost %" G_GINT64_FORMAT " request(s) in progress", snap.lost_if_dead)
                      : g_strdup("");
@@ -876,21 +970,8 @@ static void sync_service_manager(sup *s)
     g_free(status);
 }
 
-/* ---- the status listener's routes (status_http.h) ----
- * PROVISIONAL: render_json and render_metrics give only what the supervisor
- * already knows (each worker's shared counters, stats.h) under the field
- * names of the status contract (status.json: server, totals, workers;
- * /metrics: scgimono_up, scgimono_requests_total, scgimono_workers). The
- * status model of the statistics work (status_model.h: status_model_json,
- * status_model_metrics) replaces both, with history, latencies, responses by
- * class, restarts and requests in progress. */
-
-static const char *worker_state(const wproc *w)
-{
-    if (w->retiring || w->term_at || w->condemned || w->killed)
-        return "draining";
-    return w->ready ? "ready" : "starting";
-}
+/* ---- the status listener's routes (status_http.h): the page compiled in,
+ * and the status model's bodies (status_model.h) ---- */
 
 static char *render_page(void *ud, gsize *len)
 {
@@ -902,66 +983,13 @@ static char *render_page(void *ud, gsize *len)
 static char *render_json(void *ud, gsize *len)
 {
     sup *s = ud;
-    gint64 mono = now_us(), wall = g_get_real_time();
-    gint64 requests = s->finished_reaped, active = 0, in_flight = 0;
-    GString *ws = g_string_new("[");
-    for (guint i = 0; i < s->procs->len; i++) {
-        wproc *w = g_ptr_array_index(s->procs, i);
-        stats_snapshot snap = {0};
-        if (w->stats)
-            stats_read(w->stats, &snap);
-        requests += snap.finished;
-        active += snap.busy;
-        in_flight += snap.in_flight;
-        double started = (double)(wall - (mono - w->started)) / G_USEC_PER_SEC;
-        g_string_append_printf(ws,
-                               "%s{\"slot\": %u, \"pid\": %d, \"generation\": %d, \"state\": \"%s\", "
-                               "\"start_time\": %.3f, \"uptime\": %.3f, \"requests\": %" G_GINT64_FORMAT
-                               ", \"active\": %d, \"in_flight\": %" G_GINT64_FORMAT "}",
-                               i ? ", " : "", i, (int)w->pid, w->gen, worker_state(w), started,
-                               (double)(mono - w->started) / G_USEC_PER_SEC, snap.finished, snap.busy, snap.in_flight);
-    }
-    g_string_append(ws, "]");
-    GString *j = g_string_new(NULL);
-    g_string_append_printf(j,
-                           "{\"server\": {\"version\": \"%s\", \"pid\": %d, \"start_time\": %.3f, "
-                           "\"uptime\": %.3f, \"workers_configured\": %d, \"threads\": %d},\n"
-                           " \"totals\": {\"requests\": %" G_GINT64_FORMAT ", \"active\": %" G_GINT64_FORMAT
-                           ", \"in_flight\": %" G_GINT64_FORMAT "},\n \"workers\": %s}\n",
-                           SCGI_MONO_VERSION, (int)s->self, (double)s->start_wall / G_USEC_PER_SEC,
-                           (double)(mono - s->start_mono) / G_USEC_PER_SEC, s->cfg->workers, s->cfg->threads,
-                           requests, active, in_flight, ws->str);
-    g_string_free(ws, TRUE);
-    *len = j->len;
-    return g_string_free(j, FALSE);
+    return status_model_json(s->model, now_us(), g_get_real_time(), len);
 }
 
 static char *render_metrics(void *ud, gsize *len)
 {
     sup *s = ud;
-    gint64 requests = s->finished_reaped;
-    int by_state[3] = {0}; /* starting, ready, draining */
-    for (guint i = 0; i < s->procs->len; i++) {
-        wproc *w = g_ptr_array_index(s->procs, i);
-        stats_snapshot snap = {0};
-        if (w->stats)
-            stats_read(w->stats, &snap);
-        requests += snap.finished;
-        const char *st = worker_state(w);
-        by_state[st[0] == 's' ? 0 : st[0] == 'r' ? 1 : 2]++;
-    }
-    GString *m = g_string_new(NULL);
-    g_string_append(m, "# HELP scgimono_up Whether the server answers (always 1 when scraped).\n"
-                       "# TYPE scgimono_up gauge\nscgimono_up 1\n");
-    g_string_append_printf(m, "# HELP scgimono_requests_total Requests answered since the server started.\n"
-                              "# TYPE scgimono_requests_total counter\nscgimono_requests_total %" G_GINT64_FORMAT "\n",
-                           requests);
-    g_string_append_printf(m, "# HELP scgimono_workers Worker processes by state.\n# TYPE scgimono_workers gauge\n"
-                              "scgimono_workers{state=\"starting\"} %d\nscgimono_workers{state=\"ready\"} %d\n"
-                              "scgimono_workers{state=\"draining\"} %d\n",
-                           by_state[0], by_state[1], by_state[2]);
-    *len = m->len;
-    return g_string_free(m, FALSE);
+    return status_model_metrics(s->model, now_us(), g_get_real_time(), len);
 }
 
 static void run(sup *s)
@@ -971,6 +999,7 @@ static void run(sup *s)
         check_app_changes(s);
         check_reload(s);
         watchdog(s);
+        status_tick(s);
         sync_service_manager(s);
         notify_tick(now_us());
         logs_follow_config(s);
@@ -1101,6 +1130,10 @@ int supervisor_main(int argc, char **argv)
         }
     }
     notify_init();
+    model_set_server(s);
+    s->next_sample = now_us() + G_USEC_PER_SEC;
+    s->status_dump = g_strdup(g_getenv("SCGI_MONO_STATUS_DUMP"));
+    g_unsetenv("SCGI_MONO_STATUS_DUMP");
     s->worker_exe = worker_exe_path();
     s->procs = g_ptr_array_new();
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1121,8 +1154,6 @@ int supervisor_main(int argc, char **argv)
         listener *l = g_ptr_array_index(s->listeners, i);
         g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
     }
-    s->start_wall = g_get_real_time();
-    s->start_mono = now_us();
     if (s->cfg->status_listen) {
         const status_route routes[] = {
             {"/status", "text/html; charset=utf-8", render_page, s},
@@ -1149,6 +1180,8 @@ int supervisor_main(int argc, char **argv)
     status_http_free(s->status); /* removes its UNIX socket file */
     sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
+    status_model_free(s->model);
+    g_free(s->status_dump);
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
     return s->exit_code;
 }

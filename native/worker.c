@@ -47,6 +47,9 @@ static void run_app(int app, request *rq, const route_req *r, void *ud)
 {
     server_ctx *ctx = ud;
     current_app = app;
+    if (wstats)
+        stats_request_info(wstats, my_stats_slot, app, request_var(rq, "REQUEST_METHOD", NULL), r->raw_url->str,
+                           r->raw_url->len);
     if (slog) {
         const app_spec *spec = g_ptr_array_index(ctx->cfg->apps, app);
         char *name = g_strconcat(spec->vhost ? spec->vhost : "", spec->vpath, NULL);
@@ -94,6 +97,10 @@ static void work(gpointer item, gpointer ud)
     route_serve(ctx->cfg->apps, &c->req, run_app, ctx);
     if (!c->req.r.finished) /* never flushed (not expected): it is not in flight any more either */
         stats_request_answered(wstats, g_get_monotonic_time());
+    if (wstats) {
+        gint64 took = g_get_monotonic_time() - start, slow = (gint64)ctx->cfg->slow_request_timeout * G_USEC_PER_SEC;
+        stats_request_done(wstats, current_app, c->req.r.status, took, slow > 0 && took >= slow);
+    }
     if (alog)
         log_access(ctx, &c->req, start_real, start, g_get_monotonic_time());
     conn_done(c);

@@ -162,6 +162,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->hang_timeout, ==, 30);
     g_assert_cmpint(c->request_timeout, ==, 300);
     g_assert_cmpint(c->slow_request_timeout, ==, 0);
+    g_assert_cmpint(c->stats_interval, ==, 0);
     g_assert_cmpint(c->max_requests, ==, 0);
     g_assert_cmpint(c->max_rss, ==, 0);
     g_assert_cmpint(c->max_age, ==, 0);
@@ -823,7 +824,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
                                              "keepalive_timeout", "shutdown_timeout", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
-                                             "max_age", "slow_request_timeout", "watch", "warmup_timeout",
+                                             "max_age", "slow_request_timeout", "stats_interval", "watch", "warmup_timeout",
                                              "error_log", "access_log", "access_log_format" };
         GKeyFile *kf = g_key_file_new();
         g_key_file_load_from_data(kf, uncommented, -1, G_KEY_FILE_NONE, &err);
