@@ -21,7 +21,9 @@
 #include "notify.h"
 #include "privs.h"
 #include "stats.h"
+#include "status_http.h"
 #include "status_model.h"
+#include "status_page.h"
 #include "worker.h"
 
 /* epoll tags: below TAG_PROC the supervisor's own descriptors, else a worker pid */
@@ -80,6 +82,7 @@ typedef struct {
     gboolean start_failing; /* the last worker started to replace one exited before it was
                                ready (warm-up or start failed): a condemned worker keeps
                                serving until a replacement is ready */
+    status_http *status; /* status_listen (status_http.h), NULL when off */
     status_model *model; /* the status page's and the metrics' figures (status_model.h) */
     gint64 next_sample;  /* monotonic µs of the next status_model_tick */
     gint64 next_stats_line; /* of the next stats_interval line, 0 = not scheduled */
@@ -476,6 +479,9 @@ static void start_reload(sup *s)
                                   ((listen_spec *)g_ptr_array_index(s->cfg->listen, i))->spec);
     if (!same_listen)
         g_warning("SIGHUP: listen changed; the listening sockets stay as they are until a restart");
+    if (g_strcmp0(c->status_listen ? c->status_listen->spec : NULL,
+                  s->cfg->status_listen ? s->cfg->status_listen->spec : NULL) != 0)
+        g_warning("SIGHUP: status_listen changed; the status listener stays as it is until a restart");
     s->new_cfg = c;
     s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
     s->reload_deadline = now_us() + RELOAD_TIMEOUT_US + (gint64)c->warmup_timeout * G_USEC_PER_SEC;
@@ -1041,6 +1047,28 @@ static void sync_service_manager(sup *s)
     g_free(status);
 }
 
+/* ---- the status listener's routes (status_http.h): the page compiled in,
+ * and the status model's bodies (status_model.h) ---- */
+
+static char *render_page(void *ud, gsize *len)
+{
+    (void)ud;
+    *len = status_page_html_len;
+    return g_memdup2(status_page_html, status_page_html_len);
+}
+
+static char *render_json(void *ud, gsize *len)
+{
+    sup *s = ud;
+    return status_model_json(s->model, now_us(), g_get_real_time(), len);
+}
+
+static char *render_metrics(void *ud, gsize *len)
+{
+    sup *s = ud;
+    return status_model_metrics(s->model, now_us(), g_get_real_time(), len);
+}
+
 static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
@@ -1058,11 +1086,14 @@ static void run(sup *s)
             signal_all(s, SIGKILL);
             s->stop_deadline = G_MAXINT64;
         }
+        status_http_tick(s->status, now_us());
         struct epoll_event evs[16];
         int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), notify_timeout_ms(now_us(), 100));
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
-            if (tag == TAG_SIGNAL)
+            if (tag & STATUS_HTTP_TAG)
+                status_http_event(s->status, tag, evs[i].events);
+            else if (tag == TAG_SIGNAL)
                 on_signals(s);
             else if (tag == TAG_PARENT)
                 on_parent(s);
@@ -1253,6 +1284,20 @@ int supervisor_main(int argc, char **argv)
         listener *l = g_ptr_array_index(s->listeners, i);
         g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
     }
+    if (s->cfg->status_listen) {
+        const status_route routes[] = {
+            {"/status", "text/html; charset=utf-8", render_page, s},
+            {"/status.json", "application/json", render_json, s},
+            {"/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, s},
+        };
+        s->status = status_http_open(s->cfg->status_listen, s->cfg->socket_mode, routes, G_N_ELEMENTS(routes),
+                                     s->epfd, &error);
+        if (!s->status) {
+            fprintf(stderr, "scgi-mono-server: status_listen: %s\n", error->message);
+            return 1;
+        }
+        g_message("status page on %s (/status, /status.json, /metrics)", status_http_desc(s->status));
+    }
     for (int i = 0; i < s->cfg->workers; i++)
         if (!spawn(s, s->gen)) {
             s->exit_code = 1;
@@ -1262,6 +1307,7 @@ int supervisor_main(int argc, char **argv)
     watch_start(s);
     run(s);
     appwatch_free(s->watch);
+    status_http_free(s->status); /* removes its UNIX socket file */
     sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     status_model_free(s->model);
