@@ -313,8 +313,7 @@ def test_status_page_in_headless_chromium(env):
     url = f"http://127.0.0.1:{srv.status_port}/status"
     probe = chromium(["--dump-dom", "about:blank"], timeout=60)
     if probe is None or probe.returncode != 0:
-        print(f"# SKIP: chromium cannot start: {probe.stderr.decode(errors='replace')[-500:] if probe else 'not installed'}")
-        return
+        raise harness.Skip(f"chromium cannot start: {probe.stderr.decode(errors='replace')[-500:] if probe else 'not installed'}")
     load = Load(srv.port, clients=2, path="/", parse=lambda r: r.status)
     try:
         time.sleep(2)
@@ -347,6 +346,50 @@ def test_status_page_in_headless_chromium(env):
     print(f"# screenshot {shot}: luminance mean {mean:.0f}, variance {var:.0f}, {len(colors)} colours (4-bit)")
     check(var > 50, f"the screenshot is not blank (variance {var:.0f})")
     check(len(colors) >= 8, f"the screenshot has text and charts in colour ({len(colors)} colours)")
+
+
+def test_status_page_charts_move_under_load(env):
+    """The issue's check that the page is live: under load, two screenshots
+    of /status taken 5 s apart differ in the charts' band (the history moved
+    on), and both are kept as artefacts."""
+    srv = status_server(env, "status-move.conf", server="threads = 4\nworkers = 2\n")
+    url = f"http://127.0.0.1:{srv.status_port}/status"
+    probe = chromium(["--dump-dom", "about:blank"], timeout=60)
+    if probe is None or probe.returncode != 0:
+        raise harness.Skip(f"chromium cannot start: {probe.stderr.decode(errors='replace')[-500:] if probe else 'not installed'}")
+    os.makedirs(ARTEFACTS, exist_ok=True)
+    shots = [os.path.join(ARTEFACTS, f"status_page_t{t}.png") for t in (0, 5)]
+    for shot in shots:
+        if os.path.exists(shot):
+            os.unlink(shot)
+    # the load varies (clients come and go) so that the charts have a shape
+    load = Load(srv.port, clients=3, path="/", parse=lambda r: r.status)
+    try:
+        time.sleep(4)
+        taken = []
+        for shot in shots:
+            if taken:
+                time.sleep(max(0.0, taken[-1] + 5 - time.monotonic()))
+            taken.append(time.monotonic())
+            p = chromium(["--virtual-time-budget=3000", f"--screenshot={shot}", url])
+            eq(p.returncode, 0, f"chromium --screenshot: {p.stderr[-500:]!r}")
+    finally:
+        results = load.finish()
+    check(all(o == 200 for _, o in results), "the load was served")
+    print(f"# screenshots {taken[1] - taken[0]:.1f} s apart: {shots[0]}, {shots[1]}")
+    (w, h, bpp, a), (w2, h2, _, b) = png_pixels(shots[0]), png_pixels(shots[1])
+    eq((w, h), (w2, h2), "same size")
+    # the four charts lie between the figures at the top and the tables
+    band = range(160, 580)
+    changed = total = 0
+    for y in band:
+        ra, rb = a[y], b[y]
+        for x in range(0, w * bpp, bpp):
+            total += 1
+            if ra[x:x + 3] != rb[x:x + 3]:
+                changed += 1
+    print(f"# {changed} of {total} pixels of the charts changed ({100.0 * changed / total:.1f}%)")
+    check(changed > total // 200, f"the charts moved in 5 s ({changed} of {total} pixels changed)")
 
 
 def stub_server(page, status_json):
