@@ -86,7 +86,6 @@ typedef struct {
     status_model *model; /* the status page's and the metrics' figures (status_model.h) */
     gint64 next_sample;  /* monotonic µs of the next status_model_tick */
     gint64 next_stats_line; /* of the next stats_interval line, 0 = not scheduled */
-    char *status_dump;   /* SCGI_MONO_STATUS_DUMP (see status_tick), NULL = off */
 } sup;
 
 #define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
@@ -149,10 +148,9 @@ static void model_exited(sup *s, wproc *w, int st, gint64 lost)
     g_free(how);
 }
 
-/* Once a second: a sample of the workers' counters (status_model_tick); the
- * stats_interval line when due; and, with the environment variable
- * SCGI_MONO_STATUS_DUMP=DIR (a test and debugging aid, not a configuration
- * key), DIR/status.json and DIR/metrics rewritten (by rename) each second. */
+/* Once a second: a sample of the workers' counters (status_model_tick) and
+ * the stats_interval line when due. The status listener renders the model
+ * when asked (render_json, render_metrics). */
 static void status_tick(sup *s)
 {
     gint64 now = now_us();
@@ -164,8 +162,7 @@ static void status_tick(sup *s)
         status_model_worker_state(s->model, (int)w->pid,
                                   w->term_at ? SM_DRAINING : w->ready ? SM_READY : SM_STARTING);
     }
-    gint64 real = g_get_real_time();
-    status_model_tick(s->model, now, real);
+    status_model_tick(s->model, now, g_get_real_time());
     if (s->cfg->stats_interval > 0) {
         if (!s->next_stats_line)
             s->next_stats_line = now + (gint64)s->cfg->stats_interval * G_USEC_PER_SEC;
@@ -178,20 +175,6 @@ static void status_tick(sup *s)
         }
     } else {
         s->next_stats_line = 0;
-    }
-    if (s->status_dump) {
-        static const char *const names[] = {"status.json", "metrics"};
-        for (int i = 0; i < 2; i++) {
-            gsize len;
-            char *body = i ? status_model_metrics(s->model, now, real, &len) : status_model_json(s->model, now, real, &len);
-            char *path = g_build_filename(s->status_dump, names[i], NULL);
-            char *tmp = g_strconcat(path, ".tmp", NULL);
-            if (!g_file_set_contents(tmp, body, (gssize)len, NULL) || rename(tmp, path) < 0)
-                g_warning("SCGI_MONO_STATUS_DUMP: cannot write %s", path);
-            g_free(tmp);
-            g_free(path);
-            g_free(body);
-        }
     }
 }
 
@@ -1262,8 +1245,6 @@ int supervisor_main(int argc, char **argv)
     notify_init();
     model_set_server(s);
     s->next_sample = now_us() + G_USEC_PER_SEC;
-    s->status_dump = g_strdup(g_getenv("SCGI_MONO_STATUS_DUMP"));
-    g_unsetenv("SCGI_MONO_STATUS_DUMP");
     s->worker_exe = worker_exe_path();
     s->procs = g_ptr_array_new();
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1311,7 +1292,6 @@ int supervisor_main(int argc, char **argv)
     sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     status_model_free(s->model);
-    g_free(s->status_dump);
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
     return s->exit_code;
 }
