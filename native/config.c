@@ -148,6 +148,7 @@ config *cfg_new_defaults(void)
     c->write_buffer = 262144;
     c->keepalive_timeout = 15;
     c->shutdown_timeout = 30;
+    c->drain_delay = 0;
     c->hang_timeout = 30;
     c->request_timeout = 300;
     c->slow_request_timeout = 0;

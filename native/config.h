@@ -88,6 +88,9 @@ typedef struct {
                               send when the client reads slowly; default 256 KiB (262144) */
     int keepalive_timeout; /* seconds an idle HTTP keep-alive connection is kept; default 15 */
     int shutdown_timeout;  /* seconds to finish in-flight requests on SIGTERM; default 30 */
+    int drain_delay;       /* seconds the supervisor reports not ready (/health/ready) after
+                              SIGTERM while the workers keep serving, before it stops them;
+                              default 0 */
     int hang_timeout;      /* seconds a worker's event loop or Mono heartbeat may stall before
                               the supervisor kills it; 0 = off; default 30 */
     int request_timeout;   /* seconds a request may run before its worker is replaced; 0 = off;

@@ -36,6 +36,7 @@ static const server_key server_keys[] = {
     { "write_buffer", K_INT64, offsetof(config, write_buffer), 0, G_MAXINT32 },
     { "keepalive_timeout", K_INT, offsetof(config, keepalive_timeout), 1, MAX_TIMEOUT },
     { "shutdown_timeout", K_INT, offsetof(config, shutdown_timeout), 1, MAX_TIMEOUT },
+    { "drain_delay", K_INT, offsetof(config, drain_delay), 0, MAX_TIMEOUT },
     { "hang_timeout", K_INT, offsetof(config, hang_timeout), 0, MAX_TIMEOUT },
     { "request_timeout", K_INT, offsetof(config, request_timeout), 0, MAX_TIMEOUT },
     { "slow_request_timeout", K_INT, offsetof(config, slow_request_timeout), 0, MAX_TIMEOUT },

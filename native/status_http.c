@@ -166,10 +166,13 @@ GBytes *status_http_respond(status_http_parse_result r, const status_http_reques
         if (strlen(rt->path) != req->path_len || memcmp(rt->path, req->path, req->path_len) != 0)
             continue;
         gsize len = 0;
-        char *body = rt->render(rt->ud, &len);
-        if (!body)
+        int status = 200;
+        char *body = rt->render(rt->ud, &len, &status);
+        if (!body || status < 200 || status > 599) {
+            g_free(body);
             return error_page(500, head);
-        GBytes *b = build(200, rt->content_type, body, len, head);
+        }
+        GBytes *b = build(status, rt->content_type, body, len, head);
         g_free(body);
         return b;
     }

@@ -40,8 +40,10 @@
 #define STATUS_HTTP_TIMEOUT_S 10
 
 /* A route's body: a new buffer (g_free'd by the caller) of *len bytes, or
- * NULL if the figures cannot be had (then 500). */
-typedef char *(*status_render_fn)(void *ud, gsize *len);
+ * NULL if the figures cannot be had (then 500). *status is 200 on entry; a
+ * route may set another status from 200 to 599 for its body (the health
+ * checks answer 503 when not ready); one outside that range is a 500. */
+typedef char *(*status_render_fn)(void *ud, gsize *len, int *status);
 
 typedef struct {
     const char *path;          /* exact path, e.g. "/status.json" (no query) */
@@ -77,7 +79,8 @@ typedef struct {
 status_http_parse_result status_http_parse(const char *buf, gsize len, gsize limit, status_http_request *req);
 
 /* The whole response (head, and body unless HEAD) for a parse result and,
- * on STATUS_HTTP_OK, its request: 200 from the matching route's render, 404,
+ * on STATUS_HTTP_OK, its request: the matching route's render (200 or the
+ * status it set), 404,
  * 405 (Allow: GET, HEAD), 400, 431, 500 if render returned NULL. */
 GBytes *status_http_respond(status_http_parse_result r, const status_http_request *req,
                             const status_route *routes, gsize n_routes);

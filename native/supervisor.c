@@ -62,6 +62,8 @@ typedef struct {
     gboolean announced;/* "ready:" logged */
     gboolean stopping;
     gint64 stop_deadline;
+    gboolean draining; /* SIGTERM with drain_delay: not ready for balancers, workers still serve */
+    gint64 drain_until;/* monotonic µs the stop begins (drain_delay after the SIGTERM) */
     int exit_code;
     int argc;
     int gen;           /* generation of the serving workers */
@@ -344,6 +346,41 @@ static void begin_stop(sup *s, const char *why)
     signal_all(s, SIGTERM);
 }
 
+/* SIGTERM/SIGINT. With drain_delay, first a drain: /health/ready answers 503
+ * (so that a balancer takes the server out) while the workers go on accepting
+ * and serving for drain_delay seconds; then the stop. A second signal during
+ * the drain stops at once. Without it, or before the server was ready (no
+ * balancer sends it traffic yet), the stop at once. */
+static void on_stop_signal(sup *s, const char *sig)
+{
+    if (s->stopping)
+        return;
+    if (s->draining) {
+        g_message("%s again while draining: stopping now (%.1f s of drain_delay skipped)", sig,
+                  (double)MAX(s->drain_until - now_us(), 0) / G_USEC_PER_SEC);
+        begin_stop(s, sig);
+        return;
+    }
+    if (s->cfg->drain_delay <= 0 || !s->announced) {
+        begin_stop(s, sig);
+        return;
+    }
+    s->draining = TRUE;
+    s->drain_until = now_us() + (gint64)s->cfg->drain_delay * G_USEC_PER_SEC;
+    g_message("draining (%s): /health/ready answers 503 for %d s (drain_delay) while the workers keep serving; "
+              "then they stop accepting and finish their requests (%s again: at once)", sig, s->cfg->drain_delay,
+              sig);
+}
+
+/* The drain is over: the stop proper. */
+static void check_drain(sup *s)
+{
+    if (s->draining && !s->stopping && now_us() >= s->drain_until) {
+        g_message("drain_delay (%d s) over: stopping", s->cfg->drain_delay);
+        begin_stop(s, "drain_delay over");
+    }
+}
+
 static void commit_reload(sup *s);
 static void abort_reload(sup *s, const char *why);
 
@@ -418,6 +455,10 @@ static void start_reload(sup *s)
 {
     if (s->stopping)
         return;
+    if (s->draining) {
+        g_message("SIGHUP while draining: ignored (the server stops once drain_delay is over)");
+        return;
+    }
     if (s->new_cfg) {
         s->reload_again = TRUE;
         g_message("SIGHUP: a %s is in progress; a reload follows it", s->new_cfg == s->cfg ? "replacement" : "reload");
@@ -481,7 +522,7 @@ static void start_reload(sup *s)
  * start, once all serve the old ones drain), with the same configuration. */
 static void start_replace(sup *s)
 {
-    if (s->stopping)
+    if (s->stopping || s->draining)
         return;
     if (s->new_cfg) {
         s->replace_again = TRUE;
@@ -668,8 +709,8 @@ static void watchdog(sup *s)
             }
             continue;
         }
-        if (w->retiring || s->stopping)
-            continue;
+        if (w->retiring || s->stopping || s->draining)
+            continue; /* no recycling during a drain: the stop follows */
         stats_snapshot snap;
         stats_read(w->stats, &snap);
         char *why = NULL;
@@ -962,13 +1003,13 @@ static void on_signals(sup *s)
             reap(s);
             break;
         case SIGHUP:
-            if (s->announced && !s->stopping)
+            if (s->announced && !s->stopping && !s->draining)
                 notify_update(NOTIFY_RELOADING, "reloading: reading the configuration");
             start_reload(s); /* READY=1 again once it committed, failed or was refused */
             break;
         case SIGTERM:
         case SIGINT:
-            begin_stop(s, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            on_stop_signal(s, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
             break;
         case SIGUSR1:
             reopen_logs(s);
@@ -1014,6 +1055,10 @@ static void sync_service_manager(sup *s)
     if (s->stopping) {
         st = NOTIFY_STOPPING;
         status = g_strdup_printf("stopping: %u worker(s) finishing their requests", s->procs->len);
+    } else if (s->draining) {
+        st = NOTIFY_STOPPING;
+        status = g_strdup_printf("draining: not ready for load balancers, %d worker(s) serving until the stop",
+                                 serving);
     } else if (s->announced && (reloading || s->new_cfg)) {
         st = reloading ? NOTIFY_RELOADING : NOTIFY_READY;
         status = g_strdup_printf("%s: %d worker(s) serving, %d of %d new ready",
@@ -1033,28 +1078,72 @@ static void sync_service_manager(sup *s)
 /* ---- the status listener's routes (status_http.h): the page compiled in,
  * and the status model's bodies (status_model.h) ---- */
 
-static char *render_page(void *ud, gsize *len)
+static char *render_page(void *ud, gsize *len, int *status)
 {
     (void)ud;
+    (void)status;
     *len = status_page_html_len;
     return g_memdup2(status_page_html, status_page_html_len);
 }
 
-static char *render_json(void *ud, gsize *len)
+static char *render_json(void *ud, gsize *len, int *status)
 {
+    (void)status;
     sup *s = ud;
     return status_model_json(s->model, now_us(), g_get_real_time(), len);
 }
 
-static char *render_metrics(void *ud, gsize *len)
+static char *render_metrics(void *ud, gsize *len, int *status)
 {
+    (void)status;
     sup *s = ud;
     return status_model_metrics(s->model, now_us(), g_get_real_time(), len);
+}
+
+/* /health/live: the supervisor's loop runs (it is what answers). */
+static char *render_live(void *ud, gsize *len, int *status)
+{
+    (void)ud;
+    (void)status;
+    *len = 5;
+    return g_strdup("live\n");
+}
+
+/* /health/ready: 200 when the server can serve a request a balancer sends
+ * it now: it has started (every worker it started passed its warm-up and
+ * said it serves), it is neither draining nor stopping, and at least one
+ * worker is ready and still accepting (not told to stop). The reason
+ * otherwise, with 503. */
+static const char *unready_reason(sup *s)
+{
+    if (s->stopping)
+        return "stopping";
+    if (s->draining)
+        return "draining";
+    if (!s->announced)
+        return "starting";
+    for (guint i = 0; i < s->procs->len; i++) {
+        wproc *w = g_ptr_array_index(s->procs, i);
+        if (w->ready && !w->term_at && !w->killed)
+            return NULL;
+    }
+    return "no worker ready";
+}
+
+static char *render_ready(void *ud, gsize *len, int *status)
+{
+    const char *why = unready_reason(ud);
+    char *body = why ? g_strdup_printf("not ready: %s\n", why) : g_strdup("ready\n");
+    if (why)
+        *status = 503;
+    *len = strlen(body);
+    return body;
 }
 
 static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
+        check_drain(s);
         maintain(s);
         check_app_changes(s);
         check_reload(s);
@@ -1270,6 +1359,8 @@ int supervisor_main(int argc, char **argv)
             {"/status", "text/html; charset=utf-8", render_page, s},
             {"/status.json", "application/json", render_json, s},
             {"/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, s},
+            {"/health/live", "text/plain; charset=utf-8", render_live, s},
+            {"/health/ready", "text/plain; charset=utf-8", render_ready, s},
         };
         s->status = status_http_open(s->cfg->status_listen, s->cfg->socket_mode, routes, G_N_ELEMENTS(routes),
                                      s->epfd, &error);
@@ -1277,7 +1368,8 @@ int supervisor_main(int argc, char **argv)
             fprintf(stderr, "scgi-mono-server: status_listen: %s\n", error->message);
             return 1;
         }
-        g_message("status page on %s (/status, /status.json, /metrics)", status_http_desc(s->status));
+        g_message("status page on %s (/status, /status.json, /metrics, /health/live, /health/ready)",
+                  status_http_desc(s->status));
     }
     for (int i = 0; i < s->cfg->workers; i++)
         if (!spawn(s, s->gen)) {

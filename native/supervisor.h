@@ -11,7 +11,12 @@
  * supervisor exit 1 (the worker's reason is in the log, which they share).
  * SIGTERM/SIGINT (and, when started with SCGI=1, the parent going away) are
  * forwarded to the workers, which drain; the supervisor waits for them (at
- * most shutdown_timeout + 5 s, then SIGKILL) and exits 0.
+ * most shutdown_timeout + 5 s, then SIGKILL) and exits 0. With drain_delay,
+ * a SIGTERM/SIGINT once the server is ready first starts a drain: for
+ * drain_delay seconds /health/ready answers 503 (systemd: STOPPING=1) while
+ * the workers keep accepting and serving, so that a load balancer takes the
+ * server out first; then the stop as above. A second SIGTERM/SIGINT during
+ * the drain stops at once; SIGHUP and recycling are ignored during it.
  *
  * Once serving, a worker that exits, is killed or crashes is replaced at once
  * (its exit logged with the status or signal); the listening sockets stay
@@ -69,6 +74,12 @@
  * given to the user first (at start, before a reload's workers start, and on
  * SIGUSR1 before the signal is passed on). Root with no user is refused
  * (exit 2) unless allow_root.
+ *
+ * Health (status_listen): /health/live answers 200 while this loop runs;
+ * /health/ready 200 once the server has started (every worker it started
+ * warmed up and said it serves) while at least one worker serves and the
+ * server neither drains nor stops, else 503 "not ready: starting|draining|
+ * stopping|no worker ready".
  *
  * Logging (log.h): error_log and log_level; every line names the process
  * ("[supervisor PID]", "[worker PID]").

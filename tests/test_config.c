@@ -164,6 +164,7 @@ static void assert_defaults_except_lists(const config *c)
     g_assert_cmpint(c->write_buffer, ==, 262144);
     g_assert_cmpint(c->keepalive_timeout, ==, 15);
     g_assert_cmpint(c->shutdown_timeout, ==, 30);
+    g_assert_cmpint(c->drain_delay, ==, 0);
     g_assert_cmpint(c->hang_timeout, ==, 30);
     g_assert_cmpint(c->request_timeout, ==, 300);
     g_assert_cmpint(c->slow_request_timeout, ==, 0);
@@ -417,6 +418,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "workers = 3\n"
                     "warmup_timeout = 5\n"
                     "shutdown_timeout = 86400  \n"
+                    "drain_delay = 12\n"
                     "apache_status = false\n"
                     "scgi_lenient = true\n"
                     "socket_mode = 0600\n"
@@ -472,6 +474,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpint(c->workers, ==, 3);
     g_assert_cmpint(c->warmup_timeout, ==, 5);
     g_assert_cmpint(c->shutdown_timeout, ==, 86400);
+    g_assert_cmpint(c->drain_delay, ==, 12);
     g_assert_false(c->apache_status);
     g_assert_true(c->scgi_lenient);
     g_assert_cmpint(c->socket_mode, ==, 0600);
@@ -644,6 +647,8 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "workers = 0", "workers: '0' is out of range" },
         { "workers = 257", "workers: '257' is out of range" },
         { "shutdown_timeout = 100000", "shutdown_timeout: '100000' is out of range" },
+        { "drain_delay = -1", "drain_delay: '-1' is" },
+        { "drain_delay = 86401", "drain_delay: '86401' is out of range" },
         { "apache_status = maybe", "apache_status: 'maybe' is not a boolean (true or false)" },
         { "scgi_lenient = 2", "scgi_lenient: '2' is not a boolean" },
         { "socket_mode = 0999", "socket_mode: '0999' is not an octal permission mode" },
@@ -844,7 +849,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
         static const char *const keys[] = { "queue", "max_connections", "max_header", "max_headers",
                                              "inherited_protocols", "max_body", "body_buffer", "max_spool",
                                              "header_timeout", "body_timeout", "write_timeout", "write_buffer",
-                                             "keepalive_timeout", "shutdown_timeout", "apache_status",
+                                             "keepalive_timeout", "shutdown_timeout", "drain_delay", "apache_status",
                                              "scgi_lenient", "socket_mode", "listen", "workers",
                                              "hang_timeout", "request_timeout", "max_requests", "max_rss",
                                              "max_age", "slow_request_timeout", "stats_interval", "watch", "warmup_timeout",

@@ -1,6 +1,7 @@
 /* Unit tests for status_http.c: the request-head parser (well-formed heads,
  * each malformation, the size limit, partial input), the responses (routes,
- * 404, 405 with Allow, HEAD without body, 400, 431, 500) and the server in an
+ * a route's own status (503 from a health check), 404, 405 with Allow, HEAD
+ * without body, 400, 431, 500) and the server in an
  * epoll loop over loopback (a request answered, eviction of idle connections
  * past the limit, the per-connection deadline, a client that never reads). */
 #include "status_http.h"
@@ -115,24 +116,39 @@ static void test_parse_limit(void)
 
 static int renders;
 
-static char *render_hello(void *ud, gsize *len)
+static char *render_hello(void *ud, gsize *len, int *status)
 {
+    g_assert_cmpint(*status, ==, 200); /* the default a route starts from */
     renders++;
     *len = strlen(ud);
     return g_strdup(ud);
 }
 
-static char *render_fail(void *ud, gsize *len)
+static char *render_fail(void *ud, gsize *len, int *status)
 {
     (void)ud;
+    (void)status;
     *len = 0;
     return NULL;
+}
+
+/* a health check: the status it is given in ud, with a body */
+static char *render_health(void *ud, gsize *len, int *status)
+{
+    *status = GPOINTER_TO_INT(ud);
+    char *body = g_strdup_printf(*status == 200 ? "ready\n" : "not ready: draining\n");
+    *len = strlen(body);
+    return body;
 }
 
 static const status_route routes[] = {
     {"/status", "text/html; charset=utf-8", render_hello, "<p>hi</p>"},
     {"/status.json", "application/json", render_hello, "{\"a\": 1}"},
     {"/broken", "text/plain", render_fail, NULL},
+    {"/health/ready", "text/plain; charset=utf-8", render_health, GINT_TO_POINTER(503)},
+    {"/health/live", "text/plain; charset=utf-8", render_health, GINT_TO_POINTER(200)},
+    {"/health/odd", "text/plain; charset=utf-8", render_health, GINT_TO_POINTER(99)},
+    {"/health/odder", "text/plain; charset=utf-8", render_health, GINT_TO_POINTER(600)},
 };
 
 static char *respond(const char *req)
@@ -197,6 +213,30 @@ static void test_respond(void)
     g_free(s);
 
     s = respond("GET /broken HTTP/1.1\r\n\r\n");
+    g_assert_true(g_str_has_prefix(s, "HTTP/1.1 500 "));
+    g_free(s);
+
+    /* a route that sets its status: 503 with its own body (a health check
+     * that is not ready), for HEAD the head only */
+    s = respond("GET /health/ready HTTP/1.1\r\n\r\n");
+    g_assert_true(g_str_has_prefix(s, "HTTP/1.1 503 Service Unavailable\r\n"));
+    g_assert_nonnull(strstr(s, "\r\nContent-Length: 20\r\n"));
+    g_assert_nonnull(strstr(s, "\r\nCache-Control: no-store\r\n"));
+    g_assert_true(g_str_has_suffix(s, "\r\n\r\nnot ready: draining\n"));
+    g_free(s);
+    s = respond("HEAD /health/ready HTTP/1.1\r\n\r\n");
+    g_assert_true(g_str_has_prefix(s, "HTTP/1.1 503 "));
+    g_assert_true(g_str_has_suffix(s, "\r\n\r\n"));
+    g_free(s);
+    s = respond("GET /health/live HTTP/1.1\r\n\r\n");
+    g_assert_true(g_str_has_prefix(s, "HTTP/1.1 200 OK\r\n"));
+    g_assert_true(g_str_has_suffix(s, "\r\n\r\nready\n"));
+    g_free(s);
+    /* a status outside 200..599 is the route's bug: 500 */
+    s = respond("GET /health/odd HTTP/1.1\r\n\r\n");
+    g_assert_true(g_str_has_prefix(s, "HTTP/1.1 500 "));
+    g_free(s);
+    s = respond("GET /health/odder HTTP/1.1\r\n\r\n");
     g_assert_true(g_str_has_prefix(s, "HTTP/1.1 500 "));
     g_free(s);
 
@@ -286,6 +326,13 @@ static void test_server_answers(void)
     g_assert_true(g_str_has_suffix(s, "{\"a\": 1}"));
     g_free(s);
     close(fd);
+    /* a 503 from a route goes out whole, as a 200 does */
+    fd = client(&sv);
+    s = exchange(&sv, fd, "GET /health/ready HTTP/1.1\r\n\r\n");
+    g_assert_true(g_str_has_prefix(s, "HTTP/1.1 503 Service Unavailable\r\n"));
+    g_assert_true(g_str_has_suffix(s, "not ready: draining\n"));
+    g_free(s);
+    close(fd);
     /* the request in small pieces, then a half-close */
     fd = client(&sv);
     const char *req = "GET /status HTTP/1.1\r\n\r\n";
@@ -338,9 +385,10 @@ static void test_server_evicts_idle_and_times_out(void)
 
 /* A client that asks for a large body and never reads: the server's loop
  * keeps turning (non-blocking writes) and the deadline closes it. */
-static char *render_big(void *ud, gsize *len)
+static char *render_big(void *ud, gsize *len, int *status)
 {
     (void)ud;
+    (void)status;
     *len = 8 << 20;
     return g_malloc0(*len);
 }

@@ -11,8 +11,17 @@
 #include "fuzz_check.h"
 #include "status_http.h"
 
-static char *render(void *ud, gsize *len)
+static char *render(void *ud, gsize *len, int *status)
 {
+    (void)status;
+    *len = strlen(ud);
+    return g_strdup(ud);
+}
+
+/* a health check that is not ready: its body with 503 */
+static char *render_unready(void *ud, gsize *len, int *status)
+{
+    *status = 503;
     *len = strlen(ud);
     return g_strdup(ud);
 }
@@ -21,6 +30,7 @@ static const status_route routes[] = {
     {"/status", "text/html; charset=utf-8", render, "<p>page</p>"},
     {"/status.json", "application/json", render, "{}"},
     {"/metrics", "text/plain; version=0.0.4", render, "scgimono_up 1\n"},
+    {"/health/ready", "text/plain; charset=utf-8", render_unready, "not ready: draining\n"},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -72,6 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(g_str_has_prefix(text, "HTTP/1.1 400 "));
         if (r == STATUS_HTTP_OK && req.method == STATUS_HTTP_OTHER)
             CHECK(g_str_has_prefix(text, "HTTP/1.1 405 ") && strstr(text, "\r\nAllow: GET, HEAD"));
+        if (r == STATUS_HTTP_OK && req.method != STATUS_HTTP_OTHER && req.path_len == strlen("/health/ready") &&
+            memcmp(req.path, "/health/ready", req.path_len) == 0)
+            CHECK(g_str_has_prefix(text, "HTTP/1.1 503 Service Unavailable\r\n") && (head || declared == 20));
         g_free(text);
         g_bytes_unref(b);
         g_free(buf);
