@@ -114,6 +114,8 @@ run_tests() {
   DEPS+=(
     "apache2:/usr/lib/apache2/modules/mod_proxy_scgi.so"
     "lighttpd:/usr/sbin/lighttpd"
+    # the load balancer in front of several servers (test_72_drain)
+    "haproxy:/usr/sbin/haproxy"
     "php8.2-fpm:/usr/sbin/php-fpm8.2"
     "wrk:/usr/bin/wrk"
     "${DEB_DEPS[@]}"
