@@ -15,6 +15,7 @@ import time
 
 import harness
 from common import Load, check, eq
+from test_59_systemd_notify import NotifySocket
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "warmup")
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -137,8 +138,12 @@ def test_health_through_start_warmup_ready_and_a_lost_worker(env):
 def test_drain_delay_reports_not_ready_while_serving_then_stops(env):
     port, sport = harness.free_port(), harness.free_port()
     conf = write_conf(env, "drain.conf", port, sport, server="workers = 2\ndrain_delay = 3\n", warmup="/pid.ashx")
-    srv = env.server(["--config", conf], ready_port=port)
+    # the test plays systemd too: STOPPING=1 at the start of the delay
+    ns = NotifySocket(os.path.join(env.work.path, "drain.notify"))
+    env.on_exit(ns.close)
+    srv = env.server(["--config", conf], ready_port=port, env=dict(os.environ, NOTIFY_SOCKET=ns.path))
     eq(health(sport, "/health/ready"), (200, "ready\n"), "ready")
+    harness.wait_for(lambda: ns.find("READY"), 10, "READY=1")
     load = Load(port, clients=3)
     time.sleep(1)
     t0 = time.monotonic()
@@ -146,15 +151,21 @@ def test_drain_delay_reports_not_ready_while_serving_then_stops(env):
     wait_health(sport, (503, "not ready: draining\n"), 0.5, "503 draining at once after SIGTERM")
     first_503 = time.monotonic() - t0
     eq(health(sport, "/health/live"), (200, "live\n"), "/health/live while draining")
+    harness.wait_for(lambda: ns.find("STOPPING"), 1, "STOPPING=1 at the start of the delay")
+    stopping_at = ns.find("STOPPING")[0][0] - t0
+    check(any(s.startswith("draining") for s in ns.statuses()), f"STATUS says draining: {ns.statuses()}")
     rc = srv.proc.wait(30)
     exit_s = time.monotonic() - t0
     results = load.finish()
     eq(rc, 0, "exit status after the drain")
+    eq(ns.states(), ["READY", "STOPPING"], "systemd states")
+    check(stopping_at < 0.5, f"STOPPING=1 at the start of the delay ({stopping_at:.2f} s after SIGTERM)")
     served = [t - t0 for t, o in results if isinstance(o, int) and t >= t0]
     early_errors = [o for t, o in results if isinstance(o, str) and t - t0 < 2.9]
     last_200 = max(served) if served else 0
     during = len([s for s in served if s < 3])
-    print(f"# SIGTERM with drain_delay = 3: /health/ready 503 after {first_503 * 1000:.0f} ms; the main port "
+    print(f"# SIGTERM with drain_delay = 3: /health/ready 503 after {first_503 * 1000:.0f} ms, STOPPING=1 after "
+          f"{stopping_at * 1000:.0f} ms; the main port "
           f"answered {during} requests with 200 during the delay, the last at {last_200:.2f} s; errors in the "
           f"delay: {len(early_errors)}; exit 0 after {exit_s:.2f} s")
     eq(early_errors, [], "errors at the main port during the drain")
