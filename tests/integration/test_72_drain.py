@@ -2,7 +2,8 @@
 (/health/live, /health/ready) through a server's life (starting and warming
 up, ready, a worker lost, draining, stopping); drain_delay (after SIGTERM the
 server reports not ready while it keeps serving, then stops; a second SIGTERM
-stops at once); the two samples parse (nginx -t, haproxy -c); and a rolling
+stops at once); the two samples parse (nginx -t, haproxy -c) and the nginx
+upstream fails over to the server left; and a rolling
 restart of two servers behind a real HAProxy (Debian's, httpchk on
 /health/ready) under load loses no request."""
 import os
@@ -228,6 +229,33 @@ def test_nginx_and_haproxy_samples_parse(env):
     check(re.search(r"^\s*scgi_next_upstream error timeout;", text, re.M), "nginx retries on error and timeout")
     check(len(re.findall(r"^\s*server 127\.0\.0\.1:\d+ max_fails=\d+ fail_timeout=\d+s;", text, re.M)) >= 2,
           "several servers with max_fails and fail_timeout")
+
+
+def test_nginx_upstream_sample_fails_over(env):
+    """samples/nginx-upstream.conf run with two servers: both serve; one
+    stopped, every GET is answered by the other (scgi_next_upstream error)."""
+    pa, pb = harness.free_port(), harness.free_port()
+    servers = [env.server(["--config", write_conf(env, f"ngx-{i}.conf", p, harness.free_port(), warmup="/pid.ashx")],
+                          ready_port=p) for i, p in enumerate((pa, pb))]
+    line = "        server 127.0.0.1:{} max_fails=3 fail_timeout=10s;\n"
+    ngx = env.nginx("scgi_mono", sample=os.path.join(SAMPLES, "nginx-upstream.conf"),
+                    subst={line.format(8001): line.format(pa), line.format(8002): line.format(pb),
+                           line.format(8003): ""})
+
+    def pids(n):
+        out = {}
+        for _ in range(n):
+            r = harness.request(ngx.port, "GET", "/pid.ashx")
+            key = int(r.text) if r.status == 200 else f"status {r.status}"
+            out[key] = out.get(key, 0) + 1
+        return out
+    before = pids(40)
+    eq(sorted(before), sorted(srv.worker_pid() for srv in servers), "both servers answer through the upstream")
+    survivor = servers[1].worker_pid()
+    eq(servers[0].stop(), 0, "the first server stopped")
+    after = pids(40)
+    print(f"# nginx upstream of two servers: {before} before, {after} with the first one stopped")
+    eq(after, {survivor: 40}, "every GET answered by the server left")
 
 
 class HAProxy:
