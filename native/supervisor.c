@@ -33,6 +33,7 @@ typedef struct {
     pid_t pid;
     int ctl;           /* read end of its control pipe, -1 once closed */
     gboolean ready;    /* said "R" */
+    gboolean warming;  /* said "W": warming up (not yet ready) */
     gint64 started;    /* monotonic µs */
     int gen;           /* the configuration generation it was started for */
     gboolean retiring; /* replaced (reload, request_timeout): its exit is expected */
@@ -162,7 +163,7 @@ static void status_tick(sup *s)
     for (guint i = 0; i < s->procs->len; i++) {
         wproc *w = g_ptr_array_index(s->procs, i);
         status_model_worker_state(s->model, (int)w->pid,
-                                  w->term_at ? SM_DRAINING : w->ready ? SM_READY : SM_STARTING);
+                                  w->term_at ? SM_DRAINING : w->ready ? SM_READY : w->warming ? SM_WARMING : SM_STARTING);
     }
     status_model_tick(s->model, now, g_get_real_time());
     if (s->cfg->stats_interval > 0) {
@@ -816,7 +817,9 @@ static void on_control(sup *s, pid_t pid)
     char buf[16];
     ssize_t r = read(w->ctl, buf, sizeof buf);
     if (r > 0) {
-        if (memchr(buf, 'R', (size_t)r) && !w->ready) {
+        if (memchr(buf, WORKER_WARMING, (size_t)r))
+            w->warming = TRUE;
+        if (memchr(buf, WORKER_READY, (size_t)r) && !w->ready) {
             w->ready = TRUE;
             w->ready_at = now_us();
             s->start_failing = FALSE;

@@ -247,7 +247,7 @@ static void announce(ready_ctx *rc)
 {
     if (rc->control_fd >= 0) {
         g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), rc->cfg->threads, rc->napps);
-        if (write(rc->control_fd, "R", 1) != 1)
+        if (write(rc->control_fd, (char[]){WORKER_READY}, 1) != 1)
             g_warning("cannot tell the supervisor this worker is ready: %s", g_strerror(errno));
     } else {
         for (guint i = 0; i < rc->listeners->len; i++) {
@@ -450,8 +450,11 @@ int worker_main(int argc, char **argv)
     slowlog_start(slog);
     ready_ctx rc = {.srv = srv, .cfg = ctx.cfg, .listeners = listeners, .control_fd = control_fd,
                     .napps = ctx.apps->len};
-    if (warm)
+    if (warm) {
+        if (control_fd >= 0 && write(control_fd, (char[]){WORKER_WARMING}, 1) != 1)
+            g_warning("cannot tell the supervisor this worker warms up: %s", g_strerror(errno));
         g_thread_unref(g_thread_new("warmup", warmup_thread, &rc));
+    }
     else
         announce(&rc);
 

@@ -25,9 +25,11 @@
  * the supervisor logs the listeners and "ready:". Without it the worker runs
  * alone, as the whole server did (listener_open_all, its own "ready:"). */
 #define WORKER_CONTROL_ENV "SCGI_MONO_CONTROL_FD"
-/* Bytes a worker writes on that descriptor: it serves (once, at start); it
- * asks to be replaced overlapped (an AppDomain was unloaded in-process, which
+/* Bytes a worker writes on that descriptor: its applications are loaded and
+ * it begins its warm-up requests (once, only with `warmup` URLs); it serves
+ * (once, at start); it asks to be replaced overlapped (an AppDomain was unloaded in-process, which
  * Mono 6.8 may not survive under load: see monohost_set_supervised). */
+#define WORKER_WARMING 'W'
 #define WORKER_READY 'R'
 #define WORKER_REPLACE_ME 'U'
 /* Set (to "1") for a worker meant to replace running ones (SIGHUP reload,

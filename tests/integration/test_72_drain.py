@@ -6,6 +6,7 @@ stops at once); the two samples parse (nginx -t, haproxy -c) and the nginx
 upstream fails over to the server left; and a rolling
 restart of two servers behind a real HAProxy (Debian's, httpchk on
 /health/ready) under load loses no request."""
+import json
 import os
 import re
 import shutil
@@ -97,11 +98,14 @@ def test_health_through_start_warmup_ready_and_a_lost_worker(env):
     # a warm-up of 3 s: the worker says it serves only after it
     conf = write_conf(env, "health.conf", port, sport, server="workers = 1\n", warmup="/pid.ashx?sleep=3000")
     srv = Starting(env, conf, port, sport)
-    answers = []
+    answers, states = [], set()
     t0 = time.monotonic()
     while time.monotonic() - t0 < 90 and srv.proc.poll() is None:
         r = health(sport, "/health/ready")
         live = health(sport, "/health/live")
+        code, body = health(sport, "/status.json")
+        if code == 200:
+            states.update(w["state"] for w in json.loads(body)["workers"])
         answers.append((time.monotonic() - t0, r, live, "ready:" in srv.log_text()))
         if r[0] == 200:
             break
@@ -117,6 +121,7 @@ def test_health_through_start_warmup_ready_and_a_lost_worker(env):
           f"{answers[-1][0]:.1f} s after the start")
     check(warm_s >= 2.0, f"'not ready' lasted through the 3 s warm-up ({warm_s:.1f} s seen)")
     check("warm-up done" in srv.log_text(), "the warm-up ran")
+    check("warming" in states, f"/status.json showed the worker 'warming' during its warm-up (seen: {states})")
     eq(harness.request(port, "GET", "/pid.ashx").status, 200, "the main port serves")
     # HEAD: the status, no body
     out = harness.exchange(("127.0.0.1", sport), b"HEAD /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
