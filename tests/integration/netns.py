@@ -135,9 +135,14 @@ class HostServer:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def stop(self, timeout=40):
+    def stop(self, timeout=40, cut_drain=False):
+        """SIGTERM (a second one 0.2 s later with cut_drain: no drain_delay)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            if cut_drain:
+                time.sleep(0.2)
+                if self.proc.poll() is None:
+                    self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -85,12 +85,20 @@ def per_host(results, since=0.0):
 
 
 def dead(pid):
-    """pid has exited (a zombie or reaped)."""
+    """pid has exited: every thread of it (a Mono worker has many; its files,
+    its listening socket among them, close with the last one) a zombie or gone."""
     try:
-        stat = open(f"/proc/{pid}/stat").read()
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return True
-    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    for tid in tasks:
+        try:
+            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+            return False
+    return True
 
 
 def errors_of(results):
@@ -254,7 +262,8 @@ def test_two_hosts_behind_haproxy_and_nginx(env):
     finally:
         if load is not None:
             load.finish()
-        for stop in list(reversed(stoppers)) + [srv.stop for srv in servers.values()]:
+        for stop in list(reversed(stoppers)) + [lambda srv=srv: srv.stop(timeout=15, cut_drain=True)
+                                                for srv in servers.values()]:
             try:
                 stop()
             except Exception as e:  # noqa: BLE001 - the network goes whatever happens
