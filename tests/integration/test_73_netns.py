@@ -35,7 +35,7 @@ class HAProxy(LocalHAProxy):
     """test_72's HAProxy (from samples/haproxy.cfg, an admin socket) with the
     servers on the hosts' addresses."""
 
-    def __init__(self, env, servers):  # pylint: disable=super-init-not-called
+    def __init__(self, env, servers):  # the same, but for the servers' addresses
         self.dir = os.path.join(env.work.path, "haproxy")
         os.makedirs(self.dir)
         self.port = harness.free_port()
