@@ -202,8 +202,10 @@ namespace ScgiMono
 
 		static int FindCrlf (byte[] buf, int from, int end)
 		{
-			for (int i = from; i + 1 < end; i++) {
+			for (int i = from; i < end; i++) {
 				if (buf [i] == '\r') {
+					if (i + 1 == end)
+						return -1;
 					if (buf [i + 1] != '\n')
 						throw new RespProtocolException ("CR without LF in a reply line");
 					return i;
