@@ -392,7 +392,7 @@ return 1";
 			var w = new BinaryWriter (ms);
 			var items = item == null ? null : item.Items as SessionStateItemCollection;
 			HttpStaticObjectsCollection statics = item == null ? null : item.StaticObjects;
-			bool hasStatics = statics != null && !statics.NeverAccessed && statics.Count > 0;
+			bool hasStatics = statics != null && statics.Count > 0; // (Mono has no NeverAccessed)
 			w.Write ((byte) ((items != null ? 1 : 0) | (hasStatics ? 2 : 0)));
 			if (items != null)
 				items.Serialize (w);

@@ -314,3 +314,19 @@ def test_redis_down_or_slow_gives_503_and_recovers(env):
     eq(n, n0 + 1, "the session continues after Redis answers again")
     check(d < 3, f"without waiting for a lock left by the timed-out request (took {d:.1f}s)")
     eq(srv.proc.poll(), None, "the server kept running")
+
+
+def test_the_sample_web_config(env):
+    """samples/redis-sessions.web.config works once its placeholders are replaced."""
+    rd = redis(env)
+    sample = open(os.path.join(harness.ROOT, "samples", "redis-sessions.web.config")).read()
+    check("REPLACE-WITH" in sample, "the sample's machineKey is a placeholder")
+    good = app_copy(env, "t71-sample", rd.port)
+    text = sample.replace('port="6379"', f'port="{rd.port}"')
+    text = re.sub(r'validationKey="[^"]*"', f'validationKey="{os.urandom(64).hex()}"', text)
+    text = re.sub(r'decryptionKey="[^"]*"', f'decryptionKey="{os.urandom(32).hex()}"', text)
+    open(os.path.join(good, "web.config"), "w").write(text)
+    srv = conf_server(env, "t71-sample.conf", apps={"good": f"vpath = /\npath = {good}\n"})
+    c = Client(srv.port)
+    eq([c.counter()[0] for _ in range(3)], [1, 2, 3], "the sample's session state")
+    check(rd.cli("EXISTS", "myapp:session:" + c.sid) == "1", "under the sample's keyPrefix")
