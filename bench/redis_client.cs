@@ -1,7 +1,7 @@
 // Round trips per second of ScgiMono's Redis client (RedisPool.Call, one
 // connection, one command at a time) for SET, GET and EVALSHA of the session
 // read script, to set against `redis-benchmark -q -t get,set -c 1` (hiredis,
-// C). Usage: mono redis_client.exe PORT [N]. Built and run by bench/redis.sh.
+// C). Usage: mono redis_client.exe PORT [N]. Built and run by bench/redis_client.sh.
 using System;
 using System.Diagnostics;
 using System.Text;

@@ -330,3 +330,27 @@ def test_the_sample_web_config(env):
     c = Client(srv.port)
     eq([c.counter()[0] for _ in range(3)], [1, 2, 3], "the sample's session state")
     check(rd.cli("EXISTS", "myapp:session:" + c.sid) == "1", "under the sample's keyPrefix")
+
+
+def test_cookieless_ids_start_uninitialized(env):
+    """cookieless="UseUri": ASP.NET redirects to /(id)/..., the store made
+    the session with CreateUninitializedItem, and the counter counts from there."""
+    rd = redis(env)
+    dest = app_copy(env, "t71-cookieless", rd.port)
+    path = os.path.join(dest, "web.config")
+    text = open(path).read().replace('timeout="1"', 'timeout="1" cookieless="UseUri"', 1)
+    open(path, "w").write(text)
+    srv = conf_server(env, "t71-cookieless.conf", apps={"s": f"vpath = /\npath = {dest}\n"})
+    r = harness.request(srv.port, "GET", "/counter.ashx")
+    eq(r.status, 302, f"a redirect to the URL with the session id: {r.text[:200]}")
+    loc = dict((k.lower(), v) for k, v in r.headers)["location"]
+    m = re.search(r"(/\(([A-Za-z0-9]+)\))/counter\.ashx", loc)  # Mono's form: /(ID)/
+    check(m, f"Location names the session: {loc}")
+    segment, sid = m.group(1), m.group(2)
+    eq(rd.cli("HGET", PREFIX + sid, "init"), "1", "an uninitialized item waits in Redis")
+    for i in (1, 2, 3):
+        r = harness.request(srv.port, "GET", f"{segment}/counter.ashx")
+        eq(r.status, 200, f"counter through the cookieless URL: {r.text[:200]}")
+        eq(r.text.split()[0], str(i), "the counter")
+        eq(r.text.split()[2], sid, "the same session")
+    eq(rd.cli("HEXISTS", PREFIX + sid, "init"), "0", "initialized by the first write")
