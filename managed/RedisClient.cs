@@ -7,6 +7,7 @@
 // afresh, so the client reconnects by itself when Redis returns.
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Net;
@@ -51,7 +52,9 @@ namespace ScgiMono
 	{
 		readonly Socket socket;
 		readonly RespParser parser = new RespParser ();
-		byte[] buf = new byte [16 * 1024];
+		const int InitialBuffer = 16 * 1024;
+		const int MaxKeptBuffer = 1024 * 1024;
+		byte[] buf = new byte [InitialBuffer];
 		int len; // bytes in buf not yet parsed (always from index 0)
 		internal int Generation;
 
@@ -123,6 +126,8 @@ namespace ScgiMono
 					len -= used;
 					if (len > 0) // nothing should follow a reply to one command
 						throw new RespProtocolException ("bytes after the reply");
+					if (buf.Length > MaxKeptBuffer) // one large session does not stay in every connection
+						buf = new byte [InitialBuffer];
 					return v;
 				}
 				if (len == buf.Length)
@@ -148,7 +153,7 @@ namespace ScgiMono
 		public readonly RedisSettings Settings;
 		readonly Stack<RedisConnection> idle = new Stack<RedisConnection> ();
 		int generation;
-		long downUntil; // Environment.TickCount-based, see RetryIntervalMs
+		long downUntil; // Stopwatch timestamp; 0: not down (see RetryIntervalMs)
 		string lastFailure;
 
 		RedisPool (RedisSettings s)
@@ -198,20 +203,22 @@ namespace ScgiMono
 					return c;
 				}
 				gen = generation;
-				if (unchecked (Environment.TickCount - downUntil) < 0)
+				if (downUntil != 0 && Stopwatch.GetTimestamp () < downUntil)
 					throw new RedisUnavailableException ("Redis " + Settings.Endpoint + ": " + lastFailure +
 					                                     " (retried after " + Settings.RetryIntervalMs + " ms)", null);
 			}
 			try {
 				RedisConnection c = RedisConnection.Open (Settings);
 				c.Generation = gen;
+				lock (idle)
+					downUntil = 0;
 				return c;
 			} catch (Exception e) {
 				if (e is ThreadAbortException)
 					throw;
 				lock (idle) {
 					lastFailure = e.Message;
-					downUntil = Environment.TickCount + Settings.RetryIntervalMs;
+					downUntil = Stopwatch.GetTimestamp () + Settings.RetryIntervalMs * Stopwatch.Frequency / 1000;
 				}
 				Fail ();
 				throw new RedisUnavailableException ("Redis " + Settings.Endpoint + ": " + e.Message, e);

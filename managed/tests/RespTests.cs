@@ -314,6 +314,32 @@ namespace ScgiMono.Tests
 		}
 
 		[Test]
+		public void Client_LargeReply_ThenSmallOnes_OnTheSameConnection ()
+		{
+			var big = new byte [3 * 1024 * 1024 + 5];
+			new Random (3).NextBytes (big);
+			int calls = 0;
+			using (var fake = new FakeRedis (s => {
+				if (!ReadCommand (s))
+					return false;
+				if (Interlocked.Increment (ref calls) == 1) {
+					s.Send (B ("$" + big.Length + "\r\n"));
+					s.Send (big);
+					s.Send (B ("\r\n"));
+				} else {
+					s.Send (B (":5\r\n"));
+				}
+				return true;
+			})) {
+				RedisPool pool = RedisPool.For (Settings (fake.Port, 5000));
+				CollectionAssert.AreEqual (big, pool.Call (RespEncoder.Command ("GET", "big")).Bytes);
+				Assert.AreEqual (5, pool.Call (RespEncoder.Command ("X")).Integer);
+				Assert.AreEqual (5, pool.Call (RespEncoder.Command ("X")).Integer);
+				Assert.AreEqual (1, fake.Accepted.Count, "one connection throughout");
+			}
+		}
+
+		[Test]
 		public void Client_ServerThatNeverAnswers_FailsWithinTheOperationTimeout ()
 		{
 			using (var fake = new FakeRedis (s => ReadCommand (s))) {
