@@ -1,7 +1,7 @@
 // A small Redis client for the session-state store: one connection does one
 // command at a time (send, then read its whole reply); a pool per endpoint and
 // AppDomain keeps idle connections. Every wait is bounded: connectTimeout for
-// the TCP connect, operationTimeout for each send and receive. Any failure
+// the TCP connect, operationTimeout for a command (its send and its whole reply). Any failure
 // discards the connection (and the idle ones with it: Redis probably
 // restarted) and raises RedisUnavailableException; the next command connects
 // afresh, so the client reconnects by itself when Redis returns.
@@ -58,9 +58,12 @@ namespace ScgiMono
 		int len; // bytes in buf not yet parsed (always from index 0)
 		internal int Generation;
 
-		RedisConnection (Socket s)
+		readonly int timeoutMs;
+
+		RedisConnection (Socket s, int operationTimeoutMs)
 		{
 			socket = s;
+			timeoutMs = operationTimeoutMs;
 		}
 
 		public static RedisConnection Open (RedisSettings cfg)
@@ -81,9 +84,7 @@ namespace ScgiMono
 					throw new IOException ("connect timed out after " + cfg.ConnectTimeoutMs + " ms");
 				}
 				s.EndConnect (ar);
-				s.SendTimeout = cfg.OperationTimeoutMs;
-				s.ReceiveTimeout = cfg.OperationTimeoutMs;
-				var c = new RedisConnection (s);
+				var c = new RedisConnection (s, cfg.OperationTimeoutMs);
 				if (!string.IsNullOrEmpty (cfg.Password))
 					c.Expect (c.Call (RespEncoder.Command ("AUTH", cfg.Password)), "AUTH");
 				if (cfg.Database != 0)
@@ -116,9 +117,12 @@ namespace ScgiMono
 		// RespValue of kind Error, not an exception).
 		public RespValue Call (byte[] command)
 		{
+			long deadline = Stopwatch.GetTimestamp () + (long) timeoutMs * Stopwatch.Frequency / 1000;
 			int sent = 0;
-			while (sent < command.Length)
+			while (sent < command.Length) {
+				Wait (SelectMode.SelectWrite, deadline);
 				sent += socket.Send (command, sent, command.Length - sent, SocketFlags.None);
+			}
 			while (true) {
 				RespValue v;
 				int used;
@@ -132,10 +136,29 @@ namespace ScgiMono
 				}
 				if (len == buf.Length)
 					Array.Resize (ref buf, buf.Length * 2);
+				Wait (SelectMode.SelectRead, deadline);
 				int n = socket.Receive (buf, len, buf.Length - len, SocketFlags.None);
 				if (n == 0)
 					throw new IOException ("Redis closed the connection");
 				len += n;
+			}
+		}
+
+		// Until the socket is ready or the deadline (a Stopwatch timestamp) of
+		// the whole command passes. Not Socket.ReceiveTimeout (SO_RCVTIMEO): in
+		// the server under load, reads with a 1 s timeout were seen blocked for
+		// 10 s (until executionTimeout); Mono restarts a recv that a signal
+		// interrupts (its GC suspends threads with signals under the server's
+		// preemptive suspend), apparently with the whole timeout again. Polls in
+		// slices of at most 100 ms against our own deadline.
+		void Wait (SelectMode mode, long deadline)
+		{
+			while (true) {
+				long left = (deadline - Stopwatch.GetTimestamp ()) * 1000000 / Stopwatch.Frequency;
+				if (left <= 0)
+					throw new IOException ("no answer within " + timeoutMs + " ms");
+				if (socket.Poll ((int) Math.Min (left, 100000), mode))
+					return;
 			}
 		}
 

@@ -13,7 +13,7 @@ import threading
 import time
 
 import harness
-from common import check, conf_server, eq
+from common import Load, check, conf_server, eq
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "sessions")
 REDIS = "/usr/bin/redis-server"
@@ -300,14 +300,31 @@ def test_redis_down_or_slow_gives_503_and_recovers(env):
     rd.start()
     harness.wait_for(lambda: c.get("/counter.ashx").status == 200, 10, "session pages once Redis is back")
     n0 = c.counter()[0]
+    # Under load: session pages from 4 clients (each its own session) and plain
+    # pages from 2 more, while Redis hangs.
+    plain = Load(srv.port, clients=2, path="/plain.ashx", parse=lambda r: int(r.text.split()[1]))
+    sessions = Load(srv.port, clients=4, path="/counter.ashx", parse=lambda r: r.status)
+    time.sleep(0.5)
     rd.proc.send_signal(signal.SIGSTOP)
     try:
         r, d = timed(lambda: c.get("/counter.ashx", timeout=30))
-        eq(r.status, 503, "counter.ashx with Redis not answering")
+        eq(r.status, 503, f"counter.ashx with Redis not answering (after {d:.1f}s): {re.sub(r'<[^>]*>', '', r.text)[-1500:]}")
         check(d < 4, f"503 within operationTimeout (1 s) and a little (took {d:.1f}s)")
         eq(srv_get(srv, "/plain.ashx").status, 200, "plain.ashx while Redis hangs")
+        time.sleep(2)
     finally:
         rd.proc.send_signal(signal.SIGCONT)
+    time.sleep(1)
+    t_end = time.monotonic()
+    plain_results, session_results = plain.finish(), sessions.finish()
+    eq(plain.errors(), [], "plain pages under load while Redis hung")
+    check(len(plain_results) > 20, f"plain pages kept being served: {len(plain_results)}")
+    outcomes = [o for _, o in session_results]
+    check(any(o == 200 for o in outcomes), "session pages served before and after")
+    check(any(isinstance(o, str) and o.startswith("status 503") for o in outcomes), "session pages 503 while it hung")
+    check(all(o == 200 or (isinstance(o, str) and o.startswith("status 503")) for o in outcomes),
+          f"nothing but 200 and 503: {sorted(set(map(str, outcomes)))[:5]}")
+    check(any(o == 200 for t, o in session_results if t > t_end - 0.8), "served again within a second of Redis' return")
     # Back: the same session continues, no restart of the server, and the lock
     # the timed-out request may have left taken does not hold the next one up.
     (n, _), d = timed(c.counter)
