@@ -59,6 +59,8 @@ namespace ScgiMono
 		internal int Generation;
 
 		readonly int timeoutMs;
+		internal long Deadline; // Stopwatch timestamp: the end of the command under way
+		int expired;
 
 		RedisConnection (Socket s, int operationTimeoutMs)
 		{
@@ -84,6 +86,8 @@ namespace ScgiMono
 					throw new IOException ("connect timed out after " + cfg.ConnectTimeoutMs + " ms");
 				}
 				s.EndConnect (ar);
+				s.SendTimeout = cfg.OperationTimeoutMs;
+				s.ReceiveTimeout = cfg.OperationTimeoutMs;
 				var c = new RedisConnection (s, cfg.OperationTimeoutMs);
 				if (!string.IsNullOrEmpty (cfg.Password))
 					c.Expect (c.Call (RespEncoder.Command ("AUTH", cfg.Password)), "AUTH");
@@ -117,12 +121,24 @@ namespace ScgiMono
 		// RespValue of kind Error, not an exception).
 		public RespValue Call (byte[] command)
 		{
-			long deadline = Stopwatch.GetTimestamp () + (long) timeoutMs * Stopwatch.Frequency / 1000;
-			int sent = 0;
-			while (sent < command.Length) {
-				Wait (SelectMode.SelectWrite, deadline);
-				sent += socket.Send (command, sent, command.Length - sent, SocketFlags.None);
+			Deadline = Stopwatch.GetTimestamp () + (long) timeoutMs * Stopwatch.Frequency / 1000;
+			RedisWatchdog.Enter (this);
+			try {
+				return Exchange (command);
+			} catch (Exception e) {
+				if (expired != 0)
+					throw new IOException ("no answer within " + timeoutMs + " ms", e);
+				throw;
+			} finally {
+				RedisWatchdog.Leave (this);
 			}
+		}
+
+		RespValue Exchange (byte[] command)
+		{
+			int sent = 0;
+			while (sent < command.Length)
+				sent += socket.Send (command, sent, command.Length - sent, SocketFlags.None);
 			while (true) {
 				RespValue v;
 				int used;
@@ -136,7 +152,6 @@ namespace ScgiMono
 				}
 				if (len == buf.Length)
 					Array.Resize (ref buf, buf.Length * 2);
-				Wait (SelectMode.SelectRead, deadline);
 				int n = socket.Receive (buf, len, buf.Length - len, SocketFlags.None);
 				if (n == 0)
 					throw new IOException ("Redis closed the connection");
@@ -144,27 +159,69 @@ namespace ScgiMono
 			}
 		}
 
-		// Until the socket is ready or the deadline (a Stopwatch timestamp) of
-		// the whole command passes. Not Socket.ReceiveTimeout (SO_RCVTIMEO): in
-		// the server under load, reads with a 1 s timeout were seen blocked for
-		// 10 s (until executionTimeout); Mono restarts a recv that a signal
-		// interrupts (its GC suspends threads with signals under the server's
-		// preemptive suspend), apparently with the whole timeout again. Polls in
-		// slices of at most 100 ms against our own deadline.
-		void Wait (SelectMode mode, long deadline)
+		// Called by RedisWatchdog once Deadline has passed: closing the socket
+		// ends the Send or Receive blocked on it.
+		internal void Expire ()
 		{
-			while (true) {
-				long left = (deadline - Stopwatch.GetTimestamp ()) * 1000000 / Stopwatch.Frequency;
-				if (left <= 0)
-					throw new IOException ("no answer within " + timeoutMs + " ms");
-				if (socket.Poll ((int) Math.Min (left, 100000), mode))
-					return;
-			}
+			if (Interlocked.Exchange (ref expired, 1) == 0)
+				socket.Close ();
 		}
 
 		public void Dispose ()
 		{
 			socket.Close ();
+		}
+	}
+
+	// operationTimeout is a bound on a whole command. SO_RCVTIMEO and
+	// SO_SNDTIMEO (set as well) are not one: in the server under load, reads
+	// with a 1 s timeout were seen blocked for 10 s, until executionTimeout
+	// (Mono restarts a recv that a signal interrupts, apparently with the whole
+	// timeout again; its GC suspends threads with signals under the server's
+	// preemptive suspend). Polling the socket before each read bounds it too,
+	// but Mono's Socket.Poll tripled the cost of a command. So a timer, every
+	// 100 ms while commands are under way, closes the sockets of those past
+	// their deadline, which ends their blocked call.
+	static class RedisWatchdog
+	{
+		static readonly HashSet<RedisConnection> busy = new HashSet<RedisConnection> ();
+		static Timer timer;
+
+		public static void Enter (RedisConnection c)
+		{
+			lock (busy) {
+				busy.Add (c);
+				if (timer == null)
+					timer = new Timer (Check, null, 100, 100);
+			}
+		}
+
+		public static void Leave (RedisConnection c)
+		{
+			lock (busy)
+				busy.Remove (c);
+		}
+
+		static void Check (object state)
+		{
+			try {
+				long now = Stopwatch.GetTimestamp ();
+				List<RedisConnection> late = null;
+				lock (busy) {
+					foreach (RedisConnection c in busy) {
+						if (now > c.Deadline) {
+							if (late == null)
+								late = new List<RedisConnection> ();
+							late.Add (c);
+						}
+					}
+				}
+				if (late != null)
+					foreach (RedisConnection c in late)
+						c.Expire ();
+			} catch (Exception e) { // never out of a timer callback: that ends the process
+				Console.Error.WriteLine ("scgi-mono: Redis watchdog: {0}", e.Message);
+			}
 		}
 	}
 
