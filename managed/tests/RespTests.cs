@@ -360,6 +360,27 @@ namespace ScgiMono.Tests
 			}
 		}
 
+		// A reply trickling in, a byte every 100 ms: each read succeeds within any
+		// per-read timeout, but the command as a whole is bounded.
+		[Test]
+		public void Client_TricklingReply_IsBoundedAsAWhole ()
+		{
+			using (var fake = new FakeRedis (s => {
+				if (!ReadCommand (s))
+					return false;
+				foreach (byte b in B ("$100\r\n" + new string ('x', 100) + "\r\n")) {
+					s.Send (new [] { b });
+					Thread.Sleep (100);
+				}
+				return true;
+			})) {
+				var sw = Stopwatch.StartNew ();
+				var e = Assert.Throws<RedisUnavailableException> (() => RedisPool.For (Settings (fake.Port, 500)).Call (RespEncoder.Command ("GET", "k")));
+				StringAssert.Contains ("no answer within 500 ms", e.Message);
+				Assert.Less (sw.ElapsedMilliseconds, 1500, "operationTimeout bounds the whole command");
+			}
+		}
+
 		[Test]
 		public void Client_GarbageFromTheServer_IsUnavailable_AndTheNextCallReconnects ()
 		{
