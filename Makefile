@@ -35,8 +35,10 @@ HOST_SRCS := native/listener.c native/conn.c native/request.c native/body.c nati
 # The supervisor (build/scgi-mono-server): compiled and linked without Mono's
 # flags and libraries, so the build itself shows it never starts Mono.
 SUP_SRCS  := native/main.c native/supervisor.c native/stats.c $(CONFIG_SRCS) native/listener.c native/log.c \
-             native/appwatch.c native/notify.c native/confcheck.c native/privs.c native/status_model.c
-SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o)
+             native/appwatch.c native/notify.c native/confcheck.c native/privs.c native/status_model.c \
+             native/status_http.c
+# native/status_page.html is compiled in (build/gen/status_page.c).
+SUP_OBJS  := $(SUP_SRCS:native/%.c=$(B)/supobj/%.o) $(B)/supobj/status_page.o
 # The whole request path without Mono (event loop, workers, bodies, routing,
 # responses): fuzzed by tests/fuzz/fuzz_request_path.c.
 PATH_SRCS := native/scgi_parse.c $(CONFIG_SRCS) native/http_req.c native/urlpath.c native/listener.c native/conn.c \
@@ -49,8 +51,8 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model
-FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_model
+UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model test_status_http
+FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_model fuzz_status_http
 
 .PHONY: all server managed tests asan fuzz replay samples clean install uninstall FORCE
 .SECONDARY: $(LLHTTP_OBJS) $(LLHTTP_SANOBJS) $(LLHTTP_FUZZOBJS)
@@ -94,6 +96,33 @@ $(B)/supobj/supervisor.o: $(B)/gen/paths.stamp
 $(B)/gen/paths.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(PREFIX) $(LIBDIR) $(LIBDIR_REL)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(LIBDIR_REL)' > $@
+
+$(B)/gen/status_page.c: native/status_page.html native/embed.sh
+	@mkdir -p $(dir $@)
+	sh native/embed.sh status_page_html $< > $@.tmp && mv $@.tmp $@
+
+$(B)/supobj/status_page.o: $(B)/gen/status_page.c native/status_page.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The status listener opens its socket with listener.c (and its specs come
+# from the config module).
+STATUS_HTTP_SRCS := native/status_http.c native/listener.c $(CONFIG_SRCS)
+$(B)/tests/test_status_http: tests/test_status_http.c $(STATUS_HTTP_SRCS) native/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(STATUS_HTTP_SRCS) $(GLIB_LIBS)
+
+$(B)/asan/test_status_http: tests/test_status_http.c $(STATUS_HTTP_SRCS) native/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< $(STATUS_HTTP_SRCS) $(GLIB_LIBS)
+
+$(B)/asan/fuzz_status_http-replay: tests/fuzz/fuzz_status_http.c tests/fuzz/replay_main.c $(STATUS_HTTP_SRCS) native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay_main.c $(STATUS_HTTP_SRCS) $(GLIB_LIBS)
+
+$(B)/fuzz/fuzz_status_http: tests/fuzz/fuzz_status_http.c $(STATUS_HTTP_SRCS) native/*.h tests/fuzz/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(STATUS_HTTP_SRCS) $(GLIB_LIBS)
 
 $(B)/scgi-mono-server: $(SUP_OBJS)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(GLIB_LIBS) $(SYSTEMD_LIBS)

@@ -121,6 +121,8 @@ run_tests() {
     "php8.2-fpm:/usr/sbin/php-fpm8.2"
     "wrk:/usr/bin/wrk"
     "${DEB_DEPS[@]}"
+    # headless browser that loads the status page (test_63_status_http)
+    "chromium:/usr/bin/chromium"
   )
   deps
   build server managed tests asan samples

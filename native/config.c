@@ -113,6 +113,7 @@ void config_free(config *c)
     g_free(c->user);
     g_free(c->group);
     g_free(c->access_log);
+    listen_spec_free(c->status_listen);
     g_free(c);
 }
 

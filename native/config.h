@@ -121,6 +121,8 @@ typedef struct {
     char *access_log;      /* one line per answered request, written by each worker (accesslog.h),
                               reopened on SIGUSR1; NULL = off (the default) */
     int access_log_format; /* ACCESS_LOG_COMBINED (the default) or ACCESS_LOG_JSON */
+    listen_spec *status_listen; /* the supervisor's status page listener (status_http.h): plain HTTP
+                              on tcp:HOST:PORT or unix:PATH; NULL = off (the default) */
     char *config_file;     /* file that was read, or NULL */
 } config;
 

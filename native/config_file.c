@@ -11,7 +11,7 @@
 #include <string.h>
 
 typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT,
-               K_LOGLEVEL, K_NAME } key_kind;
+               K_LOGLEVEL, K_NAME, K_STATUS_LISTEN } key_kind;
 
 typedef struct {
     const char *name;
@@ -57,6 +57,7 @@ static const server_key server_keys[] = {
     { "user", K_NAME, offsetof(config, user), 0, 0 },
     { "group", K_NAME, offsetof(config, group), 0, 0 },
     { "allow_root", K_BOOL, offsetof(config, allow_root), 0, 0 },
+    { "status_listen", K_STATUS_LISTEN, offsetof(config, status_listen), 0, 0 },
 };
 
 static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
@@ -242,6 +243,8 @@ static gboolean parse_server_value(config *c, const server_key *k, const char *w
         return cfg_parse_log_level(where, v, (int *)field, error);
     case K_NAME:
         return cfg_parse_account(where, v, (char **)field, error);
+    case K_STATUS_LISTEN:
+        return cfg_parse_status_listen(where, v, (listen_spec **)field, error);
     case K_LISTEN:
         break;
     }

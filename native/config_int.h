@@ -65,6 +65,9 @@ gboolean cfg_parse_log_level(const char *where, const char *text, int *out, GErr
 /* user, group: a user or group name (or a number), not looked up here
  * (the supervisor and -t do, where the accounts of the running system count). */
 gboolean cfg_parse_account(const char *where, const char *text, char **out, GError **error);
+/* status_listen: "off" (NULL) or tcp:HOST:PORT, tcp:[IPV6]:PORT, unix:PATH
+ * (plain HTTP: no scgi:/http: prefix). */
+gboolean cfg_parse_status_listen(const char *where, const char *text, listen_spec **out, GError **error);
 /* "off", "x-sendfile" or "x-accel-redirect". */
 gboolean cfg_parse_sendfile(const char *where, const char *text, app_sendfile *out, GError **error);
 /* A URI path starting with '/' without spaces, '?' or '#': returns a copy

@@ -154,6 +154,30 @@ gboolean cfg_parse_account(const char *where, const char *text, char **out, GErr
     return TRUE;
 }
 
+gboolean cfg_parse_status_listen(const char *where, const char *text, listen_spec **out, GError **error)
+{
+    if (strcmp(text, "off") == 0) {
+        g_clear_pointer(out, listen_spec_free);
+        return TRUE;
+    }
+    if (g_str_has_prefix(text, "scgi:") || g_str_has_prefix(text, "http:")) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                    "%s: \"%s\": the status listener speaks plain HTTP only: off, tcp:HOST:PORT, "
+                    "tcp:[IPV6]:PORT or unix:PATH", where, text);
+        return FALSE;
+    }
+    GError *err = NULL;
+    listen_spec *l = config_parse_listen(text, &err);
+    if (!l) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s: %s", where, err->message);
+        g_error_free(err);
+        return FALSE;
+    }
+    listen_spec_free(*out);
+    *out = l;
+    return TRUE;
+}
+
 gboolean cfg_parse_sendfile(const char *where, const char *text, app_sendfile *out, GError **error)
 {
     static const choice modes[] = {

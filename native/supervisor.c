@@ -21,7 +21,9 @@
 #include "notify.h"
 #include "privs.h"
 #include "stats.h"
+#include "status_http.h"
 #include "status_model.h"
+#include "status_page.h"
 #include "worker.h"
 
 /* epoll tags: below TAG_PROC the supervisor's own descriptors, else a worker pid */
@@ -80,10 +82,10 @@ typedef struct {
     gboolean start_failing; /* the last worker started to replace one exited before it was
                                ready (warm-up or start failed): a condemned worker keeps
                                serving until a replacement is ready */
+    status_http *status; /* status_listen (status_http.h), NULL when off */
     status_model *model; /* the status page's and the metrics' figures (status_model.h) */
     gint64 next_sample;  /* monotonic µs of the next status_model_tick */
     gint64 next_stats_line; /* of the next stats_interval line, 0 = not scheduled */
-    char *status_dump;   /* SCGI_MONO_STATUS_DUMP (see status_tick), NULL = off */
 } sup;
 
 #define LIVED_RESETS_BACKOFF_US (30 * G_USEC_PER_SEC)
@@ -146,10 +148,9 @@ static void model_exited(sup *s, wproc *w, int st, gint64 lost)
     g_free(how);
 }
 
-/* Once a second: a sample of the workers' counters (status_model_tick); the
- * stats_interval line when due; and, with the environment variable
- * SCGI_MONO_STATUS_DUMP=DIR (a test and debugging aid, not a configuration
- * key), DIR/status.json and DIR/metrics rewritten (by rename) each second. */
+/* Once a second: a sample of the workers' counters (status_model_tick) and
+ * the stats_interval line when due. The status listener renders the model
+ * when asked (render_json, render_metrics). */
 static void status_tick(sup *s)
 {
     gint64 now = now_us();
@@ -161,8 +162,7 @@ static void status_tick(sup *s)
         status_model_worker_state(s->model, (int)w->pid,
                                   w->term_at ? SM_DRAINING : w->ready ? SM_READY : SM_STARTING);
     }
-    gint64 real = g_get_real_time();
-    status_model_tick(s->model, now, real);
+    status_model_tick(s->model, now, g_get_real_time());
     if (s->cfg->stats_interval > 0) {
         if (!s->next_stats_line)
             s->next_stats_line = now + (gint64)s->cfg->stats_interval * G_USEC_PER_SEC;
@@ -175,20 +175,6 @@ static void status_tick(sup *s)
         }
     } else {
         s->next_stats_line = 0;
-    }
-    if (s->status_dump) {
-        static const char *const names[] = {"status.json", "metrics"};
-        for (int i = 0; i < 2; i++) {
-            gsize len;
-            char *body = i ? status_model_metrics(s->model, now, real, &len) : status_model_json(s->model, now, real, &len);
-            char *path = g_build_filename(s->status_dump, names[i], NULL);
-            char *tmp = g_strconcat(path, ".tmp", NULL);
-            if (!g_file_set_contents(tmp, body, (gssize)len, NULL) || rename(tmp, path) < 0)
-                g_warning("SCGI_MONO_STATUS_DUMP: cannot write %s", path);
-            g_free(tmp);
-            g_free(path);
-            g_free(body);
-        }
     }
 }
 
@@ -476,6 +462,9 @@ static void start_reload(sup *s)
                                   ((listen_spec *)g_ptr_array_index(s->cfg->listen, i))->spec);
     if (!same_listen)
         g_warning("SIGHUP: listen changed; the listening sockets stay as they are until a restart");
+    if (g_strcmp0(c->status_listen ? c->status_listen->spec : NULL,
+                  s->cfg->status_listen ? s->cfg->status_listen->spec : NULL) != 0)
+        g_warning("SIGHUP: status_listen changed; the status listener stays as it is until a restart");
     s->new_cfg = c;
     s->reload_gen = MAX(s->gen, s->reload_gen) + 1;
     s->reload_deadline = now_us() + RELOAD_TIMEOUT_US + (gint64)c->warmup_timeout * G_USEC_PER_SEC;
@@ -1041,6 +1030,28 @@ static void sync_service_manager(sup *s)
     g_free(status);
 }
 
+/* ---- the status listener's routes (status_http.h): the page compiled in,
+ * and the status model's bodies (status_model.h) ---- */
+
+static char *render_page(void *ud, gsize *len)
+{
+    (void)ud;
+    *len = status_page_html_len;
+    return g_memdup2(status_page_html, status_page_html_len);
+}
+
+static char *render_json(void *ud, gsize *len)
+{
+    sup *s = ud;
+    return status_model_json(s->model, now_us(), g_get_real_time(), len);
+}
+
+static char *render_metrics(void *ud, gsize *len)
+{
+    sup *s = ud;
+    return status_model_metrics(s->model, now_us(), g_get_real_time(), len);
+}
+
 static void run(sup *s)
 {
     while (s->procs->len > 0 || (!s->stopping && s->announced)) {
@@ -1058,11 +1069,14 @@ static void run(sup *s)
             signal_all(s, SIGKILL);
             s->stop_deadline = G_MAXINT64;
         }
+        status_http_tick(s->status, now_us());
         struct epoll_event evs[16];
         int n = epoll_wait(s->epfd, evs, G_N_ELEMENTS(evs), notify_timeout_ms(now_us(), 100));
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
-            if (tag == TAG_SIGNAL)
+            if (tag & STATUS_HTTP_TAG)
+                status_http_event(s->status, tag, evs[i].events);
+            else if (tag == TAG_SIGNAL)
                 on_signals(s);
             else if (tag == TAG_PARENT)
                 on_parent(s);
@@ -1231,8 +1245,6 @@ int supervisor_main(int argc, char **argv)
     notify_init();
     model_set_server(s);
     s->next_sample = now_us() + G_USEC_PER_SEC;
-    s->status_dump = g_strdup(g_getenv("SCGI_MONO_STATUS_DUMP"));
-    g_unsetenv("SCGI_MONO_STATUS_DUMP");
     s->worker_exe = worker_exe_path();
     s->procs = g_ptr_array_new();
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1253,6 +1265,20 @@ int supervisor_main(int argc, char **argv)
         listener *l = g_ptr_array_index(s->listeners, i);
         g_message("listening on %s (%s)", l->desc, listen_protocols_name(l->protocols));
     }
+    if (s->cfg->status_listen) {
+        const status_route routes[] = {
+            {"/status", "text/html; charset=utf-8", render_page, s},
+            {"/status.json", "application/json", render_json, s},
+            {"/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, s},
+        };
+        s->status = status_http_open(s->cfg->status_listen, s->cfg->socket_mode, routes, G_N_ELEMENTS(routes),
+                                     s->epfd, &error);
+        if (!s->status) {
+            fprintf(stderr, "scgi-mono-server: status_listen: %s\n", error->message);
+            return 1;
+        }
+        g_message("status page on %s (/status, /status.json, /metrics)", status_http_desc(s->status));
+    }
     for (int i = 0; i < s->cfg->workers; i++)
         if (!spawn(s, s->gen)) {
             s->exit_code = 1;
@@ -1262,10 +1288,10 @@ int supervisor_main(int argc, char **argv)
     watch_start(s);
     run(s);
     appwatch_free(s->watch);
+    status_http_free(s->status); /* removes its UNIX socket file */
     sync_service_manager(s);
     g_ptr_array_free(s->listeners, TRUE); /* removes the UNIX socket files */
     status_model_free(s->model);
-    g_free(s->status_dump);
     g_message(s->exit_code ? "stopped (exit status %d)" : "stopped", s->exit_code);
     return s->exit_code;
 }

@@ -1,8 +1,7 @@
 """Issue 11, the data behind the status page and the metrics (native/stats.c,
 native/status_model.c): the workers' shared counters as the supervisor reports
-them, read here through SCGI_MONO_STATUS_DUMP (the supervisor rewrites
-DIR/status.json and DIR/metrics each second), and the stats_interval lines of
-the error log. Under load the figures match what the clients counted; a slow
+them, read here through the status listener (/status.json and /metrics), and
+the stats_interval lines of the error log. Under load the figures match what the clients counted; a slow
 request is listed with its URI and running time while it runs; promtool
 accepts the metrics; a worker killed under load counts as a crash restart and
 the totals do not go backwards."""
@@ -22,25 +21,36 @@ BUILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bu
 
 
 def dump_server(env, name, server=""):
-    port = harness.free_port()
+    port, sport = harness.free_port(), harness.free_port()
     dump = os.path.join(env.work.path, name + "-dump")
     os.makedirs(dump)
     conf = os.path.join(env.work.path, name + ".conf")
-    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\n{server}\n"
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\n"
+                          f"status_listen = tcp:127.0.0.1:{sport}\n{server}\n"
                           f"[app:faults]\nvpath = /\npath = {APP}\n")
-    srv = env.server(["--config", conf], ready_port=port, env=dict(os.environ, SCGI_MONO_STATUS_DUMP=dump))
-    srv.dump = dump
+    srv = env.server(["--config", conf], ready_port=port)
+    srv.dump, srv.status_port = dump, sport
     return srv
 
 
+def fetch(srv, path):
+    """The body of GET path from the status listener (200 asserted)."""
+    out = harness.exchange(("127.0.0.1", srv.status_port), f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+                           timeout=15)
+    head, _, body = out.partition(b"\r\n\r\n")
+    eq(head.split(b"\r\n")[0].split()[1], b"200", f"GET {path}")
+    return body
+
+
 def status(srv):
-    def read():
-        try:
-            return json.load(open(os.path.join(srv.dump, "status.json")))
-        except FileNotFoundError:
-            return None
-    harness.wait_for(lambda: read() is not None, 10, "status.json")
-    return read()
+    return json.loads(fetch(srv, "/status.json"))
+
+
+def metrics_file(srv):
+    """/metrics saved under the test's directory (for promtool): its path."""
+    path = os.path.join(srv.dump, "metrics")
+    open(path, "wb").write(fetch(srv, "/metrics"))
+    return path
 
 
 def next_sample(srv, after):
@@ -121,7 +131,7 @@ def test_figures_under_load_match_the_clients(env):
     eq(d["server"]["apps"], [{"name": "faults", "vpath": "/", "path": APP}], "apps")
 
     # the metrics: accepted by promtool, the same counts
-    mpath = os.path.join(srv.dump, "metrics")
+    mpath = metrics_file(srv)
     promtool(mpath)
     m = open(mpath).read()
     within(metric(m, "scgimono_requests_total", '{app="faults",code="2xx"}') - base, done, "requests_total 2xx")
@@ -165,8 +175,9 @@ def test_a_crash_is_counted_and_the_totals_stay(env):
     eq(t["restarts"], 1, "restarts")
     eq([(w["slot"], w["restarts"]) for w in d["workers"]], [(0, 1)], "the slot's restarts")
     check("signal 9" in d["workers"][0]["last_exit"], f"last_exit: {d['workers'][0]['last_exit']}")
-    promtool(os.path.join(srv.dump, "metrics"))
-    m = open(os.path.join(srv.dump, "metrics")).read()
+    mpath = metrics_file(srv)
+    promtool(mpath)
+    m = open(mpath).read()
     eq(metric(m, "scgimono_worker_restarts_total", '{reason="crash"}'), 1.0, "restarts_total crash")
     eq(metric(m, "scgimono_worker_restarts_total", '{reason="hang"}'), 0.0, "restarts_total hang")
 
