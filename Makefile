@@ -255,7 +255,7 @@ $(B)/ScgiMono.dll: $(MANAGED_SRCS)
 	$(MCS) -target:library -r:System.Web.dll -r:System.Configuration.dll -out:$@ $(MANAGED_SRCS)
 
 $(B)/ScgiMono.Tests.dll: $(MANAGED_TESTS) $(B)/ScgiMono.dll
-	$(MCS) -target:library -r:System.Web.dll -r:$(B)/ScgiMono.dll -r:$(NUNIT_DIR)/nunit.framework.dll -out:$@ $(MANAGED_TESTS)
+	$(MCS) -target:library -r:System.Web.dll -r:System.Configuration.dll -r:$(B)/ScgiMono.dll -r:$(NUNIT_DIR)/nunit.framework.dll -out:$@ $(MANAGED_TESTS)
 
 # The MVC 3 + Razor sample: its files (less the C# sources) copied to
 # build/samples/mvc, the controllers and Global.asax code compiled into its bin/.

@@ -39,6 +39,10 @@ DEPS=(
   "strace:/usr/bin/strace"
   # promtool checks the /metrics exposition (tests/integration/test_63_status_data.py)
   "prometheus:/usr/bin/promtool"
+  # Session state in Redis: the store a test starts (tests/integration/test_71_redis_sessions.py;
+  # never the system service) and redis-benchmark for the ratio in the README
+  "redis-server:/usr/bin/redis-server"
+  "redis-tools:/usr/bin/redis-benchmark"
 )
 # ./build.sh deb, and ./build.sh test (which builds, lints and installs the
 # package, and checks the man pages): added to DEPS by those two commands only.
