@@ -37,12 +37,6 @@ DEPS=(
   "curl:/usr/bin/curl"
   "python3:/usr/bin/python3"
   "strace:/usr/bin/strace"
-  # promtool checks the /metrics exposition (tests/integration/test_63_status_data.py)
-  "prometheus:/usr/bin/promtool"
-  # Session state in Redis: the store a test starts (tests/integration/test_71_redis_sessions.py;
-  # never the system service) and redis-benchmark for the ratio in the README
-  "redis-server:/usr/bin/redis-server"
-  "redis-tools:/usr/bin/redis-benchmark"
 )
 # ./build.sh deb, and ./build.sh test (which builds, lints and installs the
 # package, and checks the man pages): added to DEPS by those two commands only.
@@ -125,6 +119,12 @@ run_tests() {
     "${DEB_DEPS[@]}"
     # headless browser that loads the status page (test_63_status_http)
     "chromium:/usr/bin/chromium"
+    # promtool checks the /metrics exposition (tests/integration/test_63_status_data.py)
+    "prometheus:/usr/bin/promtool"
+    # Session state in Redis: the store a test starts (tests/integration/test_71_redis_sessions.py;
+    # never the system service) and redis-benchmark for the ratio in the README
+    "redis-server:/usr/bin/redis-server"
+    "redis-tools:/usr/bin/redis-benchmark"
   )
   deps
   build server managed tests asan samples
