@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -269,8 +270,8 @@ class HAProxy:
     an admin socket to read the servers' states."""
 
     def __init__(self, env, servers):
-        self.dir = os.path.join(env.work.path, "haproxy")
-        os.makedirs(self.dir)
+        # a directory of its own: the suite's work directory is shared by every test
+        self.dir = tempfile.mkdtemp(prefix="haproxy-", dir=env.work.path)
         self.port = harness.free_port()
         self.sock = os.path.join(self.dir, "admin.sock")
         text = open(os.path.join(SAMPLES, "haproxy.cfg")).read()

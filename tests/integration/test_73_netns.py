@@ -18,6 +18,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -36,8 +37,8 @@ class HAProxy(LocalHAProxy):
     servers on the hosts' addresses."""
 
     def __init__(self, env, servers):  # the same, but for the servers' addresses
-        self.dir = os.path.join(env.work.path, "haproxy")
-        os.makedirs(self.dir)
+        # a directory of its own: the suite's work directory is shared by every test
+        self.dir = tempfile.mkdtemp(prefix="haproxy-", dir=env.work.path)
         self.port = harness.free_port()
         self.sock = os.path.join(self.dir, "admin.sock")
         text = open(os.path.join(SAMPLES, "haproxy.cfg")).read()
