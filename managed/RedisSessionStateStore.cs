@@ -22,6 +22,14 @@
 // unhandled and ends the process. A lock older than executionTimeout is broken
 // (released by its id, then taken), which is what the module does with lockAge.
 //
+// A lock also has a lease: while a request holds it, a thread of the holder's
+// process renews 'lockseen' (Redis' clock) every lockLease/3; a lock not
+// renewed for lockLease is dead (its process was killed or lost Redis) and is
+// taken over at once. Without it, a server killed while its requests held
+// locks would keep those sessions locked for executionTimeout, and Mono aborts
+// a waiting request at its own executionTimeout ("The request timed out", 500)
+// before it can break a lock taken just before it arrived.
+//
 // Redis down or slow: every wait is bounded (connectTimeout, operationTimeout);
 // the failure is one log line and HttpException 503 (Unavailable, the one place
 // that decides it). Pages without session state never call the provider.
@@ -43,19 +51,23 @@ namespace ScgiMono
 	public sealed class RedisSessionStateStore : SessionStateStoreProviderBase
 	{
 		const string GetScript = @"
-local h = redis.call('HMGET', KEYS[1], 'data', 'timeout', 'locktime', 'lockid', 'init')
+local h = redis.call('HMGET', KEYS[1], 'data', 'timeout', 'locktime', 'lockid', 'init', 'lockseen')
 if not h[2] then return {0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if h[3] then return {1, h[4] or '', now - tonumber(h[3])} end
-if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'locktime', now, 'lockid', ARGV[2]) end
+if h[3] then
+  local lease = tonumber(ARGV[3])
+  if lease <= 0 or now - tonumber(h[6] or h[3]) <= lease then return {1, h[4] or '', now - tonumber(h[3])} end
+  redis.call('HDEL', KEYS[1], 'locktime', 'lockid', 'lockseen')
+end
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'locktime', now, 'lockid', ARGV[2], 'lockseen', now) end
 redis.call('PEXPIRE', KEYS[1], tonumber(h[2]) * 60000)
 return {2, h[1] or false, h[2], h[5] or false}";
 
 		const string SetReleaseScript = @"
 if redis.call('HGET', KEYS[1], 'lockid') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'data', ARGV[2], 'timeout', ARGV[3])
-redis.call('HDEL', KEYS[1], 'locktime', 'init')
+redis.call('HDEL', KEYS[1], 'locktime', 'lockseen', 'init')
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 60000)
 return 1";
 
@@ -67,7 +79,7 @@ return 1";
 
 		const string ReleaseScript = @"
 if redis.call('HGET', KEYS[1], 'lockid') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'locktime')
+redis.call('HDEL', KEYS[1], 'locktime', 'lockseen')
 local t = redis.call('HGET', KEYS[1], 'timeout')
 if t then redis.call('PEXPIRE', KEYS[1], tonumber(t) * 60000) end
 return 1";
@@ -80,6 +92,12 @@ return redis.call('DEL', KEYS[1])";
 local t = redis.call('HGET', KEYS[1], 'timeout')
 if not t then return 0 end
 return redis.call('PEXPIRE', KEYS[1], tonumber(t) * 60000)";
+
+		const string RenewScript = @"
+if redis.call('HGET', KEYS[1], 'lockid') ~= ARGV[1] or not redis.call('HGET', KEYS[1], 'locktime') then return 0 end
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'lockseen', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+return 1";
 
 		const string UninitializedScript = @"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -94,6 +112,7 @@ return 1";
 		static readonly RedisScript Remove = new RedisScript (RemoveScript);
 		static readonly RedisScript Touch = new RedisScript (TouchScript);
 		static readonly RedisScript Uninitialized = new RedisScript (UninitializedScript);
+		static readonly RedisScript Renew = new RedisScript (RenewScript);
 
 		static readonly byte[] Zero = { (byte) '0' };
 		static readonly byte[] One = { (byte) '1' };
@@ -106,13 +125,16 @@ return 1";
 		RedisPool pool;
 		string keyPrefix;
 		TimeSpan executionTimeout = TimeSpan.FromSeconds (110);
+		int lockLeaseMs = 3000;
+		byte[] lockLeaseArg = Ascii ("3000");
 
 		public string KeyPrefix { get { return keyPrefix; } }
 
 		// Attributes of <add>: host (127.0.0.1), port (6379), database (0),
 		// password (none), keyPrefix ("aspnet-session:" + the application's
 		// virtual path + ":"), connectTimeout, operationTimeout (ms, 2000 each),
-		// retryInterval (ms, 500: after a failed connect, fail at once for this long).
+		// retryInterval (ms, 500: after a failed connect, fail at once for this long),
+		// lockLease (ms, 3000; 0: a lock is broken only after executionTimeout).
 		public override void Initialize (string name, NameValueCollection config)
 		{
 			if (config == null)
@@ -127,6 +149,11 @@ return 1";
 			cfg.ConnectTimeoutMs = Int (config, "connectTimeout", cfg.ConnectTimeoutMs, 1, 600000);
 			cfg.OperationTimeoutMs = Int (config, "operationTimeout", cfg.OperationTimeoutMs, 1, 600000);
 			cfg.RetryIntervalMs = Int (config, "retryInterval", cfg.RetryIntervalMs, 0, 600000);
+			lockLeaseMs = Int (config, "lockLease", lockLeaseMs, 0, 3600000);
+			if (lockLeaseMs > 0 && lockLeaseMs < 300)
+				throw new ProviderException ("RedisSessionStateStore: lockLease=\"" + lockLeaseMs +
+				                             "\" is too short to be renewed (at least 300 ms, or 0: no lease)");
+			lockLeaseArg = Ascii (lockLeaseMs.ToString (CultureInfo.InvariantCulture));
 			keyPrefix = Take (config, "keyPrefix") ?? ("aspnet-session:" + (HttpRuntime.AppDomainAppVirtualPath ?? "/") + ":");
 			config.Remove ("name");
 			config.Remove ("type");
@@ -225,6 +252,73 @@ return 1";
 			}
 		}
 
+		// ---- lock leases ----
+
+		// The locks this AppDomain's requests hold, by lock id, and the thread
+		// that renews them: every lease/3 for each, so a lock is never seen dead
+		// while its request runs (unless this process stalls for a whole lease).
+		sealed class Held
+		{
+			public RedisPool Pool;
+			public byte[] Key, LockId;
+			public int LeaseMs;
+			public int Renewed; // Environment.TickCount of the taking or the last renewal
+		}
+
+		static readonly ConcurrentDictionary<string, Held> held = new ConcurrentDictionary<string, Held> ();
+		static readonly object renewerLock = new object ();
+		static Thread renewer;
+
+		void Hold (string id, string lockId)
+		{
+			if (lockLeaseMs <= 0)
+				return;
+			held [lockId] = new Held { Pool = pool, Key = Encoding.UTF8.GetBytes (keyPrefix + id), LockId = Ascii (lockId),
+			                           LeaseMs = lockLeaseMs, Renewed = Environment.TickCount };
+			if (renewer == null) {
+				lock (renewerLock) {
+					if (renewer == null) {
+						var t = new Thread (RenewLoop);
+						t.IsBackground = true;
+						t.Name = "scgi-mono session lock leases";
+						t.Start ();
+						renewer = t;
+					}
+				}
+			}
+		}
+
+		static void Unhold (string lockId)
+		{
+			Held h;
+			held.TryRemove (lockId, out h);
+		}
+
+		static void RenewLoop ()
+		{
+			while (true) {
+				int sleep = 1000;
+				foreach (var e in held) {
+					Held h = e.Value;
+					int every = Math.Max (h.LeaseMs / 3, 100);
+					int due = every - unchecked (Environment.TickCount - h.Renewed);
+					if (due <= 0) {
+						h.Renewed = Environment.TickCount;
+						try {
+							if (held.ContainsKey (e.Key))
+								Renew.Run (h.Pool, h.Key, h.LockId);
+						} catch (Exception) {
+							// Redis down or slow: the request itself gets its 503; the
+							// lease lapses, which is what a lock of a lost holder should do
+						}
+						due = every;
+					}
+					sleep = Math.Min (sleep, Math.Max (due, 10));
+				}
+				Thread.Sleep (sleep);
+			}
+		}
+
 		// SessionIDManager already refuses ids that are not its own format; a
 		// provider can still be called with null (no cookie) or anything by
 		// another ISessionIDManager: those name no session.
@@ -270,7 +364,8 @@ return 1";
 			while (true) {
 				RespValue r;
 				try {
-					r = Run (exclusive ? "GetItemExclusive" : "GetItem", Get, id, exclusive ? One : Zero, Ascii (newLock));
+					r = Run (exclusive ? "GetItemExclusive" : "GetItem", Get, id, exclusive ? One : Zero, Ascii (newLock),
+					         lockLeaseArg);
 				} catch (HttpException) {
 					if (exclusive) // Redis may still run the script once it answers again
 						Orphaned (id, newLock);
@@ -282,8 +377,10 @@ return 1";
 				if (state == 0)
 					return null; // no such session (expired, removed, never existed)
 				if (state == 2) {
-					if (exclusive)
+					if (exclusive) {
 						lockId = newLock;
+						Hold (id, newLock);
+					}
 					if (context != null)
 						context.Items [TouchedKey] = id;
 					int timeout = (int) r.Items [2].AsInteger ();
@@ -330,6 +427,7 @@ return 1";
 				if (l == null)
 					return; // not a lock of ours: nothing may be written
 				try {
+					Unhold (l);
 					Run ("SetAndReleaseItemExclusive", SetRelease, id, Ascii (l), data, t);
 				} catch (HttpException) {
 					Orphaned (id, l);
@@ -345,6 +443,7 @@ return 1";
 			string l = lockId as string;
 			if (!Usable (id) || l == null) // read-only requests hold no lock
 				return;
+			Unhold (l);
 			Run ("ReleaseItemExclusive", Release, id, Ascii (l));
 		}
 
@@ -353,6 +452,7 @@ return 1";
 			string l = lockId as string;
 			if (!Usable (id) || l == null)
 				return;
+			Unhold (l);
 			Run ("RemoveItem", Remove, id, Ascii (l));
 		}
 

@@ -266,21 +266,75 @@ def test_stale_lock_is_broken_after_execution_timeout(env):
     key = PREFIX + c.sid
     now_ms = lambda: (lambda s, us: int(s) * 1000 + int(us) // 1000)(*rd.cli("TIME").split())  # noqa: E731
     # A lock left by a server that died, older than executionTimeout (10 s): broken at once.
-    rd.cli("HSET", key, "locktime", str(now_ms() - 60000), "lockid", "dead-server")
+    rd.cli("HSET", key, "locktime", str(now_ms() - 60000), "lockid", "dead-server", "lockseen", str(now_ms()))
     (n, _), d = timed(c.counter)
     eq(n, 2, "the request ran after breaking the stale lock")
     check(d < 2, f"a lock older than executionTimeout is broken at once (took {d:.1f}s)")
-    # A lock 7 s old: the request waits until it is 10 s old, then breaks it.
-    rd.cli("HSET", key, "locktime", str(now_ms() - 7000), "lockid", "slow-server")
-    (n, _), d = timed(c.counter)
+    # A lock 7 s old whose holder is alive (renews its lease, as a server's
+    # renewer thread does): the request waits until it is 10 s old, then breaks it.
+    rd.cli("HSET", key, "locktime", str(now_ms() - 7000), "lockid", "slow-server", "lockseen", str(now_ms()))
+    alive = threading.Event()
+
+    def renew():
+        while not alive.wait(0.5):
+            if rd.cli("HGET", key, "lockid") == "slow-server":
+                rd.cli("HSET", key, "lockseen", str(now_ms()))
+    threading.Thread(target=renew, daemon=True).start()
+    try:
+        (n, _), d = timed(c.counter)
+    finally:
+        alive.set()
     eq(n, 3, "the request ran after the lock reached executionTimeout")
     check(2.5 < d < 6, f"it waited for the lock to reach executionTimeout (waited {d:.1f}s, expected ~3)")
     # A lock released while the request waits: taken at once.
-    rd.cli("HSET", key, "locktime", str(now_ms()), "lockid", "live-request")
+    rd.cli("HSET", key, "locktime", str(now_ms()), "lockid", "live-request", "lockseen", str(now_ms()))
     threading.Timer(1.0, lambda: rd.cli("HDEL", key, "locktime")).start()
     (n, _), d = timed(c.counter)
     eq(n, 4, "the request ran after the lock was released")
     check(0.9 < d < 3, f"it waited for the release only (waited {d:.1f}s)")
+
+
+def test_a_lock_whose_holder_died_is_taken_after_its_lease(env):
+    """lockLease (default 3 s): a lock nobody renews is dead, whatever its age;
+    one whose holder runs (renewed by its server) holds past the lease."""
+    rd = redis(env)
+    srv = sessions_server(env, "t71-lease", rd)
+    c = Client(srv.port)
+    c.counter()
+    key = PREFIX + c.sid
+    now_ms = lambda: (lambda s, us: int(s) * 1000 + int(us) // 1000)(*rd.cli("TIME").split())  # noqa: E731
+    # taken 1 s ago by a server that was killed at once (never renewed): 2 s left of its lease
+    rd.cli("HSET", key, "locktime", str(now_ms() - 1000), "lockid", "killed-server")
+    (n, _), d = timed(c.counter)
+    eq(n, 2, "the request ran after the dead lock's lease ran out")
+    check(1.5 < d < 3.5, f"it waited for the lease (3 s from the taking), not executionTimeout (waited {d:.1f}s)")
+    # renewed 4 s ago (its holder is gone): dead now
+    rd.cli("HSET", key, "locktime", str(now_ms() - 5000), "lockid", "killed-server", "lockseen", str(now_ms() - 4000))
+    (n, _), d = timed(c.counter)
+    eq(n, 3, "a lock not renewed for longer than the lease is taken at once")
+    check(d < 1.5, f"at once (took {d:.1f}s)")
+    # A live holder keeps its lock past the lease: a request holding it 5 s
+    # (its server renews it), another one of the session waits for it.
+    out = {}
+    t_slow = threading.Thread(target=lambda: out.update(slow=timed(lambda: Client(srv.port, c.sid).counter("?sleep=5000"))))
+    t_slow.start()
+    time.sleep(0.5)
+    seen_renewed = []
+
+    def watch():
+        while t_slow.is_alive():
+            v = rd.cli("HGET", key, "lockseen")
+            if v:
+                seen_renewed.append(int(v))
+            time.sleep(0.5)
+    threading.Thread(target=watch, daemon=True).start()
+    (n, _), d = timed(c.counter)
+    t_slow.join(20)
+    (n_slow, _), d_slow = out["slow"]
+    eq((n_slow, n), (4, 5), "the waiter ran after the holder, on its write")
+    check(d > 4, f"the waiter waited for the holder (5 s), past the 3 s lease (waited {d:.1f}s)")
+    check(len(set(seen_renewed)) >= 2, f"the holder's server renewed the lease while it ran: {sorted(set(seen_renewed))}")
+    eq(rd.cli("HGET", key, "locktime"), "", "released at the end")
 
 
 def test_redis_down_or_slow_gives_503_and_recovers(env):
