@@ -1,9 +1,11 @@
 """A small network of the test's own, for tests across hosts (test_73_netns):
-one network namespace per "host", each joined to the root namespace by a veth
-pair (point to point, 10.N.i.1 on the root side, 10.N.i.2 in the host), with
-names unique per run (the pid) and everything removed by Network.close, which
-also kills whatever still runs in the namespaces. Needs root
-(CAP_SYS_ADMIN, CAP_NET_ADMIN) and veth; Network.probe() says why not."""
+one network namespace per "host", each joined by a veth pair to a bridge in the
+root namespace (one LAN, 10.N.0.0/24: the bridge is 10.N.0.1, host i is
+10.N.0.(10+i)), so the hosts reach each other and the root namespace without
+IP forwarding. Names are unique per run (the pid) and everything is removed by
+Network.close, which also kills whatever still runs in the namespaces. Needs
+root (CAP_SYS_ADMIN, CAP_NET_ADMIN), veth and bridge links; probe() says why
+not."""
 import os
 import signal
 import socket
@@ -31,11 +33,13 @@ def probe():
         ip("netns", "add", tag)
         ip("link", "add", tag, "type", "veth", "peer", "name", tag + "p")
         ip("link", "set", tag + "p", "netns", tag)
+        ip("link", "add", tag + "b", "type", "bridge")
         return None
     except (OSError, subprocess.SubprocessError) as e:
-        return f"cannot create a network namespace and a veth pair here ({e})"
+        return f"cannot create a network namespace, a veth pair and a bridge here ({e})"
     finally:
         ip("link", "del", tag, check=False)
+        ip("link", "del", tag + "b", check=False)
         ip("netns", "del", tag, check=False)
 
 
@@ -50,15 +54,21 @@ def _free_subnet():
 
 
 class Network:
-    """hosts: names ("a", "b"); self.addr[name] is the host's address,
-    self.gw[name] the root namespace's end of its link, self.ns[name] its
-    namespace."""
+    """hosts: names ("a", "b", "r"); self.addr[name] is the host's address,
+    self.gw the bridge's (the root namespace's) address, self.ns[name] the
+    host's namespace."""
 
     def __init__(self, hosts):
-        self.ns, self.links, self.addr, self.gw = {}, [], {}, {}
+        self.ns, self.links, self.addr = {}, [], {}
         pid = os.getpid()
         try:
             n = _free_subnet()
+            self.gw = f"10.{n}.0.1"
+            self.bridge = f"sm{pid % 10**7}br"
+            ip("link", "add", self.bridge, "type", "bridge")
+            self.links.append(self.bridge)
+            ip("addr", "add", f"{self.gw}/24", "dev", self.bridge)
+            ip("link", "set", self.bridge, "up")
             for i, name in enumerate(hosts, 1):
                 ns = f"scgimono-{pid}-{name}"
                 link = f"sm{pid % 10**7}{name}"  # at most 15 characters with its peer's "p"
@@ -69,8 +79,8 @@ class Network:
                 self.links.append(link)
                 ip("link", "set", peer, "netns", ns)
                 ip("link", "set", peer, "name", "eth0", ns=ns)
-                self.gw[name], self.addr[name] = f"10.{n}.{i}.1", f"10.{n}.{i}.2"
-                ip("addr", "add", f"{self.gw[name]}/24", "dev", link)
+                self.addr[name] = f"10.{n}.0.{10 + i}"
+                ip("link", "set", link, "master", self.bridge)
                 ip("link", "set", link, "up")
                 ip("addr", "add", f"{self.addr[name]}/24", "dev", "eth0", ns=ns)
                 ip("link", "set", "eth0", "up", ns=ns)
@@ -78,6 +88,10 @@ class Network:
         except BaseException:
             self.close()
             raise
+
+    def run(self, name, argv, **kw):
+        """subprocess.run of argv in host `name`'s namespace."""
+        return subprocess.run(["ip", "netns", "exec", self.ns[name]] + list(argv), **kw)
 
     def pids(self, name):
         out = ip("netns", "pids", self.ns[name], check=False)
@@ -92,7 +106,7 @@ class Network:
                     pass
             ip("netns", "del", ns, check=False)
         for link in self.links:
-            ip("link", "del", link, check=False)  # gone with its peer's namespace, normally
+            ip("link", "del", link, check=False)  # a veth goes with its peer's namespace, normally
         self.ns, self.links = {}, []
 
     def leftovers(self, names):
@@ -189,3 +203,117 @@ class Load:
         for t in self.threads:
             t.join(30)
         return self.snapshot()
+
+
+class Browser:
+    """One user: keeps the cookies it is given (the session id, the forms
+    authentication ticket) and sends them back."""
+
+    def __init__(self, port):
+        self.port, self.cookies = port, {}
+
+    def get(self, path, timeout=20):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        r = harness.request(self.port, "GET", path, headers=headers, timeout=timeout)
+        for k, v in r.headers:
+            if k.lower() == "set-cookie":
+                name, _, value = v.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+        return r
+
+
+class SessionLoad:
+    """`clients` users through 127.0.0.1:port, each signed in as userK
+    (login.ashx) and with a session of its own, alternating counter.ashx
+    (Session["n"] += 1 in Redis) and secret.ashx (behind forms
+    authentication), one connection per request. Records, like Load,
+    (start, end, outcome) in time.time() seconds; outcome (host, pid, t0, page,
+    value): value the counter (an int) or the signed-in name; or an error text
+    "PAGE: ...". self.by_client[k] lists client k's (start, end, outcome)."""
+
+    PAGES = ("counter", "secret")
+
+    def __init__(self, port, clients):
+        self.port = port
+        self.results, self.lock, self.stop = [], threading.Lock(), threading.Event()
+        self.by_client = {k: [] for k in range(clients)}
+        self.browsers = {}
+        self.threads = [threading.Thread(target=self._run, args=(k,), daemon=True) for k in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def _record(self, k, start, out):
+        with self.lock:
+            entry = (start, time.time(), out)
+            self.results.append(entry)
+            self.by_client[k].append(entry)
+
+    def _run(self, k):
+        b = Browser(self.port)
+        self.browsers[k] = b
+        user = f"user{k}"
+        while not self.stop.is_set():  # signed in first (retried: the load may start during a fault)
+            try:
+                r = b.get(f"/login.ashx?user={user}")
+                if r.status == 200 and r.text.split()[3:] == ["login", user] and ".T73AUTH" in b.cookies:
+                    break
+                out = f"login: status {r.status}: {r.text[:200]}"
+            except Exception as e:  # noqa: BLE001
+                out = f"login: {type(e).__name__}: {e}"
+            self._record(k, time.time(), out)
+            time.sleep(0.1)
+        i = 0
+        while not self.stop.is_set():
+            page = self.PAGES[i % 2]
+            i += 1
+            start = time.time()
+            try:
+                r = b.get(f"/{page}.ashx")
+                f = r.text.split()
+                if r.status == 200 and page == "counter" and len(f) == 5:
+                    out = (f[0], int(f[1]), int(f[2]) / 1000.0, page, int(f[3]))
+                    if f[4] != b.cookies.get("ASP.NET_SessionId"):
+                        out = f"counter: the page saw session {f[4]!r}, the cookie is {b.cookies.get('ASP.NET_SessionId')!r}"
+                elif r.status == 200 and page == "secret" and len(f) == 5:
+                    out = (f[0], int(f[1]), int(f[2]) / 1000.0, page, f[4])
+                else:
+                    where = dict((h.lower(), v) for h, v in r.headers).get("location", "")
+                    out = f"{page}: status {r.status}{' to ' + where if where else ''}: {r.text[:300]}"
+            except Exception as e:  # noqa: BLE001 - OSError, http.client's RemoteDisconnected...
+                out = f"{page}: {type(e).__name__}: {e}"
+            self._record(k, start, out)
+            if isinstance(out, str):
+                time.sleep(0.02)  # no busy loop while a page fails
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.results)
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+        return self.snapshot()
+
+    def violations(self):
+        """What breaks the users' sessions or logins, per client: a counter
+        that does not go up by one (more only after as many failed counter
+        requests: one may have counted before it failed), a counter answer
+        that is not one, a secret page for another name. Failed requests are
+        not violations (errors_of counts them)."""
+        out = []
+        with self.lock:
+            clients = {k: list(v) for k, v in self.by_client.items()}
+        for k, entries in clients.items():
+            last, failed = 0, 0  # a new session: its first counter is 1
+            for _, _, o in entries:
+                if isinstance(o, str):
+                    failed += o.startswith("counter")
+                    continue
+                if o[3] == "counter":
+                    if not last < o[4] <= last + 1 + failed:
+                        out.append(f"user{k}: counter {last} then {o[4]} ({failed} failed between)")
+                    last, failed = o[4], 0
+                elif o[4] != f"user{k}":
+                    out.append(f"user{k}: secret.ashx for {o[4]!r}")
+        return out

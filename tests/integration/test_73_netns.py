@@ -1,18 +1,22 @@
-"""Issue 12, tested across hosts (first part, without sessions): a network of
-the test's own (netns.py: two network namespaces, "hosts" a and b, each joined
-to the root namespace by a veth pair), one scgi-mono server in each (workers =
-2, drain_delay = 3, listen and status_listen on the host's address), HAProxy
-(httpchk GET /health/ready on the status port, inter 1s fall 2 rise 2, retries,
-redispatch) and an nginx upstream (scgi_pass to both, scgi_next_upstream error
-timeout) in the root namespace in front of them. Under load through HAProxy:
-both hosts serve; kill -9 of every process of host a fails over with no more
-failed requests than were in flight on a; a rolling SIGTERM/restart of both
-loses nothing. Needs root; skipped where namespaces or veth pairs cannot be made.
-
-SESSIONS: the checks of issue 12 on session state (a counter page and a page
-behind forms authentication whose state lives in Redis, in a third namespace)
-go where the comments marked "SESSIONS:" say, once the Redis session provider
-is merged; there are none yet."""
+"""Issue 12, tested across hosts: a network of the test's own (netns.py: three
+network namespaces on one bridged LAN): hosts a and b each run an scgi-mono
+server (workers = 2, drain_delay = 3, listen and status_listen on the host's
+address), host r runs Redis, and HAProxy (httpchk GET /health/ready on the
+status port, inter 1s fall 2 rise 2, retries, redispatch, roundrobin: no
+stickiness) and an nginx upstream (scgi_pass to both, scgi_next_upstream error
+timeout) in the root namespace are in front. The application
+(apps/hosts) keeps its session state in Redis and shares one <machineKey>.
+Under load through HAProxy, on a page that says which host answered, on a
+session counter and on a page behind forms authentication:
+  1. both hosts and all four workers serve; every user's counter goes up by
+     one whichever host and worker answers, and logins hold;
+  2. kill -9 of every process of host a: no more failed requests than were in
+     flight on a, sessions and logins continue on b;
+  3. a rolling SIGTERM/restart of a then b: nothing fails, sessions continue;
+  4. Redis stopped for 10 s (SHUTDOWN SAVE, then started again from its dump):
+     counter pages 503 within the bounded time, the other pages 200 throughout,
+     the counters continue once it is back.
+Needs root; skipped where namespaces, veth pairs or a bridge cannot be made."""
 import os
 import re
 import signal
@@ -24,12 +28,52 @@ import time
 import harness
 import netns
 from common import check, eq
+from test_71_redis_sessions import REDIS, REDIS_CLI
 from test_72_drain import HAPROXY, SAMPLES
 from test_72_drain import HAProxy as LocalHAProxy
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "hosts")
 PORT, STATUS_PORT = 8000, 9000  # the same in each host: its own namespace
 PATH = "/host.ashx?sleep=100"  # 100 ms a request: some are always in flight
+HOSTS = ("a", "b")  # the servers; "r" runs Redis
+REDIS_PORT = 6379  # apps/hosts/web.config's
+
+
+class NsRedis:
+    """redis-server in host r's namespace, on its address, with its own
+    directory: no periodic save, but SHUTDOWN SAVE writes a dump that the next
+    start loads (so a stop of Redis is an outage, not a loss of the sessions)."""
+
+    def __init__(self, net, name, workdir):
+        self.net, self.name, self.address = net, name, net.addr[name]
+        self.dir = tempfile.mkdtemp(prefix="redis-", dir=workdir)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "redis.log"), "ab")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.net.ns[self.name], REDIS, "--bind", self.address,
+                                      "--port", str(REDIS_PORT), "--protected-mode", "no", "--save", "",
+                                      "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        harness.wait_for(lambda: self.cli("PING") == "PONG", 20, "redis-server in its namespace to answer")
+
+    def cli(self, *args):
+        """redis-cli from the root namespace, across the bridge."""
+        r = subprocess.run([REDIS_CLI, "-h", self.address, "-p", str(REDIS_PORT), *args], capture_output=True,
+                           timeout=10)
+        return r.stdout.decode("utf-8", "replace").strip()
+
+    def shutdown(self):
+        self.cli("SHUTDOWN", "SAVE")
+        self.proc.wait(10)
+        self.log.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
 
 
 class HAProxy(LocalHAProxy):
@@ -106,24 +150,69 @@ def errors_of(results):
     return [(start, end, o) for start, end, o in results if isinstance(o, str)]
 
 
+def in_flight_on(results, t_kill, t_killed, host="b"):
+    """Requests in flight at the kill (begun before every process was gone,
+    answered after the first signal), less those the other host had begun to
+    handle before it: at most, those that were on the killed host."""
+    in_flight = [(s, e, o) for s, e, o in results if s < t_killed and e > t_kill]
+    other = [r for r in in_flight if isinstance(r[2], tuple) and r[2][0] == host and r[2][2] < t_kill]
+    return len(in_flight), len(in_flight) - len(other)
+
+
+def outcome_kind(o):
+    """"counter 200", "counter 503", "secret 200"... or the error's text."""
+    if isinstance(o, tuple):
+        return f"{o[3]} 200"
+    m = re.match(r"(\w+): status (\d+)", o)
+    return f"{m.group(1)} {m.group(2)}" if m else o[:60]
+
+
+def session_summary(results):
+    """Counter answers by host and by worker, and the failures, of a SessionLoad."""
+    ok = [o for _, _, o in results if isinstance(o, tuple)]
+    counters = [o for o in ok if o[3] == "counter"]
+    return {"requests": len(results), "counter": len(counters), "secret": len(ok) - len(counters),
+            "hosts": sorted({o[0] for o in counters}), "workers": len({o[:2] for o in counters}),
+            "failed": len(errors_of(results))}
+
+
+def app_copy(env, redis_address):
+    dest = tempfile.mkdtemp(prefix="hosts-app-", dir=env.work.path)
+    for f in os.listdir(APP):
+        text = open(os.path.join(APP, f)).read()
+        open(os.path.join(dest, f), "w").write(text.replace("REDIS_HOST", redis_address))
+    return dest
+
+
 def test_two_hosts_behind_haproxy_and_nginx(env):
     if not os.access(HAPROXY, os.X_OK):
         raise harness.Skip("haproxy is not installed (apt-get install haproxy)")
+    if not os.access(REDIS, os.X_OK) or not os.access(REDIS_CLI, os.X_OK):
+        raise harness.Skip("redis-server or redis-cli not installed (Debian packages redis-server, redis-tools)")
     why = netns.probe()
     if why:
         raise harness.Skip(why)
     t_begin = time.monotonic()
-    net = netns.Network(["a", "b"])
+    net = netns.Network(list(HOSTS) + ["r"])
     names = list(net.ns.values()) + list(net.links)
     servers, stoppers = {}, []
-    load = None
+    loads = []
     try:
+        rd = NsRedis(net, "r", env.work.path)
+        stoppers.append(rd.stop)
+        ping = net.run("a", [REDIS_CLI, "-h", rd.address, "-p", str(REDIS_PORT), "PING"], capture_output=True,
+                       timeout=10)
+        if ping.stdout.strip() != b"PONG":
+            raise harness.Skip(f"host a cannot reach host r across the bridge here (a firewall on bridged "
+                               f"traffic?): redis-cli PING: {ping.stdout!r} {ping.stderr!r}")
+        app = app_copy(env, rd.address)
         confs, tmps = {}, {}
-        for name, address in net.addr.items():
+        for name in HOSTS:
+            address = net.addr[name]
             confs[name] = os.path.join(env.work.path, f"netns-{name}.conf")
             open(confs[name], "w").write(
                 f"[server]\nlisten = tcp:{address}:{PORT}\nstatus_listen = tcp:{address}:{STATUS_PORT}\n"
-                f"workers = 2\nthreads = 8\ndrain_delay = 3\n\n[app:hosts]\nvpath = /\npath = {APP}\n"
+                f"workers = 2\nthreads = 8\ndrain_delay = 3\n\n[app:hosts]\nvpath = /\npath = {app}\n"
                 f"warmup = /host.ashx\n")
             tmps[name] = os.path.join(env.work.path, f"netns-tmp-{name}")
             os.makedirs(tmps[name])
@@ -132,11 +221,11 @@ def test_two_hosts_behind_haproxy_and_nginx(env):
             servers[name] = netns.HostServer(env.work.path, net, name, confs[name], PORT, tmps[name])
             env.servers.append(servers[name])  # its log on failure
             return servers[name]
-        for name in net.addr:
+        for name in HOSTS:
             start(name)
         for srv in servers.values():
             srv.wait_ready()
-        lb = HAProxy(env, net.addr)
+        lb = HAProxy(env, {name: net.addr[name] for name in HOSTS})
         stoppers.append(lb.stop)
         line = "        server 127.0.0.1:{} max_fails=3 fail_timeout=10s;\n"
         ngx = harness.Nginx(env.work.path, "scgi_mono", sample=os.path.join(SAMPLES, "nginx-upstream.conf"),
@@ -144,10 +233,11 @@ def test_two_hosts_behind_haproxy_and_nginx(env):
                                    line.format(8002): line.replace("127.0.0.1:{}", f"{net.addr['b']}:{PORT}"),
                                    line.format(8003): ""})
         stoppers.append(ngx.stop)
-        for name in net.addr:
+        for name in HOSTS:
             lb.wait_state(name, "UP", 20)
-        print(f"# network: host a {net.addr['a']} ({net.ns['a']}), host b {net.addr['b']} ({net.ns['b']}); "
-              f"both servers ready and UP in haproxy {time.monotonic() - t_begin:.1f} s after the start")
+        print(f"# network: host a {net.addr['a']}, host b {net.addr['b']}, Redis on host r {net.addr['r']} "
+              f"(namespaces {', '.join(net.ns.values())}, bridge {net.bridge}); both servers ready and UP in "
+              f"haproxy {time.monotonic() - t_begin:.1f} s after the start")
 
         def through_nginx(n):
             out = {}
@@ -157,22 +247,56 @@ def test_two_hosts_behind_haproxy_and_nginx(env):
                 out[key] = out.get(key, 0) + 1
             return out
 
-        # 1. both hosts serve, through haproxy and through nginx
+        def session_through_nginx(n):
+            """One user's counter through nginx: (the counters, the hosts)."""
+            b = netns.Browser(ngx.port)
+            values, hosts = [], set()
+            for _ in range(n):
+                r = b.get("/counter.ashx")
+                eq(r.status, 200, f"counter.ashx through nginx: {r.text[:200]}")
+                f = r.text.split()
+                values.append(int(f[3]))
+                hosts.add(f[0])
+            return values, hosts
+
+        def check_sessions(sl, results, what):
+            v = sl.violations()
+            eq(v[:5], [], f"sessions and logins broken ({what})")
+
+        # 1. both hosts serve, through haproxy and through nginx; sessions and
+        # logins are the same whichever host and worker answers
         ngx_before = through_nginx(20)
         eq(sorted(ngx_before), ["a", "b"], f"both hosts answer through nginx ({ngx_before})")
-        load = netns.Load(lb.port, clients=6, path=PATH)
+        values, hosts = session_through_nginx(12)
+        eq(values, list(range(1, 13)), f"one user's counter through nginx, across hosts {sorted(hosts)}")
+        eq(sorted(hosts), ["a", "b"], "nginx sent that user to both hosts")
+        anon = harness.request(lb.port, "GET", "/secret.ashx")
+        eq(anon.status, 302, f"secret.ashx without a login: redirected ({anon.text[:100]})")
+        check("login.ashx" in dict((k.lower(), v) for k, v in anon.headers).get("location", ""),
+              "to login.ashx")
+        load = netns.Load(lb.port, clients=4, path=PATH)
+        sl = netns.SessionLoad(lb.port, clients=4)
+        loads += [load, sl]
         time.sleep(3)
-        first = load.snapshot()
+        first, sfirst = load.snapshot(), sl.snapshot()
         hosts = per_host(first)
         pids = {o[:2] for _, _, o in first if isinstance(o, tuple)}
-        print(f"# through haproxy, 6 clients, 3 s: {len(first)} requests, per host {hosts}, "
-              f"{len(pids)} worker processes; through nginx: {ngx_before}")
+        ss = session_summary(sfirst)
+        print(f"# through haproxy, 3 s, 4 clients on host.ashx: {len(first)} requests, per host {hosts}, "
+              f"{len(pids)} worker processes; 4 users (a session and a login each): {ss}; "
+              f"through nginx: {ngx_before}, one user's counter 1..12 on {sorted(hosts)}")
         eq(errors_of(first), [], "failed requests with both hosts up")
+        eq(errors_of(sfirst)[:5], [], "failed session requests with both hosts up")
         check(min(hosts.get("a", 0), hosts.get("b", 0)) >= 0.25 * len(first),
               f"both hosts share the load (roundrobin): {hosts}")
         check(len(pids) == 4, f"both workers of both hosts served: {sorted(pids)}")
-        # SESSIONS: here, the session counter page and the login page through
-        # haproxy and nginx: the counter never resets across hosts and workers.
+        eq(ss["hosts"], ["a", "b"], "counter pages served by both hosts")
+        eq(ss["workers"], 4, "counter pages served by all four workers")
+        check(ss["counter"] >= 40 and ss["secret"] >= 40, f"session requests made: {ss}")
+        for k, entries in sl.by_client.items():
+            seen = {o[0] for _, _, o in entries if isinstance(o, tuple) and o[3] == "counter"}
+            eq(sorted(seen), ["a", "b"], f"user{k}'s session was served by both hosts")
+        check_sessions(sl, sfirst, "both hosts up")
 
         # 2. kill -9 of every process of host a (the supervisor first: it
         # starts no new worker; then whatever is left in its namespace)
@@ -196,43 +320,54 @@ def test_two_hosts_behind_haproxy_and_nginx(env):
         down_s = time.time() - t_kill
         time.sleep(2)
         t_end = time.time()
-        results = load.finish()
-        load = None
-        # in flight on a at the kill, at most: the client's requests begun
-        # before it ended and answered after it began, less those that b had
-        # already begun to handle when it began
-        in_flight = [(s, e, o) for s, e, o in results if s < t_killed and e > t_kill]
-        on_b = [r for r in in_flight if isinstance(r[2], tuple) and r[2][0] == "b" and r[2][2] < t_kill]
-        in_flight_a = len(in_flight) - len(on_b)
-        failed = errors_of(results)
+        # a user whose session lock died with a worker of a waits for it to be
+        # broken (executionTimeout = 5 s): let every user make requests after it
+        harness.wait_for(lambda: all(any(isinstance(o, tuple) and s >= t_killed + 5 and o[3] == "counter"
+                                         for s, _, o in sl.by_client[k]) for k in sl.by_client), 30,
+                         "every user's counter answered after the kill and the lock timeout")
+        results, sresults = load.finish(), sl.finish()
+        loads = []
+        n_flight, in_flight_a = in_flight_on(results, t_kill, t_killed)
+        sn_flight, sin_flight_a = in_flight_on(sresults, t_kill, t_killed)
+        failed, sfailed = errors_of(results), errors_of(sresults)
         after = [r for r in results if r[0] >= t_killed]
         after_hosts = per_host(results, since=t_killed)
+        safter_hosts = per_host(sresults, since=t_killed)
         print(f"# kill -9 of host a's {len(killed)} processes (all gone {(t_killed - t_kill) * 1000:.1f} ms after "
               f"the first signal): haproxy saw it DOWN after {down_s:.2f} s; "
-              f"in flight at the kill: {len(in_flight)} at the client, {in_flight_a} of them not on b "
-              f"(haproxy's count on a just before: {in_haproxy}); failed at the client: {len(failed)}; "
+              f"host.ashx: in flight at the kill {n_flight} at the client, {in_flight_a} of them not on b "
+              f"(haproxy's count on a just before: {in_haproxy}), failed {len(failed)}; "
               f"{len(after)} requests begun after the kill ({t_end - t_kill:.1f} s): {after_hosts}, "
-              f"{len(errors_of(after))} failed")
-        for s, e, o in failed[:5]:
-            print(f"#   failed: begun {s - t_kill:+.3f} s, ended {e - t_kill:+.3f} s from the kill: {o[:60]!r}")
+              f"{len(errors_of(after))} failed; session pages: in flight {sn_flight}, {sin_flight_a} not on b, "
+              f"failed {len(sfailed)}, after the kill {safter_hosts}")
+        slowest = max(((e - s, s) for s, e, o in sresults if s >= t_kill - 1 and isinstance(o, tuple)), default=(0, 0))
+        print(f"# the slowest session request around the kill: {slowest[0]:.2f} s, begun {slowest[1] - t_kill:+.2f} s from "
+              f"it (a session whose lock died with a's worker waits for the lock's lease, 3 s)")
+        for s, e, o in (failed + sfailed)[:6]:
+            print(f"#   failed: begun {s - t_kill:+.3f} s, ended {e - t_kill:+.3f} s from the kill: {o[:70]!r}")
         check(len(failed) <= in_flight_a, f"failed requests ({len(failed)}) <= those in flight on a ({in_flight_a})")
-        eq([r for r in failed if r[0] >= t_killed], [], "failed requests begun after the kill")
+        check(len(sfailed) <= sin_flight_a,
+              f"failed session requests ({len(sfailed)}) <= those in flight on a ({sin_flight_a})")
+        eq([r for r in failed + sfailed if r[0] >= t_killed], [], "failed requests begun after the kill")
         eq(set(after_hosts), {"b"}, "after the kill, only b answers")
+        eq(set(safter_hosts), {"b"}, "after the kill, only b answers the session pages")
         check(after_hosts["b"] >= 20, f"requests keep succeeding on b: {after_hosts}")
+        check_sessions(sl, sresults, "across the kill of host a: sessions and logins continue on b")
         ngx_after = through_nginx(20)
         print(f"# through nginx with a gone: {ngx_after}")
         eq(ngx_after, {"b": 20}, "nginx fails over to b (scgi_next_upstream error)")
-        # SESSIONS: here, the session pages keep their counter and login on b.
 
         # 3. host a back, then a rolling restart of a and b: nothing lost
         t0 = time.monotonic()
         start("a").wait_ready()
         lb.wait_state("a", "UP", 20)
         print(f"# host a restarted and UP in haproxy after {time.monotonic() - t0:.1f} s")
-        load = netns.Load(lb.port, clients=4, path=PATH)
+        load = netns.Load(lb.port, clients=3, path=PATH)
+        sl = netns.SessionLoad(lb.port, clients=3)
+        loads = [load, sl]
         time.sleep(1)
         steps = {}
-        for name in ("a", "b"):
+        for name in HOSTS:
             old = servers[name]
             t0 = time.monotonic()
             old.proc.send_signal(signal.SIGTERM)
@@ -245,24 +380,71 @@ def test_two_hosts_behind_haproxy_and_nginx(env):
             lb.wait_state(name, "UP", 20)
             steps[name] = (down_at, stopped_at, time.monotonic() - t0, time.time())
             time.sleep(1)
-        results = load.finish()
-        load = None
-        failed = errors_of(results)
+        results, sresults = load.finish(), sl.finish()
+        loads = []
+        failed, sfailed = errors_of(results), errors_of(sresults)
         for name, (down_at, stopped_at, up_at, _) in steps.items():
             print(f"# rolling: {name} SIGTERM at 0; DOWN in haproxy at {down_at:.2f} s, exited at {stopped_at:.2f} s, "
                   f"restarted and UP at {up_at:.2f} s")
-        print(f"# rolling restart of a then b under 4 clients: {len(results)} requests, {len(failed)} failed, "
-              f"per host {per_host(results)}")
+        print(f"# rolling restart of a then b under 3 clients on host.ashx and 3 users: {len(results)} requests, "
+              f"{len(failed)} failed, per host {per_host(results)}; session pages {session_summary(sresults)}")
         eq(failed[:5], [], "failed requests during the rolling restart")
+        eq(sfailed[:5], [], "failed session requests during the rolling restart")
         check(len(results) >= 100, f"requests made: {len(results)}")
         check(per_host(results, since=steps["a"][3]).get("a", 0) > 0, "a served again after its restart")
         check(per_host(results, since=steps["b"][3]).get("b", 0) > 0, "b served again after its restart")
-        # SESSIONS: here, no session lost across the rolling restart; then Redis
-        # stopped for 10 s (session pages 503, others 200) and back.
+        check(per_host(sresults, since=steps["a"][3]).get("a", 0) > 0, "sessions served by a after its restart")
+        check_sessions(sl, sresults, "across the rolling restart")
+
+        # 4. Redis stopped for 10 s under load: session pages 503 within the
+        # bounded time, host.ashx and the login-protected page 200, then back
+        load = netns.Load(lb.port, clients=2, path="/host.ashx")
+        sl = netns.SessionLoad(lb.port, clients=3)
+        loads = [load, sl]
+        harness.wait_for(lambda: all(any(isinstance(o, tuple) and o[3] == "counter" for _, _, o in v)
+                                     for v in sl.by_client.values()), 20, "every user has a session")
+        time.sleep(1)
+        t_down = time.time()
+        rd.shutdown()
+        t_stopped = time.time()
+        time.sleep(10)
+        t_up = time.time()  # from here on, Redis may answer
+        rd.start()
+        harness.wait_for(lambda: all(any(isinstance(o, tuple) and s >= t_up and o[3] == "counter"
+                                         for s, _, o in v) for v in sl.by_client.values()), 20,
+                         "every user's counter answered again after Redis' return")
+        recovered = max(min(s for s, _, o in v if isinstance(o, tuple) and s >= t_up and o[3] == "counter")
+                        for v in sl.by_client.values()) - t_up
+        time.sleep(1)
+        results, sresults = load.finish(), sl.finish()
+        loads = []
+        during = [(s, e, o) for s, e, o in sresults if t_stopped + 0.2 <= s and e <= t_up]
+        kinds = {}
+        for s, e, o in during:
+            key = outcome_kind(o)
+            kinds[key] = kinds.get(key, 0) + 1
+        slow_503 = max([e - s for s, e, o in during if isinstance(o, str)] or [0])
+        host_during = [r for r in results if t_stopped <= r[0] and r[1] <= t_up]
+        print(f"# Redis stopped (SHUTDOWN SAVE) for {t_up - t_stopped:.1f} s under 2 clients on host.ashx and 3 "
+              f"users: during it, session users' requests {kinds}, the slowest failure {slow_503 * 1000:.0f} ms; "
+              f"host.ashx {len(host_during)} requests, {len(errors_of(results))} failed; every user's counter "
+              f"answered again {recovered:.2f} s after Redis was back")
+        eq(errors_of(results)[:5], [], "host.ashx (no session state) while Redis was stopped")
+        check(len(host_during) >= 50, f"host.ashx kept being served: {len(host_during)}")
+        check(kinds.get("counter 503", 0) >= 10, f"counter pages 503 while Redis was stopped: {kinds}")
+        check(kinds.get("secret 200", 0) >= 10, f"the login-protected page 200 while Redis was stopped: {kinds}")
+        eq(sorted(set(kinds) - {"counter 503", "secret 200"}), [],
+           "nothing but counter 503 and secret 200 while Redis was stopped")
+        check(slow_503 < 2.5, f"every 503 within operationTimeout (1 s) and a little: {slow_503:.2f} s")
+        check(recovered < 5, f"service back within 5 s of Redis' return: {recovered:.2f} s")
+        check_sessions(sl, sresults, "across the Redis outage (its dump kept the sessions)")
+        for name in HOSTS:
+            check(re.search(r"session state unavailable", servers[name].log_text()),
+                  f"server {name} logged the session store's failure")
         print(f"# the whole test: {time.monotonic() - t_begin:.1f} s")
     finally:
-        if load is not None:
-            load.finish()
+        for ld in loads:
+            ld.finish()
         for stop in list(reversed(stoppers)) + [lambda srv=srv: srv.stop(timeout=15, cut_drain=True)
                                                 for srv in servers.values()]:
             try:
