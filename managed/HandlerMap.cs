@@ -107,7 +107,7 @@ namespace ScgiMono
 							exts.Add (b.Extension);
 				return new HandlerMap (paths, exts);
 			} catch (Exception e) {
-				Console.Error.WriteLine ("scgi-mono: cannot read the handler mappings, using ASP.NET's defaults: {0}", e.Message);
+				ServerLog.Write (ServerLog.Warn, "cannot read the handler mappings, using ASP.NET's defaults: {0}", e.Message);
 				return Default;
 			}
 		}

@@ -67,7 +67,7 @@ namespace ScgiMono
 		{
 			FieldInfo f = typeof (HttpRuntime).GetField ("domainUnloading", BindingFlags.NonPublic | BindingFlags.Static);
 			if (f == null || f.FieldType != typeof (bool)) {
-				Console.Error.WriteLine ("scgi-mono: System.Web has no HttpRuntime.domainUnloading: a request that " +
+				ServerLog.Write (ServerLog.Warn, "System.Web has no HttpRuntime.domainUnloading: a request that " +
 				                         "enters an unloading AppDomain is not run again in a fresh one");
 				return () => false;
 			}
@@ -80,7 +80,7 @@ namespace ScgiMono
 				read ();
 				return read;
 			} catch (Exception e) {
-				Console.Error.WriteLine ("scgi-mono: HttpRuntime.domainUnloading read by reflection ({0})", e.Message);
+				ServerLog.Write (ServerLog.Warn, "HttpRuntime.domainUnloading read by reflection ({0})", e.Message);
 				return () => (bool) f.GetValue (null);
 			}
 		}
@@ -132,7 +132,7 @@ namespace ScgiMono
 			FieldInfo f = factory == null ? null
 				: factory.GetField ("app_shutdown", BindingFlags.NonPublic | BindingFlags.Static);
 			if (f == null || f.FieldType != typeof (bool)) {
-				Console.Error.WriteLine ("scgi-mono: System.Web has no HttpApplicationFactory.app_shutdown: ASP.NET " +
+				ServerLog.Write (ServerLog.Warn, "System.Web has no HttpApplicationFactory.app_shutdown: ASP.NET " +
 				                         "restarts this application in-process when its files change");
 				return;
 			}
@@ -155,7 +155,7 @@ namespace ScgiMono
 				if (v != null && bool.TryParse (v.Trim (), out b))
 					return b ? 1 : 0;
 			} catch (Exception e) {
-				Console.Error.WriteLine ("scgi-mono: cannot read MonoServerApacheStatus from web.config: {0}", e.Message);
+				ServerLog.Write (ServerLog.Warn, "cannot read MonoServerApacheStatus from web.config: {0}", e.Message);
 			}
 			return -1;
 		}

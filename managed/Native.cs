@@ -52,6 +52,42 @@ namespace ScgiMono
 		// Entry.LeaveRestartsToSupervisor); the worker asks to be replaced.
 		[MethodImpl (MethodImplOptions.InternalCall)]
 		public static extern void UnloadStarted (IntPtr gen);
+
+		// A line into the server's log (level: 1 warn, 2 notice, 3 info, 4 debug), UTF-8.
+		[MethodImpl (MethodImplOptions.InternalCall)]
+		public static extern void Log (int level, byte* text, int len);
+	}
+
+	// The managed host's log lines: through the server's log (time, [worker
+	// PID], level, error_log, log_level) when it runs in the server; on
+	// standard error, prefixed "scgi-mono:", where no server registered the
+	// internal call (the unit tests, the benchmark's in-process pipeline).
+	public static class ServerLog
+	{
+		public const int Warn = 1, Notice = 2, Info = 3, Debug = 4;
+		static volatile bool noServer;
+
+		public static unsafe void Write (int level, string message)
+		{
+			if (!noServer) {
+				try {
+					byte[] b = System.Text.Encoding.UTF8.GetBytes (message);
+					fixed (byte* p = b)
+						Native.Log (level, p, b.Length);
+					return;
+				} catch (MissingMethodException) {
+					noServer = true;
+				} catch (System.Security.SecurityException) {
+					noServer = true;
+				}
+			}
+			Console.Error.WriteLine ("scgi-mono: " + message);
+		}
+
+		public static void Write (int level, string format, params object[] args)
+		{
+			Write (level, string.Format (System.Globalization.CultureInfo.InvariantCulture, format, args));
+		}
 	}
 
 	// Where a worker request's response goes. The server uses NativeSink; tests

@@ -220,7 +220,7 @@ namespace ScgiMono
 					foreach (RedisConnection c in late)
 						c.Expire ();
 			} catch (Exception e) { // never out of a timer callback: that ends the process
-				Console.Error.WriteLine ("scgi-mono: Redis watchdog: {0}", e.Message);
+				ServerLog.Write (ServerLog.Warn, "Redis watchdog: {0}", e.Message);
 			}
 		}
 	}

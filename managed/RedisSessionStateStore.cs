@@ -200,7 +200,7 @@ return 1";
 			if (unchecked (now - lastLogTick) >= 1000) {
 				lastLogTick = now;
 				int n = Interlocked.Exchange (ref suppressed, 0);
-				Console.Error.WriteLine ("scgi-mono: session state unavailable ({0}): {1}: 503{2}", op, e.Message,
+				ServerLog.Write (ServerLog.Warn, "session state unavailable ({0}): {1}: 503{2}", op, e.Message,
 				                         n > 0 ? " (" + n + " more since the last line)" : "");
 			} else {
 				Interlocked.Increment (ref suppressed);

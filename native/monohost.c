@@ -163,8 +163,21 @@ static void icall_unload_started(gen *g)
         supervised_on_unload(g->app->spec->name);
 }
 
+/* A line of the managed host (ScgiMono.ServerLog) into this process's log: its
+ * time, [worker PID] and level, the error_log target, log_level (level: 1 warn,
+ * 2 notice, 3 info, 4 debug). The text is copied; log escapes it. */
+static void icall_log(gint32 level, const char *text, gint32 len)
+{
+    GLogLevelFlags lv = level <= 1 ? G_LOG_LEVEL_WARNING : level == 2 ? G_LOG_LEVEL_MESSAGE
+                      : level == 3 ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_DEBUG;
+    if (len < 0 || !log_enabled(lv))
+        return;
+    g_log(G_LOG_DOMAIN, lv, "%.*s", (int)len, text);
+}
+
 static void register_icalls(void)
 {
+    mono_add_internal_call("ScgiMono.Native::Log", icall_log);
     mono_add_internal_call("ScgiMono.Native::UnloadStarted", icall_unload_started);
     mono_add_internal_call("ScgiMono.Native::SendHeaders", icall_send_headers);
     mono_add_internal_call("ScgiMono.Native::SendBody", icall_send_body);

@@ -348,8 +348,9 @@ def test_redis_down_or_slow_gives_503_and_recovers(env):
         eq(r.status, 503, f"{path} with Redis stopped: {r.text[:200]}")
         check(d < 3, f"{path}: 503 within the bounded time (took {d:.1f}s)")
     eq(srv_get(srv, "/plain.ashx").status, 200, "a page without session state is served with Redis stopped")
-    harness.wait_for(lambda: re.search(r"session state unavailable \(GetItem\w*\): Redis 127\.0\.0\.1:\d+/0: .*: 503",
-                                       srv.log_text()), 10, "a log line about the 503")
+    harness.wait_for(lambda: re.search(r"\[worker \d+\] warning: session state unavailable \(GetItem\w*\): "
+                                       r"Redis 127\.0\.0\.1:\d+/0: .*: 503", srv.log_text()), 10,
+                     "a log line about the 503, in the server's log format (time, worker, level)")
     # Slow: Redis stopped by SIGSTOP accepts connections but never answers.
     rd.start()
     harness.wait_for(lambda: c.get("/counter.ashx").status == 200, 10, "session pages once Redis is back")
