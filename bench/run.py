@@ -1172,7 +1172,8 @@ def session_cost(results, opts):
     {mode: {rps, p50_ms, p99_ms, cpu_us, redis_cpu_us, ratio_to_off, cost_us, cpu_cost_us}}, or
     None without a session page. cost_us = 1e6/rps - 1e6/rps(Off): the extra time per request
     of the whole machine at saturation (CPU time = cores x that); cpu_cost_us = the difference
-    of the CPU time per request of scgi-mono plus the redis-server, measured from /proc."""
+    of the CPU time per request of scgi-mono plus the redis-server (idle but running in every
+    mode), measured from /proc."""
     t = results.get("scgi-mono")
     if not t or t.get("error"):
         return None
@@ -1196,7 +1197,8 @@ def session_cost(results, opts):
         v["ratio_to_off"] = v["rps"] / off["rps"]
         v["cost_us"] = 1e6 / v["rps"] - 1e6 / off["rps"]
         if v.get("cpu_us") is not None and off.get("cpu_us") is not None:
-            v["cpu_cost_us"] = v["cpu_us"] + (v.get("redis_cpu_us") or 0) - off["cpu_us"]
+            v["cpu_cost_us"] = (v["cpu_us"] + (v.get("redis_cpu_us") or 0)
+                                - off["cpu_us"] - (off.get("redis_cpu_us") or 0))
     return out
 
 
@@ -1204,7 +1206,7 @@ def session_report(cost, c1):
     lines = [f"session state on scgi-mono: the same read-write page (Session[\"n\"] += 1), one session per "
              f"wrk connection, -c{c1}",
              "x Off = req/s / req/s of Off; +us/req = 1e6/req/s - 1e6/req/s of Off (time per request, "
-             "whole machine at saturation); +CPU us = CPU per request of scgi-mono + redis-server minus Off's"]
+             "whole machine at saturation); +CPU us = CPU per request of scgi-mono + redis-server minus Off's (both from /proc)"]
     hdr = (f"{'mode':<7} {'req/s':>8} {'p50':>8} {'p99':>8} {'CPU us':>7} {'redis us':>8} {'x Off':>7} "
            f"{'+us/req':>8} {'+CPU us':>8}")
     lines += [hdr, "-" * len(hdr)]
@@ -1308,7 +1310,7 @@ def report(results, pages, opts, machine, elapsed):
     lines.append("")
 
     # ratios
-    if "scgi-mono" in opts.targets:
+    if "scgi-mono" in opts.targets and any(not PAGES[p].session for p in pages):
         peers = [p for p in PEERS if p in opts.targets]
         hdr = f"{'page':<7} {'scgi-mono':>9}"
         for p in peers:
