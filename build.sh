@@ -180,6 +180,8 @@ case "${1:-}" in
       "apache2:/usr/lib/apache2/modules/mod_proxy_scgi.so"
       "libapache2-mod-mono:/usr/lib/apache2/modules/mod_mono.so"
       "mono-fastcgi-server4:/usr/bin/fastcgi-mono-server4"
+      # the store of the session-redis page: a redis-server the benchmark starts (never the system service)
+      "redis-server:/usr/bin/redis-server"
     )
     deps; build server
     export SCGI_MONO_ALLOW_ROOT=1 # the benchmark's servers run as the caller, root included

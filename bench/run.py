@@ -63,8 +63,12 @@ FIRST_REQUEST_TIMEOUT = 120  # the first request of a page compiles it
 # ---------------------------------------------------------------- pages
 
 class Page:
-    def __init__(self, name, path, method, body_size, what):
+    """session: None for the pages of bench/app/, else the session state mode of the
+    session page (bench/app_sessions/session.ashx in its own application copy)."""
+
+    def __init__(self, name, path, method, body_size, what, session=None):
         self.name, self.path, self.method, self.body_size, self.what = name, path, method, body_size, what
+        self.session = session
 
 
 PAGES = {
@@ -72,8 +76,17 @@ PAGES = {
     "page": Page("page", "/page.aspx", "GET", 0, "small WebForms page"),
     "big": Page("big", "/big.ashx", "GET", 0, "64 KiB response"),
     "upload": Page("upload", "/upload.ashx", "POST", UPLOAD_SIZE, "1 MiB POST"),
+    "session-off": Page("session-off", "/s-off/session.ashx", "GET", 0, "session page, sessionState Off",
+                        "off"),
+    "session-inproc": Page("session-inproc", "/s-inproc/session.ashx", "GET", 0,
+                           "session page, sessionState InProc", "inproc"),
+    "session-redis": Page("session-redis", "/s-redis/session.ashx", "GET", 0,
+                          "session page, ScgiMono.RedisSessionStateStore", "redis"),
 }
-PAGE_ORDER = ["hello", "page", "big", "upload"]
+BASE_PAGES = ["hello", "page", "big", "upload"]
+SESSION_PAGES = ["session-off", "session-inproc", "session-redis"]
+PAGE_ORDER = BASE_PAGES + SESSION_PAGES
+SESSIONS_ONLY_ON = "the session pages are measured on scgi-mono only (the Redis store is ScgiMono.dll's)"
 
 
 def big_body():
@@ -102,6 +115,10 @@ def check_body(page, status, body):
         ok = b"<!-- bench-page-end -->" in body and b"</html>" in body and 1500 <= len(body) <= 4096
     elif page.name == "big":
         ok = body == BIG_BODY
+    elif page.session == "off":
+        ok = body == b"0 -"
+    elif page.session:
+        ok = re.fullmatch(rb"[1-9][0-9]* [0-9A-Za-z_-]{1,80}", body) is not None
     else:
         ok = body.strip() == str(UPLOAD_SIZE).encode()
     if ok:
@@ -304,6 +321,165 @@ def http_request(port, page, timeout):
         conn.close()
 
 
+# ---------------------------------------------------------------- session state
+
+SESSION_APP = os.path.join(BENCH, "app_sessions")
+REDIS_SERVER = "/usr/bin/redis-server"
+REDIS_PREFIX = "bench-session:"
+# The same session id manager for InProc and Redis (the one samples/redis-sessions.web.config
+# uses), so the two differ in the store only.
+_ID_MANAGER = 'sessionIDManagerType="ScgiMono.LenientSessionIDManager, ScgiMono"'
+SESSION_STATE = {
+    "off": '<sessionState mode="Off" />',
+    "inproc": f'<sessionState mode="InProc" timeout="20" cookieless="UseCookies" {_ID_MANAGER} />',
+    "redis": (f'<sessionState mode="Custom" customProvider="redis" timeout="20" cookieless="UseCookies" '
+              f'{_ID_MANAGER}>\n'
+              '      <providers>\n'
+              '        <add name="redis" type="ScgiMono.RedisSessionStateStore, ScgiMono" host="127.0.0.1" '
+              f'port="{{port}}" database="0" keyPrefix="{REDIS_PREFIX}" />\n'
+              '      </providers>\n'
+              '    </sessionState>'),
+}
+
+
+class Redis:
+    """The benchmark's own redis-server (Debian's): 127.0.0.1 on a free port, no RDB, no
+    AOF, its own directory; never the system service. Stopped with the target."""
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir)
+        self.proc = Proc("redis-server", [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                                          "--save", "", "--appendonly", "no", "--dir", self.dir,
+                                          "--daemonize", "no"], os.path.join(self.dir, "redis.log"))
+        wait_for(lambda: self.ping(), 20, "redis-server to answer", self.proc)
+
+    def ping(self):
+        try:
+            return self.command("PING") == "PONG"
+        except OSError:
+            return False
+
+    def command(self, *args):
+        """One command in the Redis protocol (RESP); the reply as str, int, list or None."""
+        req = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+            sock.sendall(req)
+            return _resp_read(sock.makefile("rb"))
+
+    def pids(self):
+        return self.proc.pids() if self.proc.alive() else []
+
+    def calls(self):
+        """{command: calls} the server has run so far (INFO commandstats; those run inside Lua
+        scripts included; INFO itself left out)."""
+        info = self.command("INFO", "commandstats") or ""
+        return {m.group(1): int(m.group(2)) for m in re.finditer(r"^cmdstat_(\S+?):calls=(\d+)", info, re.M)
+                if m.group(1) != "info"}
+
+    def stop(self):
+        self.proc.stop(grace=10)
+
+
+def _resp_read(f):
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise OSError("redis: connection closed")
+    kind, rest = line[:1], line[1:-2].decode("utf-8", "replace")
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        raise OSError("redis: " + rest)
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2].decode("utf-8", "replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_resp_read(f) for _ in range(n)]
+    raise OSError(f"redis: unexpected reply {line[:40]!r}")
+
+
+def session_apps(workdir, pages, redis_port):
+    """--app arguments of one application copy per session page, each with its <sessionState>."""
+    out = []
+    for name in pages:
+        mode = PAGES[name].session
+        dest = os.path.join(workdir, "app-" + mode)
+        shutil.copytree(SESSION_APP, dest)
+        path = os.path.join(dest, "web.config")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("SESSION_STATE", SESSION_STATE[mode].format(port=redis_port)))
+        out += ["--app", f"/s-{mode}:{dest}"]
+    return out
+
+
+def session_request(port, page, sid, timeout):
+    """One request to a session page, with the cookie of session sid if given:
+    (status, body, the ASP.NET_SessionId the answer set or None)."""
+    headers = {"Connection": "close"}
+    if sid:
+        headers["Cookie"] = f"ASP.NET_SessionId={sid}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(page.method, page.path, headers=headers)
+        r = conn.getresponse()
+        cookie = None
+        for k, v in r.getheaders():
+            m = re.match(r"ASP\.NET_SessionId=([^;]*)", v) if k.lower() == "set-cookie" else None
+            if m:
+                cookie = m.group(1)
+        return r.status, r.read(), cookie
+    finally:
+        conn.close()
+
+
+def check_session(port, page, redis, timeout):
+    """None if the session page works, else what is wrong. Off: "0 -" and no session cookie.
+    InProc and Redis: three requests of one new session answer 1, 2, 3 and its id; with Redis
+    the session's key is in the benchmark's redis-server, with InProc it is not."""
+    if page.session == "off":
+        status, body, cookie = session_request(port, page, None, timeout)
+        bad = check_body(page, status, body)
+        if bad is None and cookie:
+            bad = f"session state is off, yet a session cookie came: {cookie}"
+        return bad
+    sid = None
+    for n in (1, 2, 3):
+        status, body, cookie = session_request(port, page, sid, timeout)
+        bad = check_body(page, status, body)
+        if bad:
+            return f"request {n} of a session: {bad}"
+        if n == 1:
+            if not cookie:
+                return "a new session got no ASP.NET_SessionId cookie"
+            sid = cookie
+        elif cookie and cookie != sid:
+            return f"request {n} of session {sid} got a new session id {cookie}"
+        if body != f"{n} {sid}".encode():
+            return f"request {n} of session {sid}: expected {n} and its id, got {body[:80]!r}"
+    if redis is not None:
+        keys = redis.command("KEYS", REDIS_PREFIX + "*") or []
+        mine = [k for k in keys if sid in k]
+        if page.session == "redis" and not mine:
+            return f"no key of session {sid} in redis-server (keys: {keys[:5]})"
+        if page.session == "inproc" and mine:
+            return f"an InProc session is in redis-server: {mine[:3]}"
+    return None
+
+
+def check_page(port, page, target, timeout):
+    """None if page answers right through port, else what is wrong."""
+    if page.session:
+        return check_session(port, page, getattr(target, "redis", None), timeout)
+    status, body = http_request(port, page, timeout)
+    return check_body(page, status, body)
+
+
 # ---------------------------------------------------------------- building
 
 def build_ceiling():
@@ -420,11 +596,20 @@ class Target:
         """None if it can run here, else why not (then it is skipped)."""
         return None
 
+    def session_missing(self, page):
+        """None if this target measures the session page, else why not (then it is skipped,
+        not failed)."""
+        return SESSIONS_ONLY_ON
+
     def start(self, workdir):
         raise NotImplementedError
 
     def pids(self):
         return self.proc.pids() if self.proc else []
+
+    def aux_pids(self):
+        """Processes besides the target's own whose CPU time a request costs (the redis-server)."""
+        return []
 
     def log_text(self):
         return self.proc.log_text() if self.proc else ""
@@ -435,22 +620,55 @@ class Target:
 
 
 class ScgiMono(Target):
+    """With session_pages, a server of its own for the session pages: one copy of
+    bench/app_sessions per page (/s-off, /s-inproc, /s-redis), and the benchmark's own
+    redis-server when session-redis is among them; bench/app is not served then."""
     name, kind, role = "scgi-mono", "scgi", "this server"
+
+    def __init__(self, args, session_pages=None):
+        super().__init__(args)
+        self.session_pages = session_pages or []
+        self.redis = None
 
     def missing(self):
         if not os.access(SERVER, os.X_OK):
             return f"{SERVER} is not built (./build.sh build)"
         return None
 
+    def session_missing(self, page):
+        if page.session == "redis" and not os.access(REDIS_SERVER, os.X_OK):
+            return "redis-server is not installed (./build.sh bench installs it)"
+        return None
+
     def start(self, workdir):
         self.port = free_port()
-        argv = [SERVER, "--listen", f"tcp:127.0.0.1:{self.port}", "--app", f"/:{APP}"]
+        if self.session_pages:
+            if any(PAGES[p].session == "redis" for p in self.session_pages):
+                self.redis = Redis(workdir)
+            apps = session_apps(workdir, self.session_pages, self.redis.port if self.redis else 0)
+        else:
+            apps = ["--app", f"/:{APP}"]
+        argv = [SERVER, "--listen", f"tcp:127.0.0.1:{self.port}"] + apps
         if self.args.scgi_threads:
             argv += ["--threads", str(self.args.scgi_threads)]
         self.proc = Proc(self.name, argv, os.path.join(workdir, "server.log"), cwd=workdir,
                          env=mono_env(self.args))
         wait_for(lambda: "ready:" in self.proc.log_text() and port_open(self.port), START_TIMEOUT,
                  "scgi-mono-server to be ready", self.proc)
+
+    def aux_pids(self):
+        return self.redis.pids() if self.redis else []
+
+    def log_text(self):
+        text = super().log_text()
+        if self.redis:
+            text += "\nredis-server: " + self.redis.proc.log_text()[-500:]
+        return text
+
+    def stop(self):
+        super().stop()
+        if self.redis:
+            self.redis.stop()
 
 
 class Ceiling(Target):
@@ -615,13 +833,88 @@ def parse_wrk(out):
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if m:
         r["non2xx"] = int(m.group(1))
+    m = re.search(r"^session-check new (\d+) bad (\d+) checked (\d+)", out, re.M)
+    if m:  # the session pages' script (SESSION_LUA)
+        r["session_new"], r["session_bad"], r["session_checked"] = (int(x) for x in m.groups())
     if r["rps"] is None:
         raise ValueError("wrk printed no Requests/sec: " + out[-500:])
     return r
 
 
+SESSION_LUA = """\
+-- The session pages (bench/run.py): every wrk connection keeps ONE session, as a
+-- returning user does. wrk's request() does not say which connection asks, so each
+-- thread keeps a pool of the session ids whose last request has completed (the page
+-- answers "n sessionid"): request() takes one from the pool (none yet: no cookie, and
+-- the answer's new session joins the pool), response() gives it back. A connection has
+-- one request in flight, so there are as many sessions as connections and no two
+-- requests of one session run at once (no waiting on the session lock).
+-- Checked on every answer: a session's counter goes up by exactly one.
+pool, last = {}, {}
+new_sessions, bad, checked = 0, 0, 0
+
+request = function()
+  local sid = table.remove(pool)
+  if sid then
+    return wrk.format(nil, nil, {["Cookie"] = "ASP.NET_SessionId=" .. sid})
+  end
+  return wrk.format()
+end
+
+response = function(status, headers, body)
+  if status ~= 200 then return end  -- wrk counts it (non-2xx); its session is dropped
+  local n, sid = string.match(body, "^(%d+) (%S+)$")
+  n = tonumber(n)
+  if not n then bad = bad + 1; return end
+  checked = checked + 1
+  if sid == "-" then  -- session state off: no session, no cookie
+    if n ~= 0 then bad = bad + 1 end
+    return
+  end
+  if last[sid] == nil then
+    new_sessions = new_sessions + 1
+    if n ~= 1 then bad = bad + 1 end
+  elseif n ~= last[sid] + 1 then
+    bad = bad + 1
+  end
+  last[sid] = n
+  table.insert(pool, sid)
+end
+
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+
+function done(summary, latency, requests)
+  local n, b, c = 0, 0, 0
+  for _, t in ipairs(threads) do
+    n = n + t:get("new_sessions"); b = b + t:get("bad"); c = c + t:get("checked")
+  end
+  io.write(string.format("session-check new %d bad %d checked %d\\n", n, b, c))
+end
+"""
+
+
+def session_problem(page, w, conns):
+    """None if a wrk pass on a session page kept one session per connection and every
+    counter went up by one, else what went wrong."""
+    if "session_bad" not in w:
+        return "the session script printed no check"
+    if w["session_bad"]:
+        return f"{w['session_bad']} answers broke a session's counter (reset, skipped or garbled)"
+    if w["session_checked"] == 0:
+        return "no answer was checked"
+    if page.session != "off" and w["session_new"] > conns + errors_of(w):
+        return f"{w['session_new']} new sessions for {conns} connections: sessions were not kept"
+    return None
+
+
 def wrk_script(workdir, page):
-    """A Lua script for a POST page (wrk.method/wrk.body), else None."""
+    """A Lua script for a POST page (wrk.method/wrk.body) or a session page, else None."""
+    if page.session:
+        path = os.path.join(workdir, "session.lua")
+        with open(path, "w") as f:
+            f.write(SESSION_LUA)
+        return path
     if page.method != "POST":
         return None
     path = os.path.join(workdir, f"{page.name}.lua")
@@ -665,13 +958,50 @@ def say(*a):
 
 
 def measure_http(target, pages, opts, root):
-    """Measures one target behind nginx. Returns {"pages": {page: result}, "error": str|None}."""
+    """Measures one target behind nginx. Returns {"pages": {page: result}, "error": str|None}.
+    The session pages run on a second start of the target (ScgiMono with session_pages: the
+    three session applications and a redis-server), after the other pages; a target that
+    does not measure them marks them skipped."""
     res = {"role": target.role, "pages": {}, "error": None}
     why = target.missing()
     if why:
         res["error"] = "skipped: " + why
         return res
-    workdir = tempfile.mkdtemp(prefix=target.name + "-", dir=root)
+    base = [p for p in pages if not PAGES[p].session]
+    sess = []
+    for name in pages:
+        if PAGES[name].session:
+            why = target.session_missing(PAGES[name])
+            if why:
+                res["pages"][name] = {"skipped": why}
+            else:
+                sess.append(name)
+    t0 = time.monotonic()
+    if base:
+        measure_group(target, base, opts, root, res, main=True)
+    if sess and not res["error"]:
+        starget = type(target)(opts, session_pages=sess)
+        res["sessions"] = {}
+        measure_group(starget, sess, opts, root, res["sessions"], main=False)
+        res["pages"].update(res["sessions"].pop("pages"))
+        if res["sessions"].get("error"):  # the session server failed: its pages say so
+            for name in sess:
+                res["pages"].setdefault(name, {}).setdefault("error", res["sessions"]["error"])
+        if not base:
+            for k in ("start_s", "log_tail", "rss_kb", "peak_rss_kb", "processes", "nginx_errors",
+                      "nginx_error_sample"):
+                if k in res["sessions"]:
+                    res[k] = res["sessions"][k]
+    res["wall_s"] = round(time.monotonic() - t0, 1)
+    return res
+
+
+def measure_group(target, pages, opts, root, res, main):
+    """Starts target and nginx, measures pages, stops both; results into res (res["pages"],
+    and res["error"] if the target failed)."""
+    res.setdefault("pages", {})
+    res.setdefault("error", None)
+    workdir = tempfile.mkdtemp(prefix=target.name + ("-" if main else "-sessions-"), dir=root)
     os.chmod(workdir, 0o755)
     nginx = None
     t0 = time.monotonic()
@@ -679,36 +1009,60 @@ def measure_http(target, pages, opts, root):
         target.start(workdir)
         nginx = Nginx(workdir, target.name, target.kind, target.port)
         res["start_s"] = round(time.monotonic() - t0, 1)
-        say(f"  {target.name}: listening (started in {res['start_s']} s)")
+        say(f"  {target.name}: listening (started in {res['start_s']} s)"
+            + ("" if main else f" for the session pages ({', '.join(pages)})"))
+        if not main and opts.warmup > 0:
+            # The pages of one fresh server are compared with each other: warm the process as a
+            # whole first (every page compiled and run for the warm-up time), or the first page
+            # measured pays the process's own first seconds (seen: Off's p99 at 400 ms and its
+            # req/s 30 % lower when measured first, not when measured second).
+            for name in pages:
+                page = PAGES[name]
+                if check_page(nginx.port, page, target, FIRST_REQUEST_TIMEOUT) is None:
+                    run_wrk(nginx.port, page, opts.connections[0], opts.warmup, wrk_script(workdir, page))
         for name in pages:
             page = PAGES[name]
             pr = {}
             res["pages"][name] = pr
             try:
-                status, body = http_request(nginx.port, page, FIRST_REQUEST_TIMEOUT)
-                bad = check_body(page, status, body)
+                bad = check_page(nginx.port, page, target, FIRST_REQUEST_TIMEOUT)
                 if bad:
                     raise RuntimeError("wrong answer: " + bad)
                 script = wrk_script(workdir, page)
                 if opts.warmup > 0:
                     run_wrk(nginx.port, page, opts.connections[0], opts.warmup, script)
                 for i, conns in enumerate(opts.connections):
-                    pids, npids = target.pids(), nginx.proc.pids()
-                    cpu0, ncpu0 = cpu_seconds(pids), cpu_seconds(npids)
+                    pids, npids, apids = target.pids(), nginx.proc.pids(), target.aux_pids()
+                    cpu0, ncpu0, acpu0 = cpu_seconds(pids), cpu_seconds(npids), cpu_seconds(apids)
+                    redis = getattr(target, "redis", None)
+                    calls0 = redis.calls() if redis else None
                     w = run_wrk(nginx.port, page, conns, pass_duration(opts, i), script)
+                    if redis and w["requests"]:  # Redis commands per request, and which
+                        calls1 = redis.calls()
+                        per = {k: (v - calls0.get(k, 0)) / w["requests"] for k, v in calls1.items()
+                               if v > calls0.get(k, 0)}
+                        w["redis_calls_per_request"] = sum(per.values())
+                        w["redis_commands_per_request"] = {k: round(v, 3) for k, v in sorted(per.items())}
                     # CPU time per request of the target and of nginx during this pass
                     if w["requests"]:
                         w["cpu_us"] = (cpu_seconds(pids) - cpu0) * 1e6 / w["requests"]
                         w["nginx_cpu_us"] = (cpu_seconds(npids) - ncpu0) * 1e6 / w["requests"]
+                        if apids:
+                            w["aux_cpu_us"] = (cpu_seconds(apids) - acpu0) * 1e6 / w["requests"]
                     pr[f"c{conns}"] = w
                     say(f"  {target.name} {name} -c{conns}: {w['rps']:.0f} req/s, p50 {fmt_ms(w['p50_ms'])}, "
                         f"p99 {fmt_ms(w['p99_ms'])}, errors {errors_of(w)}")
+                    if page.session:
+                        bad = session_problem(page, w, conns)
+                        if bad:
+                            pr["after"] = f"-c{conns}: " + bad
                 # the server must still answer right after the load
-                status, body = http_request(nginx.port, page, 60)
-                bad = check_body(page, status, body)
+                bad = check_page(nginx.port, page, target, 60)
                 if bad:
                     pr["after"] = "wrong answer after the load: " + bad
                 pr["rss_kb"] = rss_kb(target.pids())
+                if target.aux_pids():
+                    pr["aux_rss_kb"] = rss_kb(target.aux_pids())
             except Exception as e:  # noqa: BLE001 - a failing page is reported, the run goes on
                 pr["error"] = one_line(str(e))
                 say(f"  {target.name} {name}: FAILED: {pr['error']}")
@@ -731,7 +1085,6 @@ def measure_http(target, pages, opts, root):
         target.stop()
         res["log_tail"] = log[-1500:]
         res["wall_s"] = round(time.monotonic() - t0, 1)
-    return res
 
 
 def measure_pipeline(pages, opts, root):
@@ -739,6 +1092,12 @@ def measure_pipeline(pages, opts, root):
     why = Pipeline(opts).missing()
     if why:
         res["error"] = "skipped: " + why
+        return res
+    for name in pages:
+        if PAGES[name].session:
+            res["pages"][name] = {"skipped": SESSIONS_ONLY_ON}
+    pages = [p for p in pages if not PAGES[p].session]
+    if not pages:
         return res
     t0 = time.monotonic()
     try:
@@ -829,6 +1188,72 @@ def rps_of(results, target, page, opts):
     return m["rps"] if m else None
 
 
+SESSION_MODES = [("off", "Off"), ("inproc", "InProc"), ("redis", "Redis")]
+
+
+def session_cost(results, opts):
+    """The cost of session state on scgi-mono, per mode measured (the first concurrency):
+    {mode: {rps, p50_ms, p99_ms, cpu_us, redis_cpu_us, ratio_to_off, cost_us, cpu_cost_us}}, or
+    None without a session page. cost_us = 1e6/rps - 1e6/rps(Off): the extra time per request
+    of the whole machine at saturation (CPU time = cores x that); cpu_cost_us = the difference
+    of the CPU time per request of scgi-mono plus the redis-server (idle but running in every
+    mode), measured from /proc."""
+    t = results.get("scgi-mono")
+    if not t or t.get("error"):
+        return None
+    out = {}
+    for mode, _ in SESSION_MODES:
+        pr = t["pages"].get("session-" + mode)
+        if not pr or pr.get("skipped"):
+            continue
+        m = None if pr.get("error") or pr.get("after") else main_pass(pr, opts)
+        if not m or not m.get("rps"):
+            out[mode] = {"error": pr.get("error") or pr.get("after") or "not measured"}
+            continue
+        out[mode] = {"rps": m["rps"], "p50_ms": m["p50_ms"], "p99_ms": m["p99_ms"], "cpu_us": m.get("cpu_us"),
+                     "redis_cpu_us": m.get("aux_cpu_us"), "nginx_cpu_us": m.get("nginx_cpu_us"),
+                     "redis_calls_per_request": m.get("redis_calls_per_request"),
+                     "redis_commands_per_request": m.get("redis_commands_per_request")}
+    if not out:
+        return None
+    off = out.get("off")
+    for mode, v in out.items():
+        if mode == "off" or "rps" not in v or not off or "rps" not in off:
+            continue
+        v["ratio_to_off"] = v["rps"] / off["rps"]
+        v["cost_us"] = 1e6 / v["rps"] - 1e6 / off["rps"]
+        if v.get("cpu_us") is not None and off.get("cpu_us") is not None:
+            v["cpu_cost_us"] = (v["cpu_us"] + (v.get("redis_cpu_us") or 0)
+                                - off["cpu_us"] - (off.get("redis_cpu_us") or 0))
+    return out
+
+
+def session_report(cost, c1):
+    lines = [f"session state on scgi-mono: the same read-write page (Session[\"n\"] += 1), one session per "
+             f"wrk connection, -c{c1}",
+             "x Off = req/s / req/s of Off; +us/req = 1e6/req/s - 1e6/req/s of Off (time per request, "
+             "whole machine at saturation); +CPU us = CPU per request of scgi-mono + redis-server minus Off's (both from /proc); cmds: Redis commands per request (inside Lua scripts included)"]
+    hdr = (f"{'mode':<7} {'req/s':>8} {'p50':>8} {'p99':>8} {'CPU us':>7} {'redis us':>8} {'cmds':>5} "
+           f"{'x Off':>7} {'+us/req':>8} {'+CPU us':>8}")
+    lines += [hdr, "-" * len(hdr)]
+    for mode, label in SESSION_MODES:
+        v = cost.get(mode)
+        if v is None:
+            continue
+        if "rps" not in v:
+            lines.append(f"{label:<7} FAILED: {v['error'][:120]}")
+            continue
+
+        def num(x, f="%.0f"):
+            return "-" if x is None else f % x
+        lines.append(f"{label:<7} {fmt_rps(v['rps']):>8} {fmt_ms(v['p50_ms']):>8} {fmt_ms(v['p99_ms']):>8} "
+                     f"{num(v.get('cpu_us')):>7} {num(v.get('redis_cpu_us')):>8} "
+                     f"{num(v.get('redis_calls_per_request'), '%.1f'):>5} "
+                     f"{num(v.get('ratio_to_off'), '%.2fx'):>7} {num(v.get('cost_us'), '%+.0f'):>8} "
+                     f"{num(v.get('cpu_cost_us'), '%+.0f'):>8}")
+    return lines
+
+
 def report(results, pages, opts, machine, elapsed):
     lines = []
     c1 = opts.connections[0]
@@ -843,11 +1268,12 @@ def report(results, pages, opts, machine, elapsed):
         lines.append(f"load average (1 min) before the run {machine['load_before']:.2f}, after "
                      f"{machine.get('load_after') or 0:.2f} (the benchmark's own load included)")
     lines.append("")
-    hdr = f"{'target':<13} {'page':<7} {'req/s':>8} {'p50':>8} {'p99':>8}"
+    pw = max([7] + [len(p) for p in pages])  # the page column
+    hdr = f"{'target':<13} {'page':<{pw}} {'req/s':>8} {'p50':>8} {'p99':>8}"
     for c in others:
         hdr += f" {'req/s@' + str(c):>10} {'p50@' + str(c):>8} {'p99@' + str(c):>8}"
     hdr += f" {'errors':>7} {'CPU us':>7} {'nginx us':>8} {'RSS MiB':>8}"
-    lines.append(f"{'':<21} {'-- -c' + str(c1) + ' --':^26}" + "".join(f" {'-- -c' + str(c) + ' --':^28}" for c in others))
+    lines.append(f"{'':<{pw + 14}} {'-- -c' + str(c1) + ' --':^26}" + "".join(f" {'-- -c' + str(c) + ' --':^28}" for c in others))
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for tname in opts.targets:
@@ -855,18 +1281,22 @@ def report(results, pages, opts, machine, elapsed):
         if t is None:
             continue
         if t.get("error"):
-            lines.append(f"{tname:<13} {'*':<7} {t['error']}")
+            lines.append(f"{tname:<13} {'*':<{pw}} {t['error']}")
             continue
         first = True
+        skipped = {}  # reason -> pages: one row each, after the measured pages
         for pname in pages:
             pr = t["pages"].get(pname, {"error": "not measured"})
+            if pr.get("skipped"):
+                skipped.setdefault(pr["skipped"], []).append(pname)
+                continue
             label = tname if first else ""
             first = False
             if pr.get("error"):
-                lines.append(f"{label:<13} {pname:<7} FAILED: {pr['error'][:150]}")
+                lines.append(f"{label:<13} {pname:<{pw}} FAILED: {pr['error'][:150]}")
                 continue
             m = main_pass(pr, opts)
-            row = f"{label:<13} {pname:<7} {fmt_rps(m['rps']):>8} {fmt_ms(m['p50_ms']):>8} {fmt_ms(m['p99_ms']):>8}"
+            row = f"{label:<13} {pname:<{pw}} {fmt_rps(m['rps']):>8} {fmt_ms(m['p50_ms']):>8} {fmt_ms(m['p99_ms']):>8}"
             errs = m.get("errors", 0) if "pipeline" in pr else errors_of(m)
             for c in others:
                 w = pr.get(f"c{c}")
@@ -882,6 +1312,10 @@ def report(results, pages, opts, machine, elapsed):
             if pr.get("after"):
                 row += "  " + pr["after"][:80]
             lines.append(row)
+        for why, names in skipped.items():
+            label = tname if first else ""
+            first = False
+            lines.append(f"{label:<13} {names[0] if len(names) == 1 else 'session-*':<{pw}} skipped: {why}")
     lines.append("")
     lines.append("errors: non-2xx responses + socket errors (connect, read, write, timeout > "
                  f"{WRK_TIMEOUT} s) over all passes; CPU us: CPU time (user + system) of the target's "
@@ -903,7 +1337,7 @@ def report(results, pages, opts, machine, elapsed):
     lines.append("")
 
     # ratios
-    if "scgi-mono" in opts.targets:
+    if "scgi-mono" in opts.targets and any(not PAGES[p].session for p in pages):
         peers = [p for p in PEERS if p in opts.targets]
         hdr = f"{'page':<7} {'scgi-mono':>9}"
         for p in peers:
@@ -913,7 +1347,7 @@ def report(results, pages, opts, machine, elapsed):
                      "1 / (1/ceiling + 1/pipeline)" % c1)
         lines.append(hdr)
         lines.append("-" * len(hdr))
-        for pname in pages:
+        for pname in [p for p in pages if not PAGES[p].session]:
             s = rps_of(results, "scgi-mono", pname, opts)
             row = f"{pname:<7} {fmt_rps(s):>9}"
             for p in peers:
@@ -925,6 +1359,10 @@ def report(results, pages, opts, machine, elapsed):
             row += f" {fmt_rps(c):>9} {fmt_rps(pl):>9} {fmt_rps(comb):>9}"
             row += f" {('%.1f%%' % (100.0 * s / comb)) if s and comb else '-':>14}"
             lines.append(row)
+        lines.append("")
+    cost = session_cost(results, opts)
+    if cost:
+        lines += session_report(cost, c1)
         lines.append("")
     walls = ", ".join(f"{t} {results[t]['wall_s']:.0f} s" for t in opts.targets
                       if t in results and results[t].get("wall_s") is not None)
@@ -1041,7 +1479,7 @@ def selftest(opts, root):
         target = cls(opts)
         why = target.missing()
         if why:
-            for name in PAGE_ORDER:
+            for name in BASE_PAGES:
                 tap.skip(f"{target.name}: {name} through nginx", why)
             continue
         workdir = tempfile.mkdtemp(prefix=f"selftest-{target.name}-", dir=root)
@@ -1050,11 +1488,10 @@ def selftest(opts, root):
         try:
             target.start(workdir)
             nginx = Nginx(workdir, target.name, target.kind, target.port)
-            for name in PAGE_ORDER:
+            for name in BASE_PAGES:
                 page = PAGES[name]
                 try:
-                    status, body = http_request(nginx.port, page, FIRST_REQUEST_TIMEOUT)
-                    bad = check_body(page, status, body)
+                    bad = check_page(nginx.port, page, target, FIRST_REQUEST_TIMEOUT)
                     tap.ok(bad is None, f"{target.name}: {name} through nginx ({page.what})",
                            f"{bad}\n{nginx.error_log()}\n{target.log_text()[-1500:]}")
                 except Exception as e:  # noqa: BLE001
@@ -1084,6 +1521,8 @@ def selftest(opts, root):
             left = [p for p in pids if pid_alive(p)]
             tap.ok(not left, f"{target.name}: every process is gone after stop", f"still running: {left}")
 
+    selftest_sessions(tap, opts, root, have_wrk)
+
     # the pipeline tool: one in-memory request per page
     if shutil.which("mcs") and os.path.exists(PIPELINE_EXE):
         dump = tempfile.mkdtemp(prefix="selftest-pipeline-", dir=root)
@@ -1092,7 +1531,7 @@ def selftest(opts, root):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                env=dict(os.environ, MONO_PATH=OUT), timeout=120, start_new_session=True)
             out = p.stdout.decode("utf-8", "replace")
-            for name in PAGE_ORDER:
+            for name in BASE_PAGES:
                 m = re.search(rf"^dump {name} status (-?\d+)$", out, re.M)
                 body = b""
                 try:
@@ -1112,7 +1551,7 @@ def selftest(opts, root):
         except Exception as e:  # noqa: BLE001
             tap.ok(False, "pipeline: runs", str(e))
     else:
-        for name in PAGE_ORDER:
+        for name in BASE_PAGES:
             tap.skip(f"pipeline: {name} in-process", "pipeline.exe is not built (mcs missing)")
 
     # the report with made-up results
@@ -1130,10 +1569,81 @@ def selftest(opts, root):
     # combined = 1/(1/10000 + 1/2500) = 2000; scgi-mono 1000 -> 50.0 %, 5.00x fastcgi
     tap.ok("50.0%" in text and "5.00x" in text and "skipped: not installed" in text,
            "the report computes ratios and the combined limit", text)
+    # the session table: Off 1000 req/s, InProc 800 (+250 us, 0.80x), Redis 500 (+1000 us, 0.50x)
+    for mode, rps, cpu, rcpu in (("off", 1000.0, 300.0, None), ("inproc", 800.0, 350.0, None),
+                                 ("redis", 500.0, 420.0, 30.0)):
+        w = dict(parse_wrk(WRK_SAMPLE), rps=rps, non2xx=0, connect=0, read=0, write=0, timeout=0, cpu_us=cpu)
+        if rcpu is not None:
+            w["aux_cpu_us"] = rcpu
+        fake["scgi-mono"]["pages"]["session-" + mode] = {"c32": w, "rss_kb": 1024}
+        fake["fastcgi-mono"]["pages"]["session-" + mode] = {"skipped": SESSIONS_ONLY_ON}
+    text = report(fake, ["hello"] + SESSION_PAGES, ropts, {"summary": "test"}, 0)
+    cost = session_cost(fake, ropts)
+    tap.ok(cost and abs(cost["inproc"]["cost_us"] - 250) < 1e-6 and abs(cost["redis"]["cost_us"] - 1000) < 1e-6
+           and abs(cost["redis"]["ratio_to_off"] - 0.5) < 1e-9 and abs(cost["redis"]["cpu_cost_us"] - 150) < 1e-6
+           and re.search(r"^InProc .* 0\.80x +\+250 +\+50$", text, re.M)
+           and re.search(r"^Redis .* 30 +- +0\.50x +\+1000 +\+150$", text, re.M)
+           and re.search(r"^ +session-\* +skipped: " + re.escape(SESSIONS_ONLY_ON) + "$", text, re.M),
+           "the report computes the cost of session state against Off", text)
 
     print(f"1..{tap.n}")
     print(f"# {tap.failed} failed, {time.monotonic() - t_start:.0f} s", flush=True)
     return 1 if tap.failed else 0
+
+
+def selftest_sessions(tap, opts, root, have_wrk):
+    """The session pages on scgi-mono: the server with the three session applications and
+    the benchmark's redis-server, each page's answer checked (a session's counter goes up,
+    Redis holds the Redis sessions), and one short wrk pass with the session script."""
+    target = ScgiMono(opts, session_pages=SESSION_PAGES)
+    why = target.missing() or target.session_missing(PAGES["session-redis"])
+    if why:
+        for name in SESSION_PAGES:
+            tap.skip(f"scgi-mono: {name} through nginx", why)
+        return
+    workdir = tempfile.mkdtemp(prefix="selftest-sessions-", dir=root)
+    os.chmod(workdir, 0o755)
+    nginx = None
+    pids = []
+    try:
+        target.start(workdir)
+        tap.ok(target.redis is not None and target.redis.ping() and target.aux_pids(),
+               "redis-server of the benchmark answers on 127.0.0.1", f"port {target.redis and target.redis.port}")
+        nginx = Nginx(workdir, target.name, target.kind, target.port)
+        for name in SESSION_PAGES:
+            page = PAGES[name]
+            try:
+                bad = check_page(nginx.port, page, target, FIRST_REQUEST_TIMEOUT)
+                tap.ok(bad is None, f"scgi-mono: {name} through nginx ({page.what})",
+                       f"{bad}\n{nginx.error_log()}\n{target.log_text()[-1500:]}")
+            except Exception as e:  # noqa: BLE001
+                tap.ok(False, f"scgi-mono: {name} through nginx ({page.what})",
+                       f"{e}\n{nginx.error_log()}\n{target.log_text()[-1500:]}")
+        if not have_wrk:
+            tap.skip("wrk keeps one session per connection", "wrk is not installed")
+        else:
+            for name in ("session-off", "session-redis"):
+                page = PAGES[name]
+                try:
+                    w = run_wrk(nginx.port, page, 4, 1, wrk_script(workdir, page))
+                    bad = session_problem(page, w, 4)
+                    ok = (bad is None and w["requests"] > 0 and errors_of(w) == 0 and w["session_checked"] > 0
+                          and (w["session_new"] == 0 if page.session == "off" else 1 <= w["session_new"] <= 4))
+                    tap.ok(ok, f"wrk on {name}: one session per connection, every counter up by one", f"{bad}\n{w}")
+                except Exception as e:  # noqa: BLE001
+                    tap.ok(False, f"wrk on {name}: one session per connection, every counter up by one", str(e))
+        pids = target.pids() + target.aux_pids()
+    except Exception as e:  # noqa: BLE001
+        tap.ok(False, "scgi-mono: starts with the session applications behind nginx",
+               f"{e}\n{target.log_text()[-1500:]}")
+    finally:
+        if nginx:
+            nginx.stop()
+        pids = pids or (target.pids() + target.aux_pids())
+        target.stop()
+        left = [p for p in pids if pid_alive(p)]
+        tap.ok(not left, "scgi-mono and redis-server of the session pages are gone after stop",
+               f"still running: {left}")
 
 
 # ---------------------------------------------------------------- main
@@ -1220,7 +1730,8 @@ def main(argv):
         data = {"mode": opts.mode, "duration": opts.duration, "warmup": opts.warmup,
                 "mono_gc_params": opts.mono_gc_params, "scgi_threads": opts.scgi_threads,
                 "connections": opts.connections, "pages": opts.pages, "machine": machine,
-                "elapsed_s": round(elapsed, 1), "results": results, "report": text}
+                "elapsed_s": round(elapsed, 1), "results": results,
+                "session_cost": session_cost(results, opts), "report": text}
         for name in (f"results-{opts.mode}-{stamp}.json", f"latest-{opts.mode}.json"):
             with open(os.path.join(OUT, name), "w") as f:
                 json.dump(data, f, indent=1)
