@@ -652,7 +652,7 @@ class ScgiMono(Target):
         if self.args.scgi_threads:
             argv += ["--threads", str(self.args.scgi_threads)]
         self.proc = Proc(self.name, argv, os.path.join(workdir, "server.log"), cwd=workdir,
-                         env=mono_env(self.args))
+                         env=mono_env(self.args, SCGI_MONO_ALLOW_ROOT="1"))  # runs as the caller, root included
         wait_for(lambda: "ready:" in self.proc.log_text() and port_open(self.port), START_TIMEOUT,
                  "scgi-mono-server to be ready", self.proc)
 
