@@ -51,7 +51,7 @@ LLHTTP_OBJS := $(LLHTTP_NAMES:%=$(B)/obj/llhttp/%.o)
 LLHTTP_SANOBJS := $(LLHTTP_NAMES:%=$(B)/sanobj/llhttp/%.o)
 LLHTTP_FUZZOBJS := $(LLHTTP_NAMES:%=$(B)/fuzzobj/llhttp/%.o)
 
-UNIT_TESTS := test_scgi_parse test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model test_status_http
+UNIT_TESTS := test_scgi_parse test_pool test_config test_http_req test_urlpath test_route test_resp_head test_log test_tmpdir test_outq test_stats test_appwatch test_warmup test_accesslog test_confcheck test_status_model test_status_http
 FUZZERS    := fuzz_scgi_parse fuzz_http_req fuzz_urlpath fuzz_request_path fuzz_response fuzz_log fuzz_appwatch fuzz_warmup fuzz_accesslog fuzz_confcheck fuzz_status_model fuzz_status_http
 
 .PHONY: all server managed tests asan fuzz replay samples clean install uninstall FORCE

@@ -68,6 +68,8 @@ typedef struct {
     GPtrArray *apps;       /* of app_spec*; may be empty (the server then refuses to start) */
     int workers;           /* worker processes the supervisor keeps running (1..256); default 1 */
     int threads;           /* worker threads per worker process; default 4 * number of cores */
+    int concurrency;       /* requests run at once per worker process: 0 = auto (the CPUs it may use
+                              plus its threads blocked now, at most `threads`, see pool.h), or N */
     int queue;             /* requests waiting for a worker before 503; default 256 */
     int max_connections;   /* open connections; default 1024 */
     gsize max_header;      /* SCGI header block / HTTP header bytes; default 65536 */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 typedef enum { K_LISTEN, K_INT, K_SIZE, K_INT64, K_BOOL, K_MODE, K_PROTOCOLS, K_LOGFILE, K_ACCESSLOG, K_ACCESSLOG_FORMAT,
-               K_LOGLEVEL, K_NAME, K_STATUS_LISTEN } key_kind;
+               K_LOGLEVEL, K_NAME, K_STATUS_LISTEN, K_CONCURRENCY } key_kind;
 
 typedef struct {
     const char *name;
@@ -23,6 +23,7 @@ typedef struct {
 static const server_key server_keys[] = {
     { "listen", K_LISTEN, 0, 0, 0 },
     { "threads", K_INT, offsetof(config, threads), 1, MAX_THREADS },
+    { "concurrency", K_CONCURRENCY, offsetof(config, concurrency), 1, MAX_THREADS },
     { "queue", K_INT, offsetof(config, queue), 1, 1000000 },
     { "max_connections", K_INT, offsetof(config, max_connections), 1, 1000000 },
     { "max_header", K_SIZE, offsetof(config, max_header), 1024, 16777216 },
@@ -246,6 +247,19 @@ static gboolean parse_server_value(config *c, const server_key *k, const char *w
         return cfg_parse_account(where, v, (char **)field, error);
     case K_STATUS_LISTEN:
         return cfg_parse_status_listen(where, v, (listen_spec **)field, error);
+    case K_CONCURRENCY:
+        if (g_ascii_strcasecmp(v, "auto") == 0) {
+            *(int *)field = 0;
+            return TRUE;
+        }
+        if (!cfg_parse_bounded(where, v, k->min, k->max, &n, NULL)) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                        "%s: '%s' is neither auto nor a number between %d and %d", where, v, (int)k->min,
+                        (int)k->max);
+            return FALSE;
+        }
+        *(int *)field = (int)n;
+        return TRUE;
     case K_LISTEN:
         break;
     }

@@ -243,10 +243,21 @@ typedef struct {
     guint napps;
 } ready_ctx;
 
+static void log_concurrency(const config *cfg)
+{
+    if (cfg->concurrency > 0)
+        g_info("requests at once: %d (concurrency), threads at most %d", MIN(cfg->concurrency, cfg->threads),
+               cfg->threads);
+    else
+        g_info("requests at once: %d CPU(s) plus the threads blocked, at most %d (concurrency auto)", pool_cpus(),
+               cfg->threads);
+}
+
 static void announce(ready_ctx *rc)
 {
     if (rc->control_fd >= 0) {
         g_message("worker %d serving: %d threads, %u application(s)", (int)getpid(), rc->cfg->threads, rc->napps);
+        log_concurrency(rc->cfg);
         if (write(rc->control_fd, (char[]){WORKER_READY}, 1) != 1)
             g_warning("cannot tell the supervisor this worker is ready: %s", g_strerror(errno));
     } else {
@@ -256,6 +267,7 @@ static void announce(ready_ctx *rc)
         }
         g_message("scgi-mono-server %s ready: %d worker threads, %u application(s)", SCGI_MONO_VERSION,
                   rc->cfg->threads, rc->napps);
+        log_concurrency(rc->cfg);
     }
 }
 
@@ -426,7 +438,8 @@ int worker_main(int argc, char **argv)
         }
     }
 
-    pool_opts po = {.threads = ctx.cfg->threads, .queue = ctx.cfg->queue, .work = work,
+    pool_opts po = {.threads = ctx.cfg->threads, .queue = ctx.cfg->queue, .concurrency = ctx.cfg->concurrency,
+                    .work = work,
                     .thread_init = worker_init, .thread_fini = worker_fini, .ud = &ctx};
     ctx.workers = pool_new(&po);
 
