@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,10 +21,13 @@ struct pool_thread {
     GThread *thread;
     /* set by the thread before it takes its first item, then constant */
     int schedstat_fd;          /* /proc/thread-self/schedstat, or -1 */
+    int stat_fd;               /* /proc/thread-self/stat (its state), or -1 */
     clockid_t clock;           /* its CPU clock (when schedstat_fd < 0) */
     /* under p->m */
     gboolean busy;
     guint seq;                 /* items taken */
+    gint64 start_us;           /* when it took its item (monotonic) */
+    gint64 base_ns;            /* its active time then (read before it takes one, outside p->m) */
     gboolean low;              /* judged blocked (counted in p->blocked) */
     /* the monitor's own */
     gboolean have_prev;
@@ -79,7 +83,7 @@ static void kick(pool *p)
         char name[16];
         g_snprintf(name, sizeof name, "worker-%d", p->started - 1);
         t->p = p;
-        t->schedstat_fd = -1;
+        t->schedstat_fd = t->stat_fd = -1;
         p->starting++;
         t->thread = g_thread_new(name, worker_main, t);
     }
@@ -89,60 +93,6 @@ static void kick(pool *p)
 static gboolean may_take(pool *p)
 {
     return p->queued > 0 && p->running < p->target;
-}
-
-static gpointer worker_main(gpointer data)
-{
-    pool_thread *t = data;
-    pool *p = t->p;
-    if (p->o.thread_init)
-        p->o.thread_init(p->o.ud);
-    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-    clockid_t clock;
-    if (pthread_getcpuclockid(pthread_self(), &clock) != 0)
-        clock = CLOCK_THREAD_CPUTIME_ID; /* not reached on Linux; reads as 0 from the monitor: never blocked */
-
-    g_mutex_lock(&p->m);
-    t->schedstat_fd = fd;
-    t->clock = clock;
-    p->starting--;
-    for (;;) {
-        while (!may_take(p) && !(p->stopping && p->queued == 0)) {
-            p->idle++;
-            g_cond_wait(&p->work_cond, &p->m);
-            p->idle--;
-        }
-        if (p->queued == 0)
-            break; /* stopping */
-        gpointer item = g_queue_pop_head(&p->q);
-        p->queued--;
-        p->running++;
-        if (p->stopping && p->queued == 0)
-            g_cond_broadcast(&p->work_cond); /* the idle ones may exit now */
-        t->busy = TRUE;
-        t->seq++;
-        if (p->mon_sleeping)
-            g_cond_signal(&p->mon_cond);
-        kick(p); /* a chain: more may wait with room left */
-        mirror(p);
-        g_mutex_unlock(&p->m);
-
-        p->o.work(item, p->o.ud);
-
-        g_mutex_lock(&p->m);
-        p->running--;
-        t->busy = FALSE;
-        if (t->low) { /* it no longer holds a place beside the CPUs' */
-            t->low = FALSE;
-            p->blocked--;
-            p->target = CLAMP(p->base + p->blocked, 1, p->o.threads);
-        }
-        mirror(p);
-    }
-    g_mutex_unlock(&p->m);
-    if (p->o.thread_fini)
-        p->o.thread_fini(p->o.ud);
-    return NULL;
 }
 
 static gint64 ts_ns(const struct timespec *ts)
@@ -170,6 +120,20 @@ static gint64 thread_active_ns(int fd, clockid_t clock)
     return ts_ns(&ts);
 }
 
+/* The thread is running or waiting for a CPU now (state R in its stat). The
+ * times above reach the runqueue wait only once it ends, so this tells a
+ * thread starved of CPU from one that sleeps. */
+static gboolean thread_runnable(int fd)
+{
+    char buf[512];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return FALSE;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold ')' */
+    return paren && paren[1] == ' ' && paren[2] == 'R';
+}
+
 static gint64 clock_ns(clockid_t c)
 {
     struct timespec ts;
@@ -177,17 +141,79 @@ static gint64 clock_ns(clockid_t c)
     return ts_ns(&ts);
 }
 
+static gpointer worker_main(gpointer data)
+{
+    pool_thread *t = data;
+    pool *p = t->p;
+    if (p->o.thread_init)
+        p->o.thread_init(p->o.ud);
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    int stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
+    clockid_t clock;
+    if (pthread_getcpuclockid(pthread_self(), &clock) != 0)
+        clock = CLOCK_THREAD_CPUTIME_ID; /* not reached on Linux; reads as 0 from the monitor: never blocked */
+
+    gint64 base = thread_active_ns(fd, clock);
+
+    g_mutex_lock(&p->m);
+    t->schedstat_fd = fd;
+    t->stat_fd = stat_fd;
+    t->clock = clock;
+    p->starting--;
+    for (;;) {
+        while (!may_take(p) && !(p->stopping && p->queued == 0)) {
+            p->idle++;
+            g_cond_wait(&p->work_cond, &p->m);
+            p->idle--;
+        }
+        if (p->queued == 0)
+            break; /* stopping */
+        gpointer item = g_queue_pop_head(&p->q);
+        p->queued--;
+        p->running++;
+        if (p->stopping && p->queued == 0)
+            g_cond_broadcast(&p->work_cond); /* the idle ones may exit now */
+        t->busy = TRUE;
+        t->seq++;
+        t->start_us = g_get_monotonic_time();
+        t->base_ns = base; /* idle waiting does not count as active */
+        if (p->mon_sleeping)
+            g_cond_signal(&p->mon_cond);
+        kick(p); /* a chain: more may wait with room left */
+        mirror(p);
+        g_mutex_unlock(&p->m);
+
+        p->o.work(item, p->o.ud);
+
+        base = thread_active_ns(fd, clock);
+        g_mutex_lock(&p->m);
+        p->running--;
+        t->busy = FALSE;
+        if (t->low) { /* it no longer holds a place beside the CPUs' */
+            t->low = FALSE;
+            p->blocked--;
+            p->target = CLAMP(p->base + p->blocked, 1, p->o.threads);
+        }
+        mirror(p);
+    }
+    g_mutex_unlock(&p->m);
+    if (p->o.thread_fini)
+        p->o.thread_fini(p->o.ud);
+    return NULL;
+}
+
 typedef struct {
     gboolean busy;
     guint seq;
-    int fd;
+    int fd, stat_fd;
     clockid_t clock;
     gint64 ns;
+    gboolean runnable;
 } sample;
 
 /* One tick's judgement from the samples of the `n` started threads: which busy
  * threads are blocked. Returns how many. */
-static int judge(pool *p, const sample *s, int n, gint64 wall, gint64 proc, int *stall_run)
+static int judge(pool *p, const sample *s, int n, gint64 now, gint64 wall, gint64 proc, int *stall_run)
 {
     int evaluated = 0, low = 0;
     signed char verdict[n > 0 ? n : 1]; /* -1 not judged this tick, 0 ran, 1 stood still */
@@ -199,13 +225,24 @@ static int judge(pool *p, const sample *s, int n, gint64 wall, gint64 proc, int 
             t->have_prev = t->low = FALSE;
             continue;
         }
+        gint64 span = 0, active = 0; /* ns */
         if (t->have_prev && t->prev_seq == s[i].seq && wall > 0) {
-            verdict[i] = (s[i].ns - t->prev_ns) * LOW_DIVISOR < wall;
+            span = wall;
+            active = s[i].ns - t->prev_ns;
+        }
+        else {
+            /* a new item: judged since it started, if that is long enough ago */
+            t->low = FALSE;
+            span = now - t->start_us * 1000;
+            active = s[i].ns - t->base_ns;
+            if (span * 2 < TICK_US * 1000)
+                span = 0;
+        }
+        if (span > 0) {
+            verdict[i] = active * LOW_DIVISOR < span && !s[i].runnable;
             evaluated++;
             low += verdict[i];
         }
-        else
-            t->low = FALSE; /* a new item: judged from the next tick on */
         t->have_prev = TRUE;
         t->prev_seq = s[i].seq;
         t->prev_ns = s[i].ns;
@@ -214,7 +251,7 @@ static int judge(pool *p, const sample *s, int n, gint64 wall, gint64 proc, int 
      * CPU at least half busy: a stop-the-world GC (the collector runs, the
      * rest are suspended), until it lasts longer than a GC pause should. The
      * threads keep their verdict of before meanwhile. */
-    gboolean stall = low > 0 && low >= evaluated - 1 && proc * 2 >= wall;
+    gboolean stall = wall > 0 && low > 0 && low >= evaluated - 1 && proc * 2 >= wall;
     *stall_run = stall ? *stall_run + 1 : 0;
     gboolean hold = stall && *stall_run <= STALL_GRACE;
     int blocked = 0;
@@ -260,16 +297,19 @@ static gpointer monitor_main(gpointer data)
             s[i].busy = p->t[i].busy;
             s[i].seq = p->t[i].seq;
             s[i].fd = p->t[i].schedstat_fd;
+            s[i].stat_fd = p->t[i].stat_fd;
             s[i].clock = p->t[i].clock;
         }
         g_mutex_unlock(&p->m);
 
         gint64 wall = clock_ns(CLOCK_MONOTONIC), proc = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             s[i].ns = s[i].busy ? thread_active_ns(s[i].fd, s[i].clock) : 0;
+            s[i].runnable = s[i].busy && thread_runnable(s[i].stat_fd);
+        }
 
         g_mutex_lock(&p->m);
-        int blocked = judge(p, s, n, prev_wall ? wall - prev_wall : 0, proc - prev_proc, &stall_run);
+        int blocked = judge(p, s, n, wall, prev_wall ? wall - prev_wall : 0, proc - prev_proc, &stall_run);
         prev_wall = wall;
         prev_proc = proc;
         p->blocked = blocked;
@@ -358,9 +398,12 @@ void pool_free(pool *p)
     g_mutex_unlock(&p->m);
     if (p->monitor)
         g_thread_join(p->monitor);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (p->t[i].schedstat_fd >= 0)
             close(p->t[i].schedstat_fd);
+        if (p->t[i].stat_fd >= 0)
+            close(p->t[i].stat_fd);
+    }
     g_queue_clear(&p->q);
     g_cond_clear(&p->work_cond);
     g_cond_clear(&p->mon_cond);
