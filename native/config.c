@@ -133,7 +133,10 @@ config *cfg_new_defaults(void)
 
     c->listen = cfg_listen_array_new();
     c->apps = cfg_app_array_new();
-    c->threads = CLAMP(4 * (int)g_get_num_processors(), 1, MAX_THREADS);
+    /* a most, not a number running: CPU-bound requests run one per CPU
+     * whatever it is (concurrency = auto, pool.h); threads beyond are started
+     * only while requests block, and an idle one costs about 250 KiB */
+    c->threads = CLAMP(MAX(64, 16 * (int)g_get_num_processors()), 1, MAX_THREADS);
     c->queue = 256;
     c->max_connections = 1024;
     c->max_header = 65536;

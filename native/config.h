@@ -67,7 +67,7 @@ typedef struct {
                               = scgi, http or both); default both */
     GPtrArray *apps;       /* of app_spec*; may be empty (the server then refuses to start) */
     int workers;           /* worker processes the supervisor keeps running (1..256); default 1 */
-    int threads;           /* worker threads per worker process; default 4 * number of cores */
+    int threads;           /* most worker threads per worker process; default 16 per core, at least 64 */
     int concurrency;       /* requests run at once per worker process: 0 = auto (the CPUs it may use
                               plus its threads blocked now, at most `threads`, see pool.h), or N */
     int queue;             /* requests waiting for a worker before 503; default 256 */

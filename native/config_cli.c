@@ -27,7 +27,7 @@ gboolean cfg_cli_parse(int argc, char **argv, cfg_cli *o, GError **error)
           "Serve the application in DIR at virtual path VPATH, for host VHOST only if given "
           "(repeatable; replaces the file's applications)", "[VHOST:]VPATH:DIR" },
         { "threads", 0, 0, G_OPTION_ARG_STRING, &o->threads,
-          "Number of worker threads, 1..1024 (default 4 per processor core)", "N" },
+          "Most worker threads, 1..1024 (default 16 per core, at least 64)", "N" },
         { "test", 't', 0, G_OPTION_ARG_NONE, &o->test,
           "Check the configuration and every application directory (exists, readable, web.config "
           "well-formed XML), print one line per problem, and exit: 0 if valid, 2 if not; binds "

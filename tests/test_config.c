@@ -142,7 +142,8 @@ static const app_spec *app_at(const config *c, guint i)
 
 static void assert_defaults_except_lists(const config *c)
 {
-    g_assert_cmpint(c->threads, ==, MIN(4 * (int)g_get_num_processors(), 1024));
+    g_assert_cmpint(c->threads, ==, MIN(MAX(64, 16 * (int)g_get_num_processors()), 1024));
+    g_assert_cmpint(c->concurrency, ==, 0);
     g_assert_cmpint(c->queue, ==, 256);
     g_assert_cmpint(c->max_connections, ==, 1024);
     g_assert_cmpuint(c->max_header, ==, 65536);
@@ -404,6 +405,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
                     "inherited_protocols = scgi\n"
                     "max_headers = 50\n"
                     "threads = 7\n"
+                    "concurrency = 5\n"
                     "queue = 11\n"
                     "max_connections = 13\n"
                     "max_header = 2048\n"
@@ -460,6 +462,7 @@ static void test_file_every_key(fixture *fx, gconstpointer data)
     g_assert_cmpstr(listen_at(c, 2)->path, ==, "/run/scgi-mono.sock");
     g_assert_null(listen_at(c, 2)->host);
     g_assert_cmpint(c->threads, ==, 7);
+    g_assert_cmpint(c->concurrency, ==, 5);
     g_assert_cmpint(c->queue, ==, 11);
     g_assert_cmpint(c->max_connections, ==, 13);
     g_assert_cmpuint(c->max_header, ==, 2048);
@@ -624,6 +627,9 @@ static void test_file_bad_server_values(fixture *fx, gconstpointer data)
         { "threads = 0", "threads: '0' is out of range: must be between 1 and 1024" },
         { "threads = 1025", "threads: '1025' is out of range: must be between 1 and 1024" },
         { "threads = 99999999999999999999", "threads: '99999999999999999999' is out of range" },
+        { "concurrency = 0", "concurrency: '0' is neither auto nor a number between 1 and 1024" },
+        { "concurrency = many", "concurrency: 'many' is neither auto nor a number between 1 and 1024" },
+        { "concurrency = 1025", "concurrency: '1025' is neither auto nor a number between 1 and 1024" },
         { "queue = 0", "queue: '0' is out of range: must be between 1 and 1000000" },
         { "queue = 1000001", "queue: '1000001' is out of range" },
         { "max_connections = 0", "max_connections: '0' is out of range: must be between 1 and 1000000" },
@@ -846,7 +852,7 @@ static void test_shipped_file(fixture *fx, gconstpointer data)
     assert_default_listen(c);
     config_free(c);
     {
-        static const char *const keys[] = { "queue", "max_connections", "max_header", "max_headers",
+        static const char *const keys[] = { "concurrency", "queue", "max_connections", "max_header", "max_headers",
                                              "inherited_protocols", "max_body", "body_buffer", "max_spool",
                                              "header_timeout", "body_timeout", "write_timeout", "write_buffer",
                                              "keepalive_timeout", "shutdown_timeout", "drain_delay", "apache_status",
