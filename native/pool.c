@@ -22,6 +22,7 @@ struct pool_thread {
     /* set by the thread before it takes its first item, then constant */
     int schedstat_fd;          /* /proc/thread-self/schedstat, or -1 */
     int stat_fd;               /* /proc/thread-self/stat (its state), or -1 */
+    gboolean has_clock;
     clockid_t clock;           /* its CPU clock (when schedstat_fd < 0) */
     /* under p->m */
     gboolean busy;
@@ -101,22 +102,22 @@ static gint64 ts_ns(const struct timespec *ts)
 }
 
 /* Nanoseconds the thread spent on a CPU or runnable and waiting for one
- * (schedstat's first two fields); without schedstat, its CPU time. */
-static gint64 thread_active_ns(int fd, clockid_t clock)
+ * (schedstat's first two fields); without schedstat, its CPU time; -1 when
+ * neither can be read (the thread then never counts as blocked). */
+static gint64 thread_active_ns(int fd, gboolean has_clock, clockid_t clock)
 {
     if (fd >= 0) {
         char buf[128];
         ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
         unsigned long long run, wait;
-        if (n > 0) {
-            buf[n] = '\0';
-            if (sscanf(buf, "%llu %llu", &run, &wait) == 2)
-                return (gint64)(run + wait);
-        }
+        if (n <= 0)
+            return -1;
+        buf[n] = '\0';
+        return sscanf(buf, "%llu %llu", &run, &wait) == 2 ? (gint64)(run + wait) : -1;
     }
     struct timespec ts;
-    if (clock_gettime(clock, &ts) != 0)
-        return 0;
+    if (!has_clock || clock_gettime(clock, &ts) != 0)
+        return -1;
     return ts_ns(&ts);
 }
 
@@ -149,15 +150,14 @@ static gpointer worker_main(gpointer data)
         p->o.thread_init(p->o.ud);
     int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
     int stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
-    clockid_t clock;
-    if (pthread_getcpuclockid(pthread_self(), &clock) != 0)
-        clock = CLOCK_THREAD_CPUTIME_ID; /* not reached on Linux; reads as 0 from the monitor: never blocked */
-
-    gint64 base = thread_active_ns(fd, clock);
+    clockid_t clock = CLOCK_MONOTONIC;
+    gboolean has_clock = pthread_getcpuclockid(pthread_self(), &clock) == 0;
+    gint64 base = thread_active_ns(fd, has_clock, clock);
 
     g_mutex_lock(&p->m);
     t->schedstat_fd = fd;
     t->stat_fd = stat_fd;
+    t->has_clock = has_clock;
     t->clock = clock;
     p->starting--;
     for (;;) {
@@ -185,7 +185,7 @@ static gpointer worker_main(gpointer data)
 
         p->o.work(item, p->o.ud);
 
-        base = thread_active_ns(fd, clock);
+        base = thread_active_ns(fd, has_clock, clock);
         g_mutex_lock(&p->m);
         p->running--;
         t->busy = FALSE;
@@ -206,6 +206,7 @@ typedef struct {
     gboolean busy;
     guint seq;
     int fd, stat_fd;
+    gboolean has_clock;
     clockid_t clock;
     gint64 ns;
     gboolean runnable;
@@ -225,21 +226,22 @@ static int judge(pool *p, const sample *s, int n, gint64 now, gint64 wall, gint6
             t->have_prev = t->low = FALSE;
             continue;
         }
-        gint64 span = 0, active = 0; /* ns */
+        gint64 span, from; /* ns of wall time, active time at its start (-1: unknown) */
         if (t->have_prev && t->prev_seq == s[i].seq && wall > 0) {
             span = wall;
-            active = s[i].ns - t->prev_ns;
+            from = t->prev_ns;
         }
         else {
             /* a new item: judged since it started, if that is long enough ago */
             t->low = FALSE;
             span = now - t->start_us * 1000;
-            active = s[i].ns - t->base_ns;
+            from = t->base_ns;
             if (span * 2 < TICK_US * 1000)
                 span = 0;
         }
         if (span > 0) {
-            verdict[i] = active * LOW_DIVISOR < span && !s[i].runnable;
+            gboolean known = s[i].ns >= 0 && from >= 0;
+            verdict[i] = known && (s[i].ns - from) * LOW_DIVISOR < span && !s[i].runnable;
             evaluated++;
             low += verdict[i];
         }
@@ -298,13 +300,14 @@ static gpointer monitor_main(gpointer data)
             s[i].seq = p->t[i].seq;
             s[i].fd = p->t[i].schedstat_fd;
             s[i].stat_fd = p->t[i].stat_fd;
+            s[i].has_clock = p->t[i].has_clock;
             s[i].clock = p->t[i].clock;
         }
         g_mutex_unlock(&p->m);
 
         gint64 wall = clock_ns(CLOCK_MONOTONIC), proc = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         for (int i = 0; i < n; i++) {
-            s[i].ns = s[i].busy ? thread_active_ns(s[i].fd, s[i].clock) : 0;
+            s[i].ns = s[i].busy ? thread_active_ns(s[i].fd, s[i].has_clock, s[i].clock) : -1;
             s[i].runnable = s[i].busy && thread_runnable(s[i].stat_fd);
         }
 
