@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@ struct pool_thread {
     /* set by the thread before it takes its first item, then constant */
     int schedstat_fd;          /* /proc/thread-self/schedstat, or -1 */
     int stat_fd;               /* /proc/thread-self/stat (its state), or -1 */
+    int syscall_fd;            /* /proc/thread-self/syscall (where it sleeps), or -1 */
     gboolean has_clock;
     clockid_t clock;           /* its CPU clock (when schedstat_fd < 0) */
     /* under p->m */
@@ -84,7 +87,7 @@ static void kick(pool *p)
         char name[16];
         g_snprintf(name, sizeof name, "worker-%d", p->started - 1);
         t->p = p;
-        t->schedstat_fd = t->stat_fd = -1;
+        t->schedstat_fd = t->stat_fd = t->syscall_fd = -1;
         p->starting++;
         t->thread = g_thread_new(name, worker_main, t);
     }
@@ -135,6 +138,22 @@ static gboolean thread_runnable(int fd)
     return paren && paren[1] == ' ' && paren[2] == 'R';
 }
 
+/* The thread sleeps in sigsuspend: stopped by a signal handler that waits for
+ * the next signal, which is how Mono's preemptive suspend (the server's
+ * setting) holds every thread while a garbage collection stops the world.
+ * Such a thread is paused, not blocked. */
+static gboolean thread_suspended(int fd)
+{
+    char buf[64];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return FALSE;
+    buf[n] = '\0';
+    char *end;
+    long nr = strtol(buf, &end, 10);
+    return end != buf && nr == SYS_rt_sigsuspend;
+}
+
 static gint64 clock_ns(clockid_t c)
 {
     struct timespec ts;
@@ -150,6 +169,7 @@ static gpointer worker_main(gpointer data)
         p->o.thread_init(p->o.ud);
     int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
     int stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
+    int syscall_fd = open("/proc/thread-self/syscall", O_RDONLY | O_CLOEXEC);
     clockid_t clock = CLOCK_MONOTONIC;
     gboolean has_clock = pthread_getcpuclockid(pthread_self(), &clock) == 0;
     gint64 base = thread_active_ns(fd, has_clock, clock);
@@ -157,6 +177,7 @@ static gpointer worker_main(gpointer data)
     g_mutex_lock(&p->m);
     t->schedstat_fd = fd;
     t->stat_fd = stat_fd;
+    t->syscall_fd = syscall_fd;
     t->has_clock = has_clock;
     t->clock = clock;
     p->starting--;
@@ -205,11 +226,11 @@ static gpointer worker_main(gpointer data)
 typedef struct {
     gboolean busy;
     guint seq;
-    int fd, stat_fd;
+    int fd, stat_fd, syscall_fd;
     gboolean has_clock;
     clockid_t clock;
     gint64 ns;
-    gboolean runnable;
+    gboolean runnable, suspended;
 } sample;
 
 /* One tick's judgement from the samples of the `n` started threads: which busy
@@ -239,7 +260,10 @@ static int judge(pool *p, const sample *s, int n, gint64 now, gint64 wall, gint6
             if (span * 2 < TICK_US * 1000)
                 span = 0;
         }
-        if (span > 0) {
+        if (span > 0 && s[i].suspended) {
+            /* paused by the GC: keeps its verdict, judged again after */
+        }
+        else if (span > 0) {
             gboolean known = s[i].ns >= 0 && from >= 0;
             verdict[i] = known && (s[i].ns - from) * LOW_DIVISOR < span && !s[i].runnable;
             evaluated++;
@@ -300,6 +324,7 @@ static gpointer monitor_main(gpointer data)
             s[i].seq = p->t[i].seq;
             s[i].fd = p->t[i].schedstat_fd;
             s[i].stat_fd = p->t[i].stat_fd;
+            s[i].syscall_fd = p->t[i].syscall_fd;
             s[i].has_clock = p->t[i].has_clock;
             s[i].clock = p->t[i].clock;
         }
@@ -309,6 +334,7 @@ static gpointer monitor_main(gpointer data)
         for (int i = 0; i < n; i++) {
             s[i].ns = s[i].busy ? thread_active_ns(s[i].fd, s[i].has_clock, s[i].clock) : -1;
             s[i].runnable = s[i].busy && thread_runnable(s[i].stat_fd);
+            s[i].suspended = s[i].busy && !s[i].runnable && thread_suspended(s[i].syscall_fd);
         }
 
         g_mutex_lock(&p->m);
@@ -406,6 +432,8 @@ void pool_free(pool *p)
             close(p->t[i].schedstat_fd);
         if (p->t[i].stat_fd >= 0)
             close(p->t[i].stat_fd);
+        if (p->t[i].syscall_fd >= 0)
+            close(p->t[i].syscall_fd);
     }
     g_queue_clear(&p->q);
     g_cond_clear(&p->work_cond);

@@ -3,7 +3,8 @@
 // "running=N threads=T" where N is the count when this one started (itself
 // included) and T the worker's pool threads seen so far. ?sleep=MS blocks
 // that long (a database, a remote call); ?spin=MS stays that long on the CPU
-// without allocating (no GC to stop the world).
+// without allocating (no GC to stop the world); ?churn=MS stays that long on
+// the CPU allocating garbage (collections stop the world many times).
 using System.Collections.Generic;
 using System.Threading;
 using System.Web;
@@ -26,15 +27,33 @@ public class RunHandler : IHttpHandler
 		try {
 			string sleep = context.Request.QueryString ["sleep"];
 			string spin = context.Request.QueryString ["spin"];
+			string churn = context.Request.QueryString ["churn"];
 			if (sleep != null)
 				Thread.Sleep (int.Parse (sleep));
 			if (spin != null)
 				Spin (int.Parse (spin));
+			if (churn != null)
+				Churn (int.Parse (churn));
 		} finally {
 			Interlocked.Decrement (ref running);
 		}
 		context.Response.ContentType = "text/plain";
 		context.Response.Write ("running=" + n + " threads=" + seen);
+	}
+
+	static long Churn (int ms)
+	{
+		var sw = System.Diagnostics.Stopwatch.StartNew ();
+		var keep = new List<byte[]> ();
+		long total = 0;
+		while (sw.ElapsedMilliseconds < ms) {
+			var a = new byte [512 + (int) (total & 4095)];
+			total += a.Length;
+			keep.Add (a);
+			if (keep.Count > 256)
+				keep.Clear ();
+		}
+		return total;
 	}
 
 	static long Spin (int ms)
