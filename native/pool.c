@@ -47,6 +47,7 @@ struct pool {
     GQueue q;
     int queued, running;       /* items in q; items a thread holds */
     int target, blocked;
+    int credits[2];            /* places of blocked items that ended, this tick and the last */
     int base;                  /* CPUs, or the configured concurrency */
     int started, starting, idle;
     gboolean stopping, mon_stop, mon_sleeping;
@@ -73,6 +74,11 @@ static void mirror(pool *p)
 }
 
 static gpointer worker_main(gpointer data);
+
+static void retarget(pool *p)
+{
+    p->target = CLAMP(p->base + p->blocked + p->credits[0] + p->credits[1], 1, p->o.threads);
+}
 
 /* Wakes or starts the threads the queue may use now. */
 static void kick(pool *p)
@@ -183,6 +189,15 @@ static gpointer worker_main(gpointer data)
     p->starting--;
     for (;;) {
         while (!may_take(p) && !(p->stopping && p->queued == 0)) {
+            if (t->low) {
+                /* no next item yet: its place is kept for the next one to
+                 * come (a client sends its next request once it has this
+                 * answer) until the tick after the next */
+                t->low = FALSE;
+                p->blocked--;
+                p->credits[0]++;
+                mirror(p);
+            }
             p->idle++;
             g_cond_wait(&p->work_cond, &p->m);
             p->idle--;
@@ -196,6 +211,12 @@ static gpointer worker_main(gpointer data)
             g_cond_broadcast(&p->work_cond); /* the idle ones may exit now */
         t->busy = TRUE;
         t->seq++;
+        if (!t->low && p->credits[0] + p->credits[1] > 0) {
+            /* a place a blocked item left: counted blocked until judged */
+            p->credits[p->credits[1] > 0]--;
+            t->low = TRUE;
+            p->blocked++;
+        }
         t->start_us = g_get_monotonic_time();
         t->base_ns = base; /* idle waiting does not count as active */
         if (p->mon_sleeping)
@@ -210,11 +231,10 @@ static gpointer worker_main(gpointer data)
         g_mutex_lock(&p->m);
         p->running--;
         t->busy = FALSE;
-        if (t->low) { /* it no longer holds a place beside the CPUs' */
-            t->low = FALSE;
-            p->blocked--;
-            p->target = CLAMP(p->base + p->blocked, 1, p->o.threads);
-        }
+        /* Still counted blocked: its next item, taken at once, keeps that
+         * place until the monitor judges it (a new item is judged after
+         * TICK_US / 2), else requests that all block would get in at most
+         * CPUs per tick. */
         mirror(p);
     }
     g_mutex_unlock(&p->m);
@@ -242,9 +262,14 @@ static int judge(pool *p, const sample *s, int n, gint64 now, gint64 wall, gint6
     for (int i = 0; i < n; i++) {
         pool_thread *t = &p->t[i];
         verdict[i] = -1;
-        if (!s[i].busy || !t->busy || t->seq != s[i].seq) {
-            /* idle, or its item ended while the clocks were read */
+        if (!t->busy) {
             t->have_prev = t->low = FALSE;
+            continue;
+        }
+        if (!s[i].busy || t->seq != s[i].seq) {
+            /* it took an item while the clocks were read: judged next tick,
+             * with the verdict of its item before until then */
+            t->have_prev = FALSE;
             continue;
         }
         gint64 span, from; /* ns of wall time, active time at its start (-1: unknown) */
@@ -253,8 +278,8 @@ static int judge(pool *p, const sample *s, int n, gint64 now, gint64 wall, gint6
             from = t->prev_ns;
         }
         else {
-            /* a new item: judged since it started, if that is long enough ago */
-            t->low = FALSE;
+            /* a new item: judged since it started, if that is long enough
+             * ago (until then it keeps the verdict of the item before) */
             span = now - t->start_us * 1000;
             from = t->base_ns;
             if (span * 2 < TICK_US * 1000)
@@ -304,6 +329,7 @@ static gpointer monitor_main(gpointer data)
             for (int i = 0; i < p->started; i++)
                 p->t[i].have_prev = p->t[i].low = FALSE;
             p->blocked = 0;
+            p->credits[0] = p->credits[1] = 0;
             p->target = MIN(p->base, p->o.threads);
             prev_wall = 0;
             stall_run = 0;
@@ -342,7 +368,9 @@ static gpointer monitor_main(gpointer data)
         prev_wall = wall;
         prev_proc = proc;
         p->blocked = blocked;
-        p->target = CLAMP(p->base + blocked, 1, p->o.threads);
+        p->credits[1] = p->credits[0]; /* unused for a tick: gone at the next */
+        p->credits[0] = 0;
+        retarget(p);
         kick(p);
         mirror(p);
     }

@@ -7,14 +7,21 @@
  * `threads`. CPU-bound items therefore run about one per CPU (more runnable
  * threads than CPUs only add context switches, GC suspend work and latency),
  * and items that block let others in, up to `threads`. A monitor thread
- * (pool.c) finds the blocked threads: every TICK while something is busy, it
+ * (pool.c) finds the blocked threads: every 10 ms while something is busy, it
  * reads each busy thread's time on a CPU or waiting for one
- * (/proc/thread-self/schedstat; the thread's CPU clock where that is missing);
- * a thread that got less than a sixth of the interval is blocked. A tick in
- * which every busy thread but one stalls while the process still burns CPU
- * looks like a stop-the-world GC (one thread collects, the others are
- * suspended); it is not counted as blocking until it lasts several ticks.
- * With `concurrency` > 0 the target is that number instead (no monitor).
+ * (/proc/thread-self/schedstat; the thread's CPU clock where that is missing)
+ * since the last tick, or since its item started: a thread that got less than
+ * a sixth of that time is blocked, unless it is runnable now (state R: starved
+ * of CPU by other processes, not blocked) or sleeps in sigsuspend (Mono's
+ * preemptive suspend: a garbage collection stopping the world). And a tick in
+ * which every busy thread but one stands still while the process keeps a CPU
+ * busy looks like a GC too (other suspend modes): it counts as blocking only
+ * once it lasts 50 ms. The place of a blocked item that ends is kept for the
+ * next item (the same client's next request comes once it has its answer)
+ * until the monitor has judged that one, or for one to two ticks when none
+ * comes: so requests that all block are not held to CPUs per tick, and a
+ * CPU-bound one in such a place is found within 10-20 ms. With `concurrency`
+ * > 0 the target is that number instead (no monitor).
  *
  * Threads are started when needed, the first min(target, threads) by
  * pool_new; a thread, once started, stays until pool_free. Each runs
