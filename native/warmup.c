@@ -176,8 +176,10 @@ gboolean warmup_arm_precompile(const config *cfg, GError **error)
 
 /* Application a's precompilation (its answer is the summary line). Never
  * fails the warm-up: a file that does not compile is the application's (its
- * requests get the error), and one not compiled in time compiles on first use.
- * Returns FALSE only when the server is stopping. */
+ * requests get the error), and a precompilation not done by the deadline goes
+ * on in its domain while the worker serves (a request that needs a file not
+ * compiled yet waits for ASP.NET's compilation lock, as without it). Returns
+ * FALSE only when the server is stopping. */
 static gboolean precompile(server *s, const config *cfg, const app_spec *a, gint64 deadline)
 {
     char *path = g_strdup_printf("%s%sscgi-mono-precompile=%s", a->vpath, strcmp(a->vpath, "/") ? "/?" : "?",
@@ -196,8 +198,8 @@ static gboolean precompile(server *s, const config *cfg, const app_spec *a, gint
         g_warning("precompile of %s: answered %d%s%s after %.2f s; its pages compile on first use", a->name, status,
                   body && *body ? ": " : "", body && *body ? body : (detail ? detail : ""), secs);
     else
-        g_warning("precompile of %s: %s after %.2f s (warmup_timeout %d s); the rest compiles on first use", a->name,
-                  err ? err : "not armed", secs, cfg->warmup_timeout);
+        g_warning("precompile of %s: not done after %.2f s (%s; warmup_timeout %d s): the worker serves while it "
+                  "finishes", a->name, secs, err ? err : "no token", cfg->warmup_timeout);
     g_free(path);
     g_free(detail);
     g_free(body);
