@@ -5,14 +5,17 @@ pays for an ASP.NET compilation. The observable is ASP.NET's own output: the
 assemblies it writes into the worker's compile directory ($TMPDIR of the
 worker, see native/tmpdir.h); none appears once the worker serves. A page
 that does not compile is logged as a warning and the worker serves the others.
-A reload (SIGHUP) precompiles in the new worker before it takes over.
+A reload (SIGHUP) precompiles in the new worker before it takes over, and the
+worker shows `warming` on the status page while it precompiles.
 The application is tests/integration/apps/precompile/."""
+import json
 import os
 import re
 import signal
 
 import harness
 from common import check, conf_server, eq
+from test_72_drain import Starting, health
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "precompile")
 
@@ -122,3 +125,38 @@ def test_a_reload_precompiles_in_the_new_worker_before_it_takes_over(env):
     eq([p for p, _ in runs], [old, new], "each worker precompiled once")
     check(runs[1][1] < log.index("reloaded:"), "the new worker precompiled before the reload completed")
     check_served_without_compiling(srv, new, "after SIGHUP")
+
+
+def test_the_worker_says_warming_while_it_precompiles(env):
+    """Held in Application_Start (which precompilation runs first) by a gate
+    file, the worker is 'warming' on the status page and not ready; once the
+    gate opens it precompiles and serves."""
+    gate = os.path.join(env.work.path, "precompile-gate")
+    open(gate, "w").close()
+    port, sport = harness.free_port(), harness.free_port()
+    conf = os.path.join(env.work.path, "pc-gate.conf")
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{port}\nthreads = 4\n"
+                          f"status_listen = tcp:127.0.0.1:{sport}\n\n[app:pc]\nvpath = /\npath = {APP}\n"
+                          "precompile = true\n")
+    os.environ["SCGI_MONO_TEST_PRECOMPILE_GATE"] = gate
+    try:
+        srv = Starting(env, conf, port, sport)
+    finally:
+        del os.environ["SCGI_MONO_TEST_PRECOMPILE_GATE"]
+    states = []
+
+    def warming():
+        code, body = health(sport, "/status.json")
+        if code == 200:
+            states.append([w["state"] for w in json.loads(body)["workers"]])
+        return states and states[-1] == ["warming"]
+    harness.wait_for(warming, 60, "the status page to show the worker warming")
+    eq(health(sport, "/health/ready"), (503, "not ready: starting\n"), "/health/ready while it precompiles")
+    check("ready:" not in srv.log_text() and "precompile of pc" not in srv.log_text(),
+          "neither ready nor precompiled while the application's start is held")
+    os.unlink(gate)
+    harness.wait_for(lambda: health(sport, "/health/ready")[0] == 200, 90, "the worker to be ready")
+    log = srv.log_text()
+    check(SUMMARY.search(log) and log.index("precompile of pc:") < log.index("ready:"),
+          "precompiled, then ready: " + log[-2000:])
+    eq(harness.request(port, "GET", "/sub/Third.aspx").status, 200, "then it serves")
