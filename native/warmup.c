@@ -190,9 +190,9 @@ static gboolean precompile(server *s, const config *cfg, const app_spec *a, gint
                                      : -1;
     double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
     gboolean stopping = server_stopping(s);
-    if (stopping)
-        ;
-    else if (status == 200)
+    if (stopping) {
+        /* nothing to say: the worker stops */
+    } else if (status == 200)
         g_message("precompile of %s: %s", a->name, body && *body ? body : "done");
     else if (status >= 0)
         g_warning("precompile of %s: answered %d%s%s after %.2f s; its pages compile on first use", a->name, status,
