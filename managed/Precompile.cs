@@ -102,12 +102,16 @@ namespace ScgiMono
 						SetBatch (null);
 					}
 				}
+				string help = null;
+				if (files.Exists (f => f.EndsWith (".asmx", StringComparison.OrdinalIgnoreCase) && !failed.ContainsKey (f)))
+					help = CompileServiceHelpPage (context);
 				foreach (var f in failed)
 					ServerLog.Write (ServerLog.Warn, "precompile: {0} does not compile ({1}); its requests get the " +
 					                 "error", f.Key, Describe (f.Value));
-				return string.Format ("{0} of {1} files compiled in {2:0.00} s ({3} directories{4}){5}{6}",
+				return string.Format ("{0} of {1} files compiled in {2:0.00} s ({3} directories{4}){5}{6}{7}",
 				                      files.Count - failed.Count, files.Count, clock.Elapsed.TotalSeconds, dirs.Count,
 				                      retried > 0 ? string.Format (", {0} tried again alone", retried) : "",
+				                      help != null ? ", and the web services' documentation page" : "",
 				                      failed.Count > 0 ? string.Format (", {0} did not compile (logged above)",
 				                                                        failed.Count) : "",
 				                      started);
@@ -129,6 +133,39 @@ namespace ScgiMono
 				}
 			}
 			return failed;
+		}
+
+		// An .asmx answers a GET without ?wsdl (and the like) with a
+		// documentation page, Mono's own DefaultWsdlHelpGenerator.aspx beside the
+		// machine configuration, compiled on that first request: compile it the
+		// way System.Web.Services' DocumentationServerProtocol asks for it (its
+		// configuration's internal HelpGeneratorVirtualPath and HelpGeneratorPath,
+		// PageParser.GetCompiledPageInstance), so that the request finds it built.
+		// Returns its virtual path, or null (none; a failure is logged).
+		static string CompileServiceHelpPage (HttpContext context)
+		{
+			try {
+				Type section = Type.GetType ("System.Web.Services.Configuration.WebServicesSection, System.Web.Services, " +
+				                             "Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a", false);
+				PropertyInfo current = section == null ? null
+					: section.GetProperty ("Current", BindingFlags.Public | BindingFlags.Static);
+				object config = current == null ? null : current.GetValue (null, null);
+				PropertyInfo generator = config == null ? null : config.GetType ().GetProperty ("WsdlHelpGenerator");
+				object help = generator == null ? null : generator.GetValue (config, null);
+				const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+				PropertyInfo vp = help == null ? null : help.GetType ().GetProperty ("HelpGeneratorVirtualPath", Internal);
+				PropertyInfo pp = help == null ? null : help.GetType ().GetProperty ("HelpGeneratorPath", Internal);
+				string vpath = vp == null ? null : vp.GetValue (help, null) as string;
+				string physical = pp == null ? null : pp.GetValue (help, null) as string;
+				if (string.IsNullOrEmpty (vpath) || string.IsNullOrEmpty (physical) || !File.Exists (physical))
+					return null;
+				System.Web.UI.PageParser.GetCompiledPageInstance (vpath, physical, context);
+				return vpath;
+			} catch (Exception e) {
+				ServerLog.Write (ServerLog.Warn, "precompile: the web services' documentation page does not compile ({0})",
+				                 Describe (e is TargetInvocationException && e.InnerException != null ? e.InnerException : e));
+				return null;
+			}
 		}
 
 		// BuildManager's private batchCompilationEnabled (null: the
