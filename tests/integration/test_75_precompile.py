@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 
 import harness
 from common import check, conf_server, eq
@@ -163,3 +164,16 @@ def test_the_worker_says_warming_while_it_precompiles(env):
     check(SUMMARY.search(log) and log.index("precompile of pc:") < log.index("ready:"),
           "precompiled, then ready: " + log[-2000:])
     eq(harness.request(port, "GET", "/sub/Third.aspx").status, 200, "then it serves")
+
+
+def test_precompile_takes_true_or_false(env):
+    conf = os.path.join(env.work.path, "pc-bad.conf")
+    open(conf, "w").write(f"[server]\nlisten = tcp:127.0.0.1:{harness.free_port()}\n\n[app:pc]\nvpath = /\n"
+                          f"path = {APP}\nprecompile = sometimes\n")
+    p = subprocess.run([harness.SERVER, "--test", "--config", conf], capture_output=True, text=True, timeout=60)
+    check(p.returncode != 0, f"--test refuses precompile = sometimes (exit {p.returncode})")
+    check("[app:pc] precompile: 'sometimes' is not a boolean (true or false)" in p.stderr, p.stderr)
+    text = open(conf).read()
+    open(conf, "w").write(text.replace("sometimes", "false"))
+    p = subprocess.run([harness.SERVER, "--test", "--config", conf], capture_output=True, text=True, timeout=60)
+    eq(p.returncode, 0, f"--test with precompile = false: {p.stderr}")
