@@ -6,7 +6,11 @@
 // request through its own request path (native/warmup.c) whose query is
 // "scgi-mono-precompile=TOKEN"; TOKEN is a random value of this worker process,
 // in its environment (SCGI_MONO_PRECOMPILE_TOKEN), so a client cannot ask for
-// it, and a domain answers it once. The answer is one line of text/plain: the
+// it, and a domain answers it once (the access log shows the token, like any
+// warm-up URL: it is good only for a domain that has not answered it, i.e. a
+// lone worker's new domain after ASP.NET restarted the application in-process,
+// where it compiles what the first requests would). The answer is one line of
+// text/plain: the
 // summary the C host logs. A file that does not compile is logged (a warning)
 // and left for its first request, which gets ASP.NET's compilation error as it
 // would without precompilation: the worker serves the others.
