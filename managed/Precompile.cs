@@ -10,10 +10,10 @@
 // warm-up URL: it is good only for a domain that has not answered it, i.e. a
 // lone worker's new domain after ASP.NET restarted the application in-process,
 // where it compiles what the first requests would). The answer is one line of
-// text/plain: the
-// summary the C host logs. A file that does not compile is logged (a warning)
-// and left for its first request, which gets ASP.NET's compilation error as it
-// would without precompilation: the worker serves the others.
+// text/plain: the summary the C host logs. A file that does not compile is
+// logged (a warning) and left for its first request, which gets ASP.NET's
+// compilation error as it would without precompilation: the worker serves the
+// others.
 using System;
 using System.Collections.Generic;
 using System.CodeDom.Compiler;
