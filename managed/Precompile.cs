@@ -106,16 +106,29 @@ namespace ScgiMono
 						SetBatch (null);
 					}
 				}
+				// Themes: a page with Theme or StyleSheetTheme compiles
+				// App_Themes/NAME on its first request (Page.InitializeTheme asks
+				// BuildManager for "~/App_Themes/NAME"): ask for each the same way.
+				List<string> themes = Themes (paths);
+				foreach (var f in Compile (themes))
+					failed [f.Key] = f.Value;
 				string help = null;
 				if (files.Exists (f => f.EndsWith (".asmx", StringComparison.OrdinalIgnoreCase) && !failed.ContainsKey (f)))
 					help = CompileServiceHelpPage (context);
 				foreach (var f in failed)
 					ServerLog.Write (ServerLog.Warn, "precompile: {0} does not compile ({1}); its requests get the " +
 					                 "error", f.Key, Describe (f.Value));
-				return string.Format ("{0} of {1} files compiled in {2:0.00} s ({3} directories{4}){5}{6}{7}",
-				                      files.Count - failed.Count, files.Count, clock.Elapsed.TotalSeconds, dirs.Count,
-				                      retried > 0 ? string.Format (", {0} tried again alone", retried) : "",
-				                      help != null ? ", and the web services' documentation page" : "",
+				var what = new List<string> ();
+				what.Add (string.Format ("{0} director{1}", dirs.Count, dirs.Count == 1 ? "y" : "ies"));
+				if (themes.Count > 0)
+					what.Add (string.Format ("{0} theme{1}", themes.Count, themes.Count == 1 ? "" : "s"));
+				if (help != null)
+					what.Add ("the web services' documentation page");
+				if (retried > 0)
+					what.Add (string.Format ("{0} tried again alone", retried));
+				return string.Format ("{0} of {1} files compiled in {2:0.00} s ({3}){4}{5}",
+				                      files.Count + themes.Count - failed.Count, files.Count + themes.Count,
+				                      clock.Elapsed.TotalSeconds, string.Join (", ", what),
 				                      failed.Count > 0 ? string.Format (", {0} did not compile (logged above)",
 				                                                        failed.Count) : "",
 				                      started);
@@ -248,6 +261,23 @@ namespace ScgiMono
 		{
 			return name.StartsWith (".") || string.Equals (name, "bin", StringComparison.OrdinalIgnoreCase) ||
 				name.StartsWith ("App_", StringComparison.OrdinalIgnoreCase);
+		}
+
+		// "~/App_Themes/NAME" for each theme directory of the application.
+		static List<string> Themes (AppPaths paths)
+		{
+			var r = new List<string> ();
+			string dir = Path.Combine (paths.PhysicalPath, "App_Themes");
+			if (!Directory.Exists (dir))
+				return r;
+			string[] names = Directory.GetDirectories (dir);
+			Array.Sort (names, StringComparer.Ordinal);
+			foreach (string d in names) {
+				string name = Path.GetFileName (d);
+				if (!name.StartsWith ("."))
+					r.Add ("~/App_Themes/" + name);
+			}
+			return r;
 		}
 
 		// Every compilable file's virtual path, directory by directory (ASP.NET

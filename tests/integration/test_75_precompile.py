@@ -29,13 +29,16 @@ PAGES = {
     "/Hello.ashx": "hello handler",
     "/sub/Other.aspx": "hello other",
     "/sub/Third.aspx": "hello third",
+    # its theme (App_Themes/Blue) is compiled on a page's first request otherwise
+    "/sub/Themed.aspx": 'class="blue-label">themed label',
     # a web service's documentation page: Mono's own DefaultWsdlHelpGenerator.aspx
     "/Service.asmx": "EchoService Web Service",
 }
-# The files it compiles: 9 in 3 directories (bin/, App_Data/, App_Code/ and
-# .hidden/ are not among them), one of which (Broken.aspx) does not compile.
-SUMMARY = re.compile(r"\[worker (\d+)\] notice: precompile of pc: 8 of 9 files compiled in \d+\.\d\d s "
-                     r"\(3 directories(, \d tried again alone)?\), and the web services' documentation page, "
+# The files it compiles: 10 in 3 directories (bin/, App_Data/, App_Code/ and
+# .hidden/ are not among them), one of which (Broken.aspx) does not compile,
+# and the theme App_Themes/Blue.
+SUMMARY = re.compile(r"\[worker (\d+)\] notice: precompile of pc: 10 of 11 files compiled in \d+\.\d\d s "
+                     r"\(3 directories, 1 theme, the web services' documentation page(, \d tried again alone)?\), "
                      r"1 did not compile")
 
 
