@@ -39,7 +39,9 @@
  * the server is stopping. */
 gboolean warmup_run(server *s, const config *cfg, char **why);
 
-/* The variable read by managed/Precompile.cs (Precompile.TokenVariable). */
+/* The variable read by managed/Precompile.cs (Precompile.TokenVariable); the
+ * query "scgi-mono-precompile=TOKEN" is its QueryName too. Mirrored names:
+ * test_75 fails if they differ (the request would run as a user's). */
 #define WARMUP_PRECOMPILE_ENV "SCGI_MONO_PRECOMPILE_TOKEN"
 
 /* Whether a worker with cfg warms up before it accepts (warmup paths or
