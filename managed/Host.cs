@@ -188,8 +188,11 @@ namespace ScgiMono
 			if (DomainUnloading ())
 				return RequestResult.DomainUnloading;
 			var sink = new NativeSink (conn);
-			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen),
-			                                RequestTarget.FromNative (route, routeLen), paths, sink,
+			RequestVars rv = RequestVars.FromNative (vars, varsLen);
+			RequestTarget target = RequestTarget.FromNative (route, routeLen);
+			if (Precompile.IsItsRequest (target)) // the host's own, at warm-up (see Precompile.cs)
+				return Precompile.Serve (conn, rv, target, paths);
+			var wr = new ScgiWorkerRequest (rv, target, paths, sink,
 			                                body, bodyLen, (flags & RequestFlags.BodySpooled) != 0 ? sink : null);
 			if ((flags & RequestFlags.PlainHttp) == 0) // a front end is there to take files over
 				wr.SetFrontEndSendfile (sendfile, accelPrefix);
