@@ -75,12 +75,6 @@ def test_web_config_edits_under_load_lose_nothing(env):
     edits = 5
     for i in range(edits):
         time.sleep(3)
-        # Each edit after the previous one's fresh domain is up: Mono's watcher
-        # of a domain starts with it, so an edit made while a fresh domain is
-        # still starting (seconds under the full suite's load) is seen by none
-        # (see the README's note on the lone worker).
-        harness.wait_for(lambda: srv.log_text().count("AppDomain ready") >= i + 1, 30,
-                         f"the fresh AppDomain after edit {i}")
         now = time.time() + i + 1
         os.utime(os.path.join(app, "web.config"), (now, now))
     time.sleep(3)
@@ -91,13 +85,6 @@ def test_web_config_edits_under_load_lose_nothing(env):
 
     failed = [(t, o if isinstance(o, str) else (o[0], gist(o[1]))) for t, o in results
               if isinstance(o, str) or o[0] != 200 or o[1] != b"Hello, World"]
-    # the last edit's unload and fresh domain may come after the load ended
-    # (Mono's file watcher and the first compilation are slow under load): wait for them
-    try:
-        harness.wait_for(lambda: srv.log_text().count("AppDomain unloading (web.config") >= edits and
-                         srv.log_text().count("AppDomain ready") >= edits + 1, 20, "every edit's unload and fresh domain")
-    except Exception:  # noqa: BLE001 - the counts below say what is missing
-        pass
     log = srv.log_text()
     unloads = log.count("AppDomain unloading (web.config")
     ready = log.count("AppDomain ready")
