@@ -118,10 +118,13 @@ namespace ScgiMono
 		// is defined more than once" (or ArgumentNullException "s") from
 		// FormsAuthenticationModule/UrlAuthorizationModule. Found by the
 		// cross-host test (forms authentication behind <location>, concurrent
-		// users on a fresh worker). Opening every location, and every
-		// subdirectory's web.config, here, on one thread before the domain takes
-		// requests, leaves nothing to open concurrently: Mono keeps them opened.
+		// users on a fresh worker). Opening every location of the root web.config
+		// here, on one thread before the domain takes requests, leaves nothing
+		// there to open concurrently: Mono keeps them opened.
 		const int MaxConfigDirs = 5000;
+		// Subdirectories' web.config files are not opened ahead: opening an ASP.NET
+		// MVC application's Views/web.config that way made its pages answer 500 (test_96).
+		static readonly bool OnlyRoot = true;
 
 		static void OpenLocations (string virtualPath, string physicalPath)
 		{
@@ -135,6 +138,8 @@ namespace ScgiMono
 				try {
 					if (File.Exists (Path.Combine (pdir, "web.config")))
 						opened += Open (vdir);
+					if (OnlyRoot)
+						continue;
 					foreach (string sub in Directory.GetDirectories (pdir)) {
 						string name = Path.GetFileName (sub);
 						if (name.StartsWith (".", StringComparison.Ordinal) ||

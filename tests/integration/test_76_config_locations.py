@@ -2,8 +2,8 @@
 the first lookup of a path under it, without a lock: concurrent first requests
 under one location could get 500 ("The section <authorization> is defined more
 than once", or ArgumentNullException "s") from the forms authentication and URL
-authorization modules. The host opens every location (and every subdirectory's
-web.config) on one thread before a domain takes requests (managed/Host.cs,
+authorization modules. The host opens every location of the root web.config
+on one thread before a domain takes requests (managed/Host.cs,
 OpenLocations). Found by test_73_netns (forms authentication behind a
 <location>, concurrent users on a fresh worker)."""
 import os
