@@ -2,6 +2,8 @@
 // application's AppDomain through ASP.NET's ApplicationHost; Entry.Process runs in
 // that domain, once per request, with the whole request in its arguments.
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Threading;
@@ -105,7 +107,77 @@ namespace ScgiMono
 			// thousand requests/s, gigabytes. A timer due every second keeps the loop
 			// running, so dead timers (and their requests) go within a second.
 			schedulerTick = new Timer (delegate { CheckUnloading (); }, null, 1000, 1000);
+			OpenLocations (virtualPath, physicalPath);
 			Native.DomainReady (gen, ReadApacheStatus ());
+		}
+
+		// Mono 6.8 opens a <location path="..."> element's configuration on the
+		// first lookup of a path under it (ConfigurationLocation.OpenConfiguration),
+		// without a lock: two first requests at once under one location both read
+		// it into the same object, and one gets 500 "The section <authorization>
+		// is defined more than once" (or ArgumentNullException "s") from
+		// FormsAuthenticationModule/UrlAuthorizationModule. Found by the
+		// cross-host test (forms authentication behind <location>, concurrent
+		// users on a fresh worker). Opening every location of the root web.config
+		// here, on one thread before the domain takes requests, leaves nothing
+		// there to open concurrently: Mono keeps them opened.
+		const int MaxConfigDirs = 5000;
+		// Subdirectories' web.config files are not opened ahead: opening an ASP.NET
+		// MVC application's Views/web.config that way made its pages answer 500 (test_96).
+		static readonly bool OnlyRoot = true;
+
+		static void OpenLocations (string virtualPath, string physicalPath)
+		{
+			int dirs = 0, opened = 0;
+			string root = HttpRuntime.AppDomainAppVirtualPath ?? virtualPath;
+			var pending = new Stack<KeyValuePair<string, string>> ();
+			pending.Push (new KeyValuePair<string, string> (root.Length > 1 ? root.TrimEnd ('/') : root, physicalPath));
+			while (pending.Count > 0 && dirs++ < MaxConfigDirs) {
+				var d = pending.Pop ();
+				string vdir = d.Key, pdir = d.Value;
+				try {
+					if (File.Exists (Path.Combine (pdir, "web.config")))
+						opened += Open (vdir);
+					if (OnlyRoot)
+						continue;
+					foreach (string sub in Directory.GetDirectories (pdir)) {
+						string name = Path.GetFileName (sub);
+						if (name.StartsWith (".", StringComparison.Ordinal) ||
+						    string.Equals (name, "bin", StringComparison.OrdinalIgnoreCase) ||
+						    string.Equals (name, "App_Data", StringComparison.OrdinalIgnoreCase) ||
+						    (File.GetAttributes (sub) & FileAttributes.ReparsePoint) != 0)
+							continue;
+						pending.Push (new KeyValuePair<string, string> ((vdir == "/" ? "" : vdir) + "/" + name, sub));
+					}
+				} catch (Exception e) {
+					ServerLog.Write (ServerLog.Debug, "configuration of {0} not opened ahead: {1}", vdir, e.Message);
+				}
+			}
+			if (opened > 0)
+				ServerLog.Write (ServerLog.Info, "configuration: {0} location(s) opened ahead", opened);
+		}
+
+		// The configuration of the directory vdir (the key WebConfigurationManager
+		// caches it under: the directory's virtual path, no trailing slash but
+		// the root's), and every <location> in it.
+		static int Open (string vdir)
+		{
+			int n = 0;
+			try {
+				System.Configuration.Configuration c = WebConfigurationManager.OpenWebConfiguration (vdir);
+				foreach (System.Configuration.ConfigurationLocation l in c.Locations) {
+					try {
+						l.OpenConfiguration ();
+						n++;
+					} catch (Exception e) {
+						// a broken element: its requests say so, as they would anyway
+						ServerLog.Write (ServerLog.Debug, "location {0} of {1} not opened ahead: {2}", l.Path, vdir, e.Message);
+					}
+				}
+			} catch (Exception e) {
+				ServerLog.Write (ServerLog.Debug, "configuration of {0} not opened ahead: {1}", vdir, e.Message);
+			}
+			return n;
 		}
 
 		// ASP.NET restarts an application in-process (unloads its AppDomain, the
@@ -188,8 +260,11 @@ namespace ScgiMono
 			if (DomainUnloading ())
 				return RequestResult.DomainUnloading;
 			var sink = new NativeSink (conn);
-			var wr = new ScgiWorkerRequest (RequestVars.FromNative (vars, varsLen),
-			                                RequestTarget.FromNative (route, routeLen), paths, sink,
+			RequestVars rv = RequestVars.FromNative (vars, varsLen);
+			RequestTarget target = RequestTarget.FromNative (route, routeLen);
+			if (Precompile.IsItsRequest (target)) // the host's own, at warm-up (see Precompile.cs)
+				return Precompile.Serve (conn, rv, target, paths);
+			var wr = new ScgiWorkerRequest (rv, target, paths, sink,
 			                                body, bodyLen, (flags & RequestFlags.BodySpooled) != 0 ? sink : null);
 			if ((flags & RequestFlags.PlainHttp) == 0) // a front end is there to take files over
 				wr.SetFrontEndSendfile (sendfile, accelPrefix);

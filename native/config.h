@@ -58,6 +58,9 @@ typedef struct {
                               allowed) a new worker requests, in order, before it accepts
                               (config key "warmup": paths relative to vpath, ';'-separated,
                               each starting with '/') */
+    gboolean precompile;   /* config key "precompile": a new worker compiles every page, user
+                              control, master page and handler of the application (after its
+                              warmup paths) before it accepts (warmup.h); default FALSE */
 } app_spec;
 
 typedef struct {

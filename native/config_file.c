@@ -62,7 +62,8 @@ static const server_key server_keys[] = {
     { "status_listen", K_STATUS_LISTEN, offsetof(config, status_listen), 0, 0 },
 };
 
-static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup" };
+static const char *const app_keys[] = { "vpath", "path", "vhost", "sendfile", "x_accel_prefix", "warmup",
+                                        "precompile" };
 
 /* ---- syntax errors ---- */
 
@@ -334,7 +335,8 @@ static gboolean check_app_keys(GKeyFile *kf, const char *file, const char *group
             ok = ok || strcmp(*key, app_keys[i]) == 0;
         if (!ok)
             g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
-                        "%s: [%s] %s: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix, warmup)",
+                        "%s: [%s] %s: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix, warmup, "
+                        "precompile)",
                         file, group, *key);
     }
     g_strfreev(keys);
@@ -399,6 +401,19 @@ static gboolean load_warmup(app_spec *a, GKeyFile *kf, const char *file, const c
     return ok;
 }
 
+/* A true/false key of an [app:NAME] group into *out (cfg_parse_boolean). */
+static gboolean load_app_bool(GKeyFile *kf, const char *file, const char *group, const char *key, gboolean *out,
+                              GError **error)
+{
+    char *v = get_string(kf, file, group, key, error);
+    char *where = g_strdup_printf("%s: [%s] %s", file, group, key);
+    gboolean ok = v && cfg_parse_boolean(where, v, out, error);
+
+    g_free(where);
+    g_free(v);
+    return ok;
+}
+
 /* The optional keys sendfile (keys[0]) and x_accel_prefix (keys[1]), each
  * by its grammar, into a. */
 static gboolean load_app_sendfile(app_spec *a, GKeyFile *kf, const char *file, const char *group,
@@ -449,6 +464,9 @@ static app_spec *load_app_group(GKeyFile *kf, const char *file, const char *grou
     if (!load_app_sendfile(a, kf, file, group, error))
         goto fail;
     if (g_key_file_has_key(kf, group, "warmup", NULL) && !load_warmup(a, kf, file, group, error))
+        goto fail;
+    if (g_key_file_has_key(kf, group, "precompile", NULL) && !load_app_bool(kf, file, group, "precompile",
+                                                                            &a->precompile, error))
         goto fail;
     return a;
 fail:

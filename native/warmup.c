@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,8 +71,10 @@ int warmup_parse_response(const char *buf, gsize len, char **detail)
 }
 
 /* One GET through the server's own request path; returns the status, or -1
- * with *why set (no answer, time-out). */
-static int get(server *s, const char *host, const char *path, gint64 deadline, char **detail, char **why)
+ * with *why set (no answer, time-out). body (may be NULL) gets the answer's
+ * first line of body, printable ASCII (g_free it). */
+static int get(server *s, const char *host, const char *path, gint64 deadline, char **detail, char **body,
+               char **why)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -119,12 +122,89 @@ static int get(server *s, const char *host, const char *path, gint64 deadline, c
             g_byte_array_append(got, (guint8 *)buf, (guint)MIN((gsize)r, KEEP - got->len));
     }
     status = warmup_parse_response((const char *)got->data, got->len, detail);
+    if (status >= 0 && body) {
+        const char *b = g_strstr_len((const char *)got->data, (gssize)got->len, "\r\n\r\n");
+        GString *line = g_string_new(NULL);
+        if (b) {
+            b += 4;
+            gsize n = got->len - (gsize)(b - (const char *)got->data);
+            const char *eol = memchr(b, '\n', n);
+            append_clean(line, b, eol ? (gsize)(eol - b) : n);
+        }
+        *body = g_string_free(line, FALSE);
+    }
     if (status < 0)
         *why = g_strdup(got->len ? "the answer is not an HTTP response" : "the connection closed with no answer");
 out:
     close(sv[1]);
     g_byte_array_free(got, TRUE);
     return status;
+}
+
+/* This worker's precompilation token (see warmup_arm_precompile). */
+static char precompile_token[33];
+
+gboolean warmup_wanted(const config *cfg)
+{
+    for (guint i = 0; i < cfg->apps->len; i++) {
+        const app_spec *a = g_ptr_array_index(cfg->apps, i);
+        if (a->warmup || a->precompile)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean warmup_arm_precompile(const config *cfg, GError **error)
+{
+    gboolean any = FALSE;
+    for (guint i = 0; i < cfg->apps->len; i++)
+        any = any || ((const app_spec *)g_ptr_array_index(cfg->apps, i))->precompile;
+    g_unsetenv(WARMUP_PRECOMPILE_ENV);
+    if (!any)
+        return TRUE;
+    guint8 r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "precompile: getrandom: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    for (gsize i = 0; i < sizeof r; i++)
+        g_snprintf(precompile_token + 2 * i, 3, "%02x", r[i]);
+    g_setenv(WARMUP_PRECOMPILE_ENV, precompile_token, TRUE);
+    return TRUE;
+}
+
+/* Application a's precompilation (its answer is the summary line). Never
+ * fails the warm-up: a file that does not compile is the application's (its
+ * requests get the error), and a precompilation not done by the deadline goes
+ * on in its domain while the worker serves (a request that needs a file not
+ * compiled yet waits for ASP.NET's compilation lock, as without it). Returns
+ * FALSE only when the server is stopping. */
+static gboolean precompile(server *s, const config *cfg, const app_spec *a, gint64 deadline)
+{
+    char *path = g_strdup_printf("%s%sscgi-mono-precompile=%s", a->vpath, strcmp(a->vpath, "/") ? "/?" : "?",
+                                 precompile_token);
+    char *detail = NULL, *body = NULL, *err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    int status = precompile_token[0] ? get(s, a->vhost ? a->vhost : "localhost", path, deadline, &detail, &body, &err)
+                                     : -1;
+    double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    gboolean stopping = server_stopping(s);
+    if (stopping) {
+        /* nothing to say: the worker stops */
+    } else if (status == 200)
+        g_message("precompile of %s: %s", a->name, body && *body ? body : "done");
+    else if (status >= 0)
+        g_warning("precompile of %s: answered %d%s%s after %.2f s; its pages compile on first use", a->name, status,
+                  body && *body ? ": " : "", body && *body ? body : (detail ? detail : ""), secs);
+    else
+        g_warning("precompile of %s: not done after %.2f s (%s; warmup_timeout %d s): the worker serves while it "
+                  "finishes", a->name, secs, err ? err : "no token", cfg->warmup_timeout);
+    g_free(path);
+    g_free(detail);
+    g_free(body);
+    g_free(err);
+    return !stopping;
 }
 
 gboolean warmup_run(server *s, const config *cfg, char **why)
@@ -136,7 +216,7 @@ gboolean warmup_run(server *s, const config *cfg, char **why)
         for (char **p = a->warmup; p && *p; p++) {
             gint64 t0 = g_get_monotonic_time();
             char *detail = NULL, *err = NULL;
-            int status = get(s, a->vhost ? a->vhost : "localhost", *p, deadline, &detail, &err);
+            int status = get(s, a->vhost ? a->vhost : "localhost", *p, deadline, &detail, NULL, &err);
             double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
             if (server_stopping(s)) {
                 g_free(detail);
@@ -158,6 +238,8 @@ gboolean warmup_run(server *s, const config *cfg, char **why)
             if (*why)
                 return FALSE;
         }
+        if (a->precompile && !precompile(s, cfg, a, deadline))
+            return FALSE;
     }
     return TRUE;
 }

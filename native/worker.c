@@ -271,14 +271,6 @@ static void announce(ready_ctx *rc)
     }
 }
 
-static gboolean wants_warmup(const config *cfg)
-{
-    for (guint i = 0; i < cfg->apps->len; i++)
-        if (((app_spec *)g_ptr_array_index(cfg->apps, i))->warmup)
-            return TRUE;
-    return FALSE;
-}
-
 /* Runs while the loop serves only the warm-up's own connections; then the
  * loop accepts and the worker says it serves, or it exits WORKER_EXIT_WARMUP
  * without ever accepting (see worker.h). */
@@ -412,6 +404,11 @@ int worker_main(int argc, char **argv)
         }
     }
     slog = slowlog_new(ctx.cfg->threads, ctx.cfg->slow_request_timeout);
+    if (!warmup_arm_precompile(ctx.cfg, &error)) {
+        fprintf(stderr, "scgi-mono-server: %s\n", error->message);
+        tmpdir_remove(private_tmp);
+        return 1;
+    }
     char *dll = managed_dll_path();
     if (!monohost_init(dll, &error)) {
         fprintf(stderr, "scgi-mono-server: %s\n", error->message);
@@ -443,7 +440,7 @@ int worker_main(int argc, char **argv)
                     .thread_init = worker_init, .thread_fini = worker_fini, .ud = &ctx};
     ctx.workers = pool_new(&po);
 
-    gboolean warm = wants_warmup(ctx.cfg);
+    gboolean warm = warmup_wanted(ctx.cfg);
     server_opts so = {.cfg = ctx.cfg, .listeners = listeners, .dispatch = dispatch, .busy = busy, .ud = &ctx,
                       .tick = loop_tick, .answered = answered, .hold_listeners = warm,
                       .receiving = stats_receiving(wstats)};

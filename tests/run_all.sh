@@ -24,7 +24,14 @@ count() {
   pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
   printf '%-34s %4d passed %4d failed %4d skipped\n' "$suite" "$p" "$f" "$s"
   if [ "$f" -gt 0 ]; then
-    grep -E '^not ok ' "$file" | sed 's/^/    /'
+    # each failure with the last lines of its reason (the assertion), so
+    # that a run seen only by its last lines (CI) says why
+    awk 'function flush(  i) { for (i = 0; i < n; i++) print "      " substr(buf[i], 1, 300); n = 0; inr = 0 }
+         /^not ok / { flush(); print "    " $0; inr = 1; next }
+         inr && /^# --- / { flush(); next }
+         inr && /^# / { if (n == 3) { buf[0] = buf[1]; buf[1] = buf[2]; n = 2 } buf[n++] = $0; next }
+         inr { flush() }
+         END { flush() }' "$file"
     echo "    (log: $file)"
   fi
 }

@@ -733,7 +733,7 @@ static void test_file_bad_app_values(fixture *fx, gconstpointer data)
         { "[app:a]\nvpath = /\npath = app\nvhost =\n", ": [app:a] vhost: '' is neither" },
         { "[app:a]\nvpath = /\npath = app\nvhost = a/b\n", ": [app:a] vhost: 'a/b'" },
         { "[app:]\nvpath = /\npath = app\n", ": [app:]: the application name after 'app:' is empty" },
-        { "[app:a]\nvpath = /\npath = app\nvpth = /x\n", ": [app:a] vpth: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix, warmup)" },
+        { "[app:a]\nvpath = /\npath = app\nvpth = /x\n", ": [app:a] vpth: unknown key (known: vpath, path, vhost, sendfile, x_accel_prefix, warmup, precompile)" },
         { "[app:a]\nvpath = /\npath = app\nwarmup = Default.aspx\n", ": [app:a] warmup: 'Default.aspx' is not a request path: it must start with '/'" },
         { "[app:a]\nvpath = /\npath = app\nwarmup = /;/a b\n", ": [app:a] warmup: '/a b' is not a request path" },
         { "[app:a]\nvpath = /\npath = app\nwarmup = /a\\tb\n", ": [app:a] warmup: '/a\tb' is not a request path" },

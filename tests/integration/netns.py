@@ -7,6 +7,7 @@ Network.close, which also kills whatever still runs in the namespaces. Needs
 root (CAP_SYS_ADMIN, CAP_NET_ADMIN), veth and bridge links; probe() says why
 not."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -222,6 +223,15 @@ class Browser:
         return r
 
 
+def gist(text):
+    """An ASP.NET error page's exception and the top of its stack, else the start of the text."""
+    m = re.search(r'class="exceptionMessage">(.*?)<', text, re.S)
+    if not m:
+        return text[:300]
+    at = re.findall(r"at [\w.`<>\[\]]+ ?\([^)\n]*\)", re.sub(r"<[^>]*>", " ", text[m.end():]))
+    return m.group(1).strip() + " | " + " ".join(at[:8])
+
+
 class SessionLoad:
     """`clients` users through 127.0.0.1:port, each signed in as userK
     (login.ashx) and with a session of its own, alternating counter.ashx
@@ -278,7 +288,7 @@ class SessionLoad:
                     out = (f[0], int(f[1]), int(f[2]) / 1000.0, page, f[4])
                 else:
                     where = dict((h.lower(), v) for h, v in r.headers).get("location", "")
-                    out = f"{page}: status {r.status}{' to ' + where if where else ''}: {r.text[:300]}"
+                    out = f"{page}: status {r.status}{' to ' + where if where else ''}: {gist(r.text)}"
             except Exception as e:  # noqa: BLE001 - OSError, http.client's RemoteDisconnected...
                 out = f"{page}: {type(e).__name__}: {e}"
             self._record(k, start, out)

@@ -139,7 +139,11 @@ def test_sigquit_dumps_the_workers_threads_and_the_supervisor_lives(env):
     workers = srv.worker_pids()
     eq(harness.request(srv.port, "GET", "/pid.ashx").status, 200, "serving")
     srv.proc.send_signal(signal.SIGQUIT)
-    harness.wait_for(lambda: srv.log_text().count("Full thread dump") >= 2, 20, "a thread dump from each worker")
+    # Both workers write their dumps at once, thread by thread, to the one
+    # standard output: wait for two whole dumps, not for their first lines.
+    harness.wait_for(lambda: (lambda t: t.count("Full thread dump") >= 2 and t.count('"Finalizer"') >= 2
+                              and "  at System.Threading." in t)(srv.log_text()), 20,
+                     "a whole thread dump from each worker")
     log = srv.log_text()
     line = [ln for ln in log.splitlines() if "SIGQUIT" in ln]
     eq(len(line), 1, "one log line")

@@ -1,0 +1,2 @@
+<%@ Page Language="C#" %>
+<%= doesNotCompile %>

@@ -1,0 +1,5 @@
+<%@ Control Language="C#" %>
+<script runat="server">
+	public string Who = "control";
+</script>
+<p class="greeting"><%= Greeter.Hello (Who) %></p>

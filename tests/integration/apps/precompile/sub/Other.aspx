@@ -1,0 +1,5 @@
+<%@ Page Language="C#" MasterPageFile="~/Site.master" %>
+<%@ Register TagPrefix="t" TagName="Greeting" Src="~/Controls/Greeting.ascx" %>
+<asp:Content ContentPlaceHolderID="Main" runat="server">
+<t:Greeting runat="server" Who="other" />
+</asp:Content>

@@ -1,0 +1,2 @@
+<%@ Page Language="C#" %>
+<p>third <%= Greeter.Hello ("third") %></p>
