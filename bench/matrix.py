@@ -34,7 +34,9 @@ import run as bench  # noqa: E402  (bench/run.py: nginx, wrk, the pages, process
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", default="1,2,4,8,16")
+    ap.add_argument("--threads", default="1,2,4,8,16", help="the rows: values of --knob")
+    ap.add_argument("--knob", default="threads", choices=["threads", "concurrency"],
+                    help="the key the rows set: threads (the most per worker) or concurrency (requests run at once)")
     ap.add_argument("--workers", default="1,2,3,4")
     ap.add_argument("--pages", default="hello,page")
     ap.add_argument("--duration", type=int, default=6, help="seconds of each wrk pass")
@@ -64,6 +66,7 @@ class Server(bench.Target):
     def __init__(self, args, threads, workers, cpus):
         super().__init__(args)
         self.threads, self.workers, self.cpus = threads, workers, cpus
+        self.knob = args.knob
 
     def start(self, workdir):
         self.port = bench.free_port()
@@ -71,7 +74,7 @@ class Server(bench.Target):
         with open(conf, "w") as f:
             f.write(f"[server]\nlisten = tcp:127.0.0.1:{self.port}\n")
             if self.threads:
-                f.write(f"threads = {self.threads}\n")
+                f.write(f"{self.knob} = {self.threads}\n")
             if self.workers:
                 f.write(f"workers = {self.workers}\n")
             f.write(f"\n[app:bench]\nvpath = /\npath = {bench.APP}\n")
@@ -94,7 +97,7 @@ def measure(o, root, threads, workers, cpus):
     srv = Server(o, threads, workers, cpus)
     workdir = tempfile.mkdtemp(prefix="matrix-", dir=root)
     os.chmod(workdir, 0o755)
-    out = {"threads": threads, "workers": workers, "cpus": cpus, "pages": {}}
+    out = {"threads": threads, "knob": o.knob, "workers": workers, "cpus": cpus, "pages": {}}
     nginx = None
     try:
         t0 = time.monotonic()
@@ -135,7 +138,10 @@ def measure(o, root, threads, workers, cpus):
 
 
 def label(r):
-    t = r["threads"] or f"{r.get('threads_run')}(default)"
+    if r["threads"] is None:
+        t = f"{r.get('threads_run')}(default)"
+    else:
+        t = f"{r['threads']}" if r.get("knob", "threads") == "threads" else f"concurrency {r['threads']}"
     w = r["workers"] or f"{r.get('workers_run')}(default)"
     return f"{t}x{w}" + (f" cpus {r['cpus']}" if r["cpus"] else "")
 
@@ -143,11 +149,11 @@ def label(r):
 def report(o, results, machine, elapsed):
     c0 = f"c{o.connections[0]}"
     clast = f"c{o.connections[-1]}"
-    print(f"# scgi-mono threads x workers, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {machine['summary']}")
+    print(f"# scgi-mono {o.knob} x workers, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {machine['summary']}")
     print(f"# wrk -t{bench.WRK_THREADS} -c{'/'.join(map(str, o.connections))} -d{o.duration}s behind nginx (1 worker); "
           f"load average at the end {bench.loadavg()}; {elapsed:.0f} s")
     print()
-    head = "| threads x workers | " + " | ".join(
+    head = f"| {o.knob} x workers | " + " | ".join(
         f"{p} req/s ({c0}) | {p} p50/p99 ms ({clast}) | {p} RSS MiB" for p in o.pages) + " |"
     print(head)
     print("|" + " --- |" * (1 + 3 * len(o.pages)))

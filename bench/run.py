@@ -1103,7 +1103,9 @@ def measure_pipeline(pages, opts, root):
     try:
         build_pipeline()
         workdir = tempfile.mkdtemp(prefix="pipeline-", dir=root)
-        env = mono_env(opts, MONO_PATH=OUT)
+        # the runtime settings the server makes for its workers (README, "Mono settings the
+        # server makes"), so that the limit runs the same runtime as the server
+        env = mono_env(opts, MONO_PATH=OUT, MONO_THREADS_SUSPEND="preemptive")
         threads = opts.pipeline_threads or os.cpu_count()
         argv = ["mono", PIPELINE_EXE, "--app", APP, "--duration", str(opts.duration),
                 "--warmup", str(max(opts.warmup, 1)), "--threads", str(threads), "--pages", ",".join(pages)]
