@@ -93,6 +93,27 @@ class Server(bench.Target):
         return (int(m.group(2)), int(m.group(1))) if m else (None, None)
 
 
+def ctx_switches(pids):
+    """(voluntary, involuntary) context switches of every thread of pids so far."""
+    vol = inv = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    for line in f:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            vol += int(line.split()[1])
+                        elif line.startswith("nonvoluntary_ctxt_switches:"):
+                            inv += int(line.split()[1])
+            except OSError:
+                pass
+    return vol, inv
+
+
 def measure(o, root, threads, workers, cpus):
     srv = Server(o, threads, workers, cpus)
     workdir = tempfile.mkdtemp(prefix="matrix-", dir=root)
@@ -117,9 +138,13 @@ def measure(o, root, threads, workers, cpus):
             for conns in o.connections:
                 pids = srv.pids()
                 cpu0 = bench.cpu_seconds(pids)
+                cs0 = ctx_switches(pids)
                 w = bench.run_wrk(nginx.port, page, conns, o.duration, script)
                 if w["requests"]:
                     w["cpu_us"] = (bench.cpu_seconds(pids) - cpu0) * 1e6 / w["requests"]
+                    cs1 = ctx_switches(pids)
+                    w["cs_vol"] = (cs1[0] - cs0[0]) / w["requests"]
+                    w["cs_inv"] = (cs1[1] - cs0[1]) / w["requests"]
                 pr[f"c{conns}"] = w
             pr["rss_kb"] = bench.rss_kb(srv.pids())
             out["pages"][name] = pr
@@ -154,18 +179,20 @@ def report(o, results, machine, elapsed):
           f"load average at the end {bench.loadavg()}; {elapsed:.0f} s")
     print()
     head = f"| {o.knob} x workers | " + " | ".join(
-        f"{p} req/s ({c0}) | {p} p50/p99 ms ({clast}) | {p} RSS MiB" for p in o.pages) + " |"
+        f"{p} req/s ({c0}) | {p} p50/p99 ms ({clast}) | {p} CPU µs, switches/req ({c0}) | {p} RSS MiB"
+        for p in o.pages) + " |"
     print(head)
-    print("|" + " --- |" * (1 + 3 * len(o.pages)))
+    print("|" + " --- |" * (1 + 4 * len(o.pages)))
     for r in results:
         cells = []
         for p in o.pages:
             pr = r["pages"].get(p)
             if not pr:
-                cells += [r.get("error", "-")[:40], "-", "-"]
+                cells += [r.get("error", "-")[:40], "-", "-", "-"]
                 continue
             a, b = pr[c0], pr[clast]
-            cells += [f"{a['rps']:.0f}", f"{b['p50_ms']:.1f} / {b['p99_ms']:.1f}", f"{pr['rss_kb'] / 1024:.0f}"]
+            sw = (f"{a.get('cpu_us', 0):.0f}, {a['cs_vol']:.1f}+{a['cs_inv']:.1f}" if "cs_vol" in a else "-")
+            cells += [f"{a['rps']:.0f}", f"{b['p50_ms']:.1f} / {b['p99_ms']:.1f}", sw, f"{pr['rss_kb'] / 1024:.0f}"]
         print(f"| {label(r)} | " + " | ".join(cells) + " |")
     print()
     for cpus in o.cpus:
