@@ -123,7 +123,10 @@ def test_json_lines_parse_whatever_the_client_sent(env):
     lines = data.split(b"\n")
     eq(lines[-1], b"", "whole lines")
     eq(len(lines) - 1, 2, f"one line per request: {data!r}")
-    plain, hostile = [json.loads(line.decode("utf-8")) for line in lines[:-1]]
+    # lines are in the order they were written, not the requests' (each
+    # thread's lines go out with the loop's tick): find each by its query
+    entries = sorted((json.loads(line.decode("utf-8")) for line in lines[:-1]), key=lambda e: e["uri"])
+    hostile, plain = entries
     eq(plain["uri"], "/pid.ashx?m=plain", "uri")
     eq((plain["status"], plain["method"], plain["protocol"]), (200, "GET", "HTTP/1.1"), "status, method, protocol")
     eq((plain["referer"], plain["user_agent"], plain["app"]), ("http://x/", "ua", "/"), "referer, user agent, app")
