@@ -109,7 +109,13 @@ def test_sixty_seconds_of_faults_under_load(env):
     # Environment.Exit hangs its worker; FailFast's worker may be judged a hang
     # too while Mono's crash reporter runs (~3 s, longer than hang_timeout)
     check(1 <= len(hangs) <= 2, f"watchdog hang verdicts (Exit, maybe FailFast): {len(hangs)}")
-    check(non2xx <= len(killed) * 8 + 3 * 4, f"only requests in flight in killed workers fail: {non2xx}")
+    # A worker that dies loses what it holds: its running requests and those
+    # it accepted meanwhile (a hung worker keeps accepting until the watchdog
+    # kills it, hang_timeout later); never more than wrk's 16 connections
+    # (nginx sends one request upstream per client connection) per worker lost
+    # to a SIGKILL or one of the 3 faults. That each failure is one the
+    # supervisor counted lost is checked above.
+    check(non2xx <= (len(killed) + 3) * 16, f"only requests in flight in killed workers fail: {non2xx}")
     check(log.count("Native Crash Reporting") <= 1, "Mono crash reports (FailFast's only)")
     eq(len(srv.worker_pids()), 2, "two workers at the end")
     eq(harness.request(ngx.port, "GET", "/pid.ashx").status, 200, "still serving")
