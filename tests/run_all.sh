@@ -43,15 +43,21 @@ suite() {
   count "$name" "$log" $?
 }
 
+# The unit tests and fuzz replays make their fixtures in TMPDIR: one
+# directory for this run, removed at its end (a test that fails or is killed
+# by its timeout leaves nothing behind in /tmp). The integration tests clean
+# up after themselves and keep /tmp: their Unix socket paths must stay short.
+UNIT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/scgi-mono-tests-XXXXXX")
+trap 'rm -rf "$UNIT_TMP"' EXIT
 for t in build/tests/test_*; do
-  suite "unit:${t##*/}" timeout 300 "$t" --tap
+  suite "unit:${t##*/}" env TMPDIR="$UNIT_TMP" timeout 300 "$t" --tap
 done
 for t in build/asan/test_*; do
-  suite "asan:${t##*/}" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 timeout 300 "$t" --tap
+  suite "asan:${t##*/}" env TMPDIR="$UNIT_TMP" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 timeout 300 "$t" --tap
 done
 for r in build/asan/fuzz_*-replay; do
   name=${r##*/fuzz_}; name=${name%-replay}
-  suite "fuzz-replay:$name" tests/fuzz/replay_tap.sh "$r" "tests/fuzz/corpus/$name"
+  suite "fuzz-replay:$name" env TMPDIR="$UNIT_TMP" tests/fuzz/replay_tap.sh "$r" "tests/fuzz/corpus/$name"
 done
 suite "nunit:ScgiMono.Tests" tests/nunit_tap.sh
 # The suites run as root here; their servers may run workers as root

@@ -135,7 +135,7 @@ static void test_open_and_reopen(void)
 /* Runs fn with standard error sent to a file; returns what was written. */
 static char *capture_stderr(void (*fn)(void *), void *ud)
 {
-    char *path = g_strdup("/tmp/scgi-mono-log-capture-XXXXXX");
+    char *path = g_build_filename(g_get_tmp_dir(), "scgi-mono-log-capture-XXXXXX", NULL);
     int fd = g_mkstemp(path);
     g_assert_cmpint(fd, >=, 0);
     fflush(stderr);
