@@ -157,6 +157,10 @@ def fault_replaced(env, name, kind):
     check(new != old, "by a new worker")
     check(re.search(rf"worker {old} (was killed by signal|exited with status)", srv.log_text()),
           "the worker's end is logged")
+    # Mono attaches gdb (where installed) to a worker that crashes natively,
+    # holding it for seconds, unless MONO_DEBUG says no-gdb-backtrace (monohost.c)
+    check(not os.path.exists(f"/tmp/mono-gdb-commands.{old}") and "Debug info from gdb" not in srv.log_text(),
+          f"gdb was attached to the dying worker {old}")
     print(f"# {kind}: the request got {got}; served again by a new worker {took:.1f} s after the request")
 
 
