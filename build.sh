@@ -125,6 +125,10 @@ run_tests() {
     # never the system service) and redis-benchmark for the ratio in the README
     "redis-server:/usr/bin/redis-server"
     "redis-tools:/usr/bin/redis-benchmark"
+    # a third-party application and Mono's own FastCGI host to compare with
+    # (tests/integration/test_99_third_party_app.py)
+    "asp.net-examples:/usr/share/asp.net-demos/index.aspx"
+    "mono-fastcgi-server4:/usr/bin/fastcgi-mono-server4"
   )
   deps
   build server managed tests asan samples
